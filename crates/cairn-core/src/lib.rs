@@ -1,0 +1,31 @@
+//! Cairn's domain layer.
+//!
+//! Everything the front ends (TUI, CLI) and the back ends (storage, model providers) agree on
+//! lives here: sessions and their events, the [`SessionService`] storage trait, the
+//! [`SessionManager`] that owns the conversation in memory and persists it, workspace
+//! detection, the resume policy, configuration and the [`ModelProvider`] trait.
+//!
+//! This crate knows nothing of SQL or terminals; dependencies point inward, to here.
+
+pub mod clock;
+pub mod config;
+pub mod event;
+pub mod ids;
+pub mod manager;
+pub mod provider;
+pub mod resume;
+pub mod service;
+pub mod session;
+pub mod workspace;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use event::{Event, EventKind, TokenUsage};
+pub use ids::{EventId, InvocationId, SessionId};
+pub use manager::{PersistOutcome, SessionManager, StartOutcome};
+pub use provider::{
+    ModelProvider, ModelRequest, ModelStream, ProviderError, ProviderInfo, StreamEvent,
+};
+pub use resume::ResumePolicy;
+pub use service::{LoadedSession, ServiceError, SessionFilter, SessionService, SessionSummary};
+pub use session::Session;
+pub use workspace::Workspace;

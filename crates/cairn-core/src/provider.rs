@@ -1,0 +1,185 @@
+//! The model-provider boundary: a request in, a stream of deltas out.
+//!
+//! Providers live in their own crate; the front ends only see [`ModelProvider`]. Dropping a
+//! [`ModelStream`] must cancel the underlying request at once (a real server stops
+//! generating when its connection closes), which is how Esc and Ctrl+C cancel an answer.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::Stream;
+use serde::{Deserialize, Serialize};
+
+use crate::event::TokenUsage;
+
+/// Who said a message, as the model sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    User,
+    Assistant,
+    /// Context from Cairn itself in the middle of a conversation (a resume boundary).
+    /// Dialects without mid-conversation system messages send it as marked user text.
+    System,
+}
+
+/// One piece of a message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Part {
+    Text {
+        text: String,
+    },
+    ToolCall {
+        call_id: String,
+        name: String,
+        arguments: String,
+    },
+    ToolResult {
+        call_id: String,
+        output: String,
+        is_error: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: Role,
+    pub parts: Vec<Part>,
+}
+
+impl Message {
+    pub fn text(role: Role, text: impl Into<String>) -> Self {
+        Self {
+            role,
+            parts: vec![Part::Text { text: text.into() }],
+        }
+    }
+}
+
+/// A complete, dialect-neutral request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelRequest {
+    pub model: String,
+    /// The system prompt (workspace context and instructions).
+    pub system: String,
+    pub messages: Vec<Message>,
+    pub max_output_tokens: Option<u32>,
+}
+
+/// Why the model stopped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    Stop,
+    Length,
+    ToolCalls,
+    ContentFilter,
+    Refusal,
+    Other(String),
+}
+
+/// What a stream yields, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamEvent {
+    TextDelta(String),
+    /// A fragment of a tool call. Fragments with the same `index` belong to one call; `id` and
+    /// `name` arrive with the first, `arguments` fragments are concatenated.
+    ToolCallDelta {
+        index: u32,
+        id: Option<String>,
+        name: Option<String>,
+        arguments: String,
+    },
+    /// Token usage so far; a later value replaces an earlier one.
+    Usage(TokenUsage),
+    /// The provider answered with a retryable error and the request will be sent again.
+    Retrying {
+        attempt: u32,
+        max_attempts: u32,
+        delay: Duration,
+        reason: String,
+    },
+    Finished(FinishReason),
+}
+
+/// Provider failures, each with a message a user can act on.
+/// Retryable (already retried inside the provider before surfacing): `RateLimited`,
+/// `Server`, `Overloaded`. Never retried: everything else.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    #[error("authentication failed ({status}): check your API key (env var {key_env}). {message}")]
+    Auth {
+        status: u16,
+        key_env: String,
+        message: String,
+    },
+    #[error("rate limited by the provider (429) after {attempts} attempts: {message}")]
+    RateLimited { attempts: u32, message: String },
+    #[error("the provider is overloaded after {attempts} attempts: {message}")]
+    Overloaded { attempts: u32, message: String },
+    #[error("the provider answered {status} after {attempts} attempts: {message}")]
+    Server {
+        status: u16,
+        attempts: u32,
+        message: String,
+    },
+    /// A 4xx the request itself caused (bad model name, too long...).
+    #[error("the provider rejected the request ({status}): {message}")]
+    BadRequest { status: u16, message: String },
+    #[error("could not connect to {url}: {reason}{hint}")]
+    Connect {
+        url: String,
+        reason: String,
+        hint: String,
+    },
+    #[error("timed out {what} after {seconds}s")]
+    Timeout { what: String, seconds: u64 },
+    /// The stream ended early; the partial answer is kept and marked interrupted.
+    #[error("the answer was cut off: {reason}")]
+    StreamDropped { reason: String },
+    /// The provider sent something we cannot parse.
+    #[error("the provider sent a malformed chunk ({reason}): {excerpt}")]
+    Malformed { reason: String, excerpt: String },
+    /// An error object inside the stream.
+    #[error("the provider reported an error: {message}")]
+    Api { kind: String, message: String },
+    #[error("provider configuration: {0}")]
+    Config(String),
+}
+
+pub type ModelStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, ProviderError>> + Send>>;
+
+/// What the status line shows about the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderInfo {
+    /// `openai`, `anthropic`, `ollama` or `echo`.
+    pub kind: String,
+    pub model: String,
+    /// True for providers that never touch the network (echo).
+    pub offline: bool,
+}
+
+impl ProviderInfo {
+    /// `kind/model`, with `(offline)` for offline providers.
+    pub fn label(&self) -> String {
+        if self.offline {
+            format!("{}/{} (offline)", self.kind, self.model)
+        } else {
+            format!("{}/{}", self.kind, self.model)
+        }
+    }
+}
+
+#[async_trait]
+pub trait ModelProvider: Send + Sync {
+    fn info(&self) -> ProviderInfo;
+
+    /// The model's context window in tokens, used to budget the history.
+    fn context_window(&self) -> u64;
+
+    /// Starts a streamed answer. Errors before the first byte (auth, connect, retries
+    /// exhausted) come back here; errors later come through the stream.
+    async fn stream(&self, request: ModelRequest) -> Result<ModelStream, ProviderError>;
+}

@@ -1,0 +1,59 @@
+//! A session: one conversation, tied to the workspace it was started in.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{EventId, SessionId};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: SessionId,
+    /// Canonical absolute path of the folder the session was started in.
+    pub directory: PathBuf,
+    /// Canonical work-tree root, `None` outside a repository.
+    pub git_root: Option<PathBuf>,
+    /// The latest event of the session's current branch; `None` before the first event.
+    pub head_id: Option<EventId>,
+    /// May be empty; filled from the first user message when it is.
+    pub title: String,
+    pub created_at_ms: i64,
+    /// Time of the latest event (or of the latest change of title/archive state).
+    pub updated_at_ms: i64,
+    pub archived_at_ms: Option<i64>,
+}
+
+/// Longest automatic title, in characters.
+pub const TITLE_MAX_CHARS: usize = 60;
+
+/// A title taken from the first line of a user message, shortened with an ellipsis.
+pub fn title_from_message(text: &str) -> String {
+    let first_line = text
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or("");
+    let mut title: String = first_line.chars().take(TITLE_MAX_CHARS).collect();
+    if first_line.chars().count() > TITLE_MAX_CHARS {
+        title.pop();
+        title.push('…');
+    }
+    title
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_is_first_non_empty_line_shortened() {
+        assert_eq!(
+            title_from_message("\n  fix the build \nplease"),
+            "fix the build"
+        );
+        let long = "x".repeat(100);
+        let title = title_from_message(&long);
+        assert_eq!(title.chars().count(), TITLE_MAX_CHARS);
+        assert!(title.ends_with('…'));
+    }
+}
