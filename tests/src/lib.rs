@@ -1,9 +1,9 @@
 //! Shared set-up for the end-to-end tests: the path of a freshly built `cairn` binary and an
+//! isolated environment (temporary HOME, XDG folders, config and database) so tests never
+//! touch the developer's own sessions and never reach the network.
 
 // This crate exists only to test; a failed set-up step should stop the test loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
-//! isolated environment (temporary HOME, XDG folders, config and database) so tests never
-//! touch the developer's own sessions and never reach the network.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
