@@ -16,6 +16,7 @@ pub mod provider;
 pub mod resume;
 pub mod service;
 pub mod session;
+pub mod transcript;
 pub mod workspace;
 
 pub use clock::{Clock, ManualClock, SystemClock};
