@@ -19,7 +19,7 @@ pub mod session;
 pub mod transcript;
 pub mod workspace;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock, utc_date};
 pub use event::{Event, EventKind, TokenUsage};
 pub use ids::{EventId, InvocationId, SessionId};
 pub use manager::{PersistOutcome, SessionManager, StartOutcome};
