@@ -16,6 +16,7 @@ pub mod provider;
 pub mod resume;
 pub mod service;
 pub mod session;
+pub mod text;
 pub mod transcript;
 pub mod workspace;
 
