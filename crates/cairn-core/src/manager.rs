@@ -271,7 +271,8 @@ impl SessionManager {
             };
             match result {
                 Ok(()) => {
-                    let newly_titled = !self.session_stored || self.session.title.is_empty();
+                    let was_stored = self.session_stored;
+                    let newly_titled = !was_stored || self.session.title.is_empty();
                     self.session_stored = true;
                     self.stored_head = pending.last().map(|event| event.id);
                     self.stored_ids.extend(pending.iter().map(|event| event.id));
@@ -279,15 +280,17 @@ impl SessionManager {
                     if let Some(last) = pending.last() {
                         self.session.updated_at_ms = last.created_at_ms;
                     }
-                    if newly_titled && self.session.title.is_empty() {
-                        if let Some(title) = first_user_title(&self.events) {
-                            if self.session_stored {
-                                self.service
-                                    .set_title(self.session.id, &title, self.clock.now_ms())
-                                    .await?;
-                            }
-                            self.session.title = title;
+                    if newly_titled
+                        && self.session.title.is_empty()
+                        && let Some(title) = first_user_title(&self.events)
+                    {
+                        // A new row already got this title from `create_session`.
+                        if was_stored {
+                            self.service
+                                .set_title(self.session.id, &title, self.clock.now_ms())
+                                .await?;
                         }
+                        self.session.title = title;
                     }
                     outcome.written = pending.len();
                     return Ok(outcome);

@@ -21,16 +21,16 @@ impl Workspace {
         let directory = dir.canonicalize()?;
         let mut git_root = None;
         let mut git_branch = None;
-        if let Ok(repo) = git2::Repository::discover(&directory) {
-            if !repo.is_bare() {
-                // workdir() of a linked worktree is that worktree, not the main checkout.
-                git_root = repo.workdir().and_then(|root| root.canonicalize().ok());
-                git_branch = repo
-                    .head()
-                    .ok()
-                    .filter(|head| head.is_branch())
-                    .and_then(|head| head.shorthand().map(str::to_owned));
-            }
+        if let Ok(repo) = git2::Repository::discover(&directory)
+            && !repo.is_bare()
+        {
+            // workdir() of a linked worktree is that worktree, not the main checkout.
+            git_root = repo.workdir().and_then(|root| root.canonicalize().ok());
+            git_branch = repo
+                .head()
+                .ok()
+                .filter(|head| head.is_branch())
+                .and_then(|head| head.shorthand().map(str::to_owned));
         }
         Ok(Self {
             directory,
@@ -47,14 +47,14 @@ impl Workspace {
 
 /// `path` with the home folder written as `~`.
 pub fn shorten_home(path: &Path) -> String {
-    if let Some(home) = directories::BaseDirs::new().map(|dirs| dirs.home_dir().to_path_buf()) {
-        if let Ok(rest) = path.strip_prefix(&home) {
-            return if rest.as_os_str().is_empty() {
-                "~".to_owned()
-            } else {
-                format!("~/{}", rest.display())
-            };
-        }
+    if let Some(home) = directories::BaseDirs::new().map(|dirs| dirs.home_dir().to_path_buf())
+        && let Ok(rest) = path.strip_prefix(&home)
+    {
+        return if rest.as_os_str().is_empty() {
+            "~".to_owned()
+        } else {
+            format!("~/{}", rest.display())
+        };
     }
     path.display().to_string()
 }
