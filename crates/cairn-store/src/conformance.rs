@@ -1,0 +1,727 @@
+//! The behaviour every [`SessionService`] backend must show, written against the trait only.
+//!
+//! Each `pub async fn` here takes a fresh, empty service and panics (it is test code) when
+//! the backend misbehaves. A backend's test file calls each one against its own fresh
+//! database, so a failure names the behaviour; [`run_all`] runs the whole suite for backends
+//! that prefer one test. Behaviours that need to write what the trait cannot (rows of an
+//! unknown event type, say) belong to the backend's own tests.
+//!
+//! Times are fixed milliseconds, far from "now", so nothing depends on the wall clock.
+
+// Test code: a panic with a message is how a behaviour reports failure.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use cairn_core::service::{ResumeQuery, WorkspaceFilter};
+use cairn_core::{
+    Event, EventId, EventKind, InvocationId, LoadedSession, ServiceError, Session, SessionFilter,
+    SessionId, SessionService, SessionSummary,
+};
+use pretty_assertions::assert_eq;
+
+/// A service under test, fresh and empty.
+pub type Service = Arc<dyn SessionService>;
+
+/// Runs every behaviour, each against a service from `make`, which must return a fresh,
+/// empty one each call.
+pub async fn run_all<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Service>,
+{
+    create_and_load_round_trip(make().await).await;
+    create_refuses_a_taken_id(make().await).await;
+    chain_order_follows_links_not_timestamps(make().await).await;
+    append_with_current_head_moves_head_and_counts(make().await).await;
+    append_with_stale_head_conflicts_and_writes_nothing(make().await).await;
+    branch_from_earlier_event_abandons_the_old_tail(make().await).await;
+    resume_window_boundary_is_inclusive(make().await).await;
+    resume_without_window_finds_old_sessions(make().await).await;
+    resume_prefers_exact_directory_over_newer_git_root_sibling(make().await).await;
+    resume_falls_back_to_git_root_sibling(make().await).await;
+    resume_never_picks_other_workspaces_archived_or_note_only(make().await).await;
+    listing_filters_and_orders(make().await).await;
+    prefix_lookup_ignores_hyphens_and_case(make().await).await;
+    rename_sets_title(make().await).await;
+    archive_and_unarchive_keep_updated_at(make().await).await;
+    delete_removes_session_and_events(make().await).await;
+    unknown_ids_are_not_found(make().await).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+/// A workspace directory under a fixed, fake root; never touched on disk.
+pub fn dir(name: &str) -> PathBuf {
+    PathBuf::from("/conformance").join(name)
+}
+
+/// A session row as a writer would create it, updated at its creation time.
+pub fn session(directory: &str, git_root: Option<&str>, at_ms: i64) -> Session {
+    Session {
+        id: SessionId::new(),
+        directory: dir(directory),
+        git_root: git_root.map(dir),
+        head_id: None,
+        title: String::new(),
+        created_at_ms: at_ms,
+        updated_at_ms: at_ms,
+        archived_at_ms: None,
+    }
+}
+
+/// One event of `session` after `parent`.
+pub fn event(session: &Session, parent: Option<EventId>, at_ms: i64, kind: EventKind) -> Event {
+    Event {
+        id: EventId::new(),
+        session_id: session.id,
+        parent_id: parent,
+        invocation_id: InvocationId::new(),
+        created_at_ms: at_ms,
+        kind,
+    }
+}
+
+/// Events chained after `parent`, one millisecond apart from `at_ms`.
+pub fn chain(
+    session: &Session,
+    parent: Option<EventId>,
+    at_ms: i64,
+    kinds: Vec<EventKind>,
+) -> Vec<Event> {
+    let mut events: Vec<Event> = Vec::with_capacity(kinds.len());
+    let mut parent = parent;
+    for (offset, kind) in (0_i64..).zip(kinds) {
+        let next = event(session, parent, at_ms + offset, kind);
+        parent = Some(next.id);
+        events.push(next);
+    }
+    events
+}
+
+pub fn user(text: &str) -> EventKind {
+    EventKind::UserMessage {
+        text: text.to_owned(),
+    }
+}
+
+pub fn assistant(text: &str) -> EventKind {
+    EventKind::AssistantMessage {
+        text: text.to_owned(),
+        usage: None,
+        interrupted: false,
+        model: Some("test-model".to_owned()),
+    }
+}
+
+pub fn note(text: &str) -> EventKind {
+    EventKind::Note {
+        text: text.to_owned(),
+    }
+}
+
+/// Creates `session` with `events`, as the manager does: head and `updated_at` from the last
+/// event. Returns the session as stored.
+pub async fn store(service: &Service, session: &Session, events: &[Event]) -> Session {
+    let mut row = session.clone();
+    row.head_id = events.last().map(|event| event.id);
+    row.updated_at_ms = events
+        .last()
+        .map_or(row.updated_at_ms, |event| event.created_at_ms);
+    service
+        .create_session(&row, events)
+        .await
+        .expect("create_session");
+    row
+}
+
+/// A session in `directory` whose only event is a user message at `at_ms`.
+pub async fn stored_conversation(
+    service: &Service,
+    directory: &str,
+    git_root: Option<&str>,
+    at_ms: i64,
+) -> Session {
+    let session = session(directory, git_root, at_ms);
+    let events = chain(&session, None, at_ms, vec![user("hello")]);
+    store(service, &session, &events).await
+}
+
+fn resume_query(directory: &str, git_root: Option<&str>, since: Option<i64>) -> ResumeQuery {
+    ResumeQuery {
+        directory: dir(directory),
+        git_root: git_root.map(dir),
+        updated_since_ms: since,
+    }
+}
+
+fn ids(sessions: &[Session]) -> Vec<SessionId> {
+    sessions.iter().map(|session| session.id).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Behaviours
+
+/// What is created is what is loaded, field for field.
+pub async fn create_and_load_round_trip(service: Service) {
+    let mut session = session("round-trip", Some("repo"), 1_000);
+    session.title = "a title".to_owned();
+    let mut kinds = vec![
+        user("first question\nsecond line"),
+        assistant("an answer"),
+        EventKind::ToolCall {
+            call_id: "call-1".to_owned(),
+            name: "read_file".to_owned(),
+            arguments: "{\"path\": ".to_owned(),
+        },
+        EventKind::ToolResult {
+            call_id: "call-1".to_owned(),
+            output: "contents".to_owned(),
+            is_error: true,
+        },
+        note("a note"),
+        EventKind::SystemContext {
+            text: "context".to_owned(),
+        },
+        EventKind::Error {
+            message: "it broke".to_owned(),
+        },
+    ];
+    kinds.push(EventKind::AssistantMessage {
+        text: "partial".to_owned(),
+        usage: Some(cairn_core::TokenUsage {
+            input_tokens: 10,
+            output_tokens: 2,
+        }),
+        interrupted: true,
+        model: None,
+    });
+    let events = chain(&session, None, 1_000, kinds);
+    let stored = store(&service, &session, &events).await;
+
+    let loaded = service.load_session(session.id).await.expect("load");
+    assert_eq!(
+        loaded,
+        LoadedSession {
+            session: stored.clone(),
+            events,
+            off_branch_events: 0,
+            warnings: vec![],
+        }
+    );
+    assert_eq!(
+        service.get_session(session.id).await.expect("get"),
+        Some(stored)
+    );
+}
+
+pub async fn create_refuses_a_taken_id(service: Service) {
+    let session = stored_conversation(&service, "taken", None, 1_000).await;
+    let again = chain(&session, None, 2_000, vec![user("again")]);
+    let err = service
+        .create_session(&session, &again)
+        .await
+        .expect_err("id is taken");
+    assert!(
+        matches!(err, ServiceError::SessionExists(id) if id == session.id),
+        "expected SessionExists, got {err:?}"
+    );
+    let loaded = service.load_session(session.id).await.expect("load");
+    assert_eq!(loaded.events.len(), 1, "the refused create wrote nothing");
+}
+
+/// Order comes from parent links: timestamps deliberately run backwards here.
+pub async fn chain_order_follows_links_not_timestamps(service: Service) {
+    let session = session("links", None, 10_000);
+    let mut events = Vec::new();
+    let mut parent = None;
+    for (step, text) in (0_i64..).zip(["one", "two", "three", "four"]) {
+        let next = event(&session, parent, 10_000 - step * 1_000, user(text));
+        parent = Some(next.id);
+        events.push(next);
+    }
+    store(&service, &session, &events[..2]).await;
+    service
+        .append_events(session.id, Some(events[1].id), &events[2..])
+        .await
+        .expect("append");
+
+    let loaded = service.load_session(session.id).await.expect("load");
+    assert_eq!(loaded.events, events);
+    let parents: Vec<Option<EventId>> = loaded.events.iter().map(|e| e.parent_id).collect();
+    let expected: Vec<Option<EventId>> = std::iter::once(None)
+        .chain(events.iter().take(3).map(|e| Some(e.id)))
+        .collect();
+    assert_eq!(parents, expected);
+    assert_eq!(loaded.session.head_id, Some(events[3].id));
+    // `updated_at` never moves backwards, even when a writer's clock does.
+    assert_eq!(loaded.session.updated_at_ms, 9_000);
+}
+
+pub async fn append_with_current_head_moves_head_and_counts(service: Service) {
+    let session = session("append", None, 1_000);
+    let first = chain(&session, None, 1_000, vec![user("question"), note("note")]);
+    let stored = store(&service, &session, &first).await;
+    let more = chain(
+        &session,
+        Some(first[1].id),
+        5_000,
+        vec![assistant("answer"), user("  \nfollow-up\nmore"), note("n")],
+    );
+    service
+        .append_events(session.id, stored.head_id, &more)
+        .await
+        .expect("append");
+
+    let expected_session = Session {
+        head_id: Some(more[2].id),
+        updated_at_ms: 5_002,
+        ..stored
+    };
+    assert_eq!(
+        service.get_session(session.id).await.expect("get"),
+        Some(expected_session.clone())
+    );
+    let listed = service
+        .list_sessions(&SessionFilter::default())
+        .await
+        .expect("list");
+    assert_eq!(
+        listed,
+        vec![SessionSummary {
+            session: expected_session,
+            message_count: 3,
+            preview: "follow-up".to_owned(),
+        }]
+    );
+    let loaded = service.load_session(session.id).await.expect("load");
+    assert_eq!(loaded.events, [first, more].concat());
+}
+
+pub async fn append_with_stale_head_conflicts_and_writes_nothing(service: Service) {
+    let session = session("stale", None, 1_000);
+    let first = chain(&session, None, 1_000, vec![user("q")]);
+    let stored = store(&service, &session, &first).await;
+    let winner = chain(&session, Some(first[0].id), 2_000, vec![assistant("a")]);
+    service
+        .append_events(session.id, Some(first[0].id), &winner)
+        .await
+        .expect("first writer");
+    let before = service.load_session(session.id).await.expect("load");
+
+    let loser = chain(
+        &session,
+        Some(first[0].id),
+        3_000,
+        vec![assistant("b"), user("c")],
+    );
+    let err = service
+        .append_events(session.id, Some(first[0].id), &loser)
+        .await
+        .expect_err("stale head");
+    assert!(
+        matches!(
+            &err,
+            ServiceError::HeadConflict { session_id, expected, actual }
+                if *session_id == session.id
+                    && *expected == Some(first[0].id)
+                    && *actual == Some(winner[0].id)
+        ),
+        "expected HeadConflict, got {err:?}"
+    );
+    // Claiming the session has no head is just as stale.
+    let err = service
+        .append_events(session.id, None, &loser)
+        .await
+        .expect_err("stale head");
+    assert!(
+        matches!(err, ServiceError::HeadConflict { .. }),
+        "got {err:?}"
+    );
+
+    assert_eq!(
+        service.load_session(session.id).await.expect("load"),
+        before
+    );
+    let listed = service
+        .list_sessions(&SessionFilter::default())
+        .await
+        .expect("list");
+    assert_eq!(
+        listed,
+        vec![SessionSummary {
+            session: Session {
+                head_id: Some(winner[0].id),
+                updated_at_ms: 2_000,
+                ..stored
+            },
+            message_count: 2,
+            preview: "q".to_owned(),
+        }]
+    );
+}
+
+/// Regenerating an answer: the new event's parent is an earlier event.
+pub async fn branch_from_earlier_event_abandons_the_old_tail(service: Service) {
+    let session = session("branch", None, 1_000);
+    let first = chain(
+        &session,
+        None,
+        1_000,
+        vec![user("q"), assistant("old answer")],
+    );
+    store(&service, &session, &first).await;
+    let retry = chain(
+        &session,
+        Some(first[0].id),
+        2_000,
+        vec![assistant("new answer")],
+    );
+    service
+        .append_events(session.id, Some(first[1].id), &retry)
+        .await
+        .expect("branch");
+
+    let loaded = service.load_session(session.id).await.expect("load");
+    assert_eq!(loaded.events, vec![first[0].clone(), retry[0].clone()]);
+    assert_eq!(loaded.off_branch_events, 1);
+    assert_eq!(loaded.warnings, Vec::<String>::new());
+    assert_eq!(loaded.session.head_id, Some(retry[0].id));
+}
+
+pub async fn resume_window_boundary_is_inclusive(service: Service) {
+    let session = stored_conversation(&service, "window", None, 50_000).await;
+    let at_boundary = service
+        .find_resumable(&resume_query("window", None, Some(50_000)))
+        .await
+        .expect("find");
+    assert_eq!(at_boundary.map(|s| s.id), Some(session.id));
+    let just_outside = service
+        .find_resumable(&resume_query("window", None, Some(50_001)))
+        .await
+        .expect("find");
+    assert_eq!(just_outside, None);
+}
+
+pub async fn resume_without_window_finds_old_sessions(service: Service) {
+    let old = stored_conversation(&service, "old", None, 1).await;
+    let newer = stored_conversation(&service, "old", None, 2).await;
+    let found = service
+        .find_resumable(&resume_query("old", None, None))
+        .await
+        .expect("find");
+    assert_eq!(found.map(|s| s.id), Some(newer.id));
+    assert_ne!(old.id, newer.id);
+}
+
+pub async fn resume_prefers_exact_directory_over_newer_git_root_sibling(service: Service) {
+    let exact = stored_conversation(&service, "repo/app", Some("repo"), 1_000).await;
+    stored_conversation(&service, "repo/docs", Some("repo"), 9_000).await;
+    stored_conversation(&service, "repo", Some("repo"), 8_000).await;
+    let found = service
+        .find_resumable(&resume_query("repo/app", Some("repo"), Some(0)))
+        .await
+        .expect("find");
+    assert_eq!(found, Some(exact));
+}
+
+pub async fn resume_falls_back_to_git_root_sibling(service: Service) {
+    stored_conversation(&service, "repo/docs", Some("repo"), 1_000).await;
+    let newest_sibling = stored_conversation(&service, "repo/lib", Some("repo"), 2_000).await;
+    // A session in this very directory but outside the window does not block the fallback.
+    stored_conversation(&service, "repo/app", Some("repo"), 100).await;
+    let found = service
+        .find_resumable(&resume_query("repo/app", Some("repo"), Some(500)))
+        .await
+        .expect("find");
+    assert_eq!(found, Some(newest_sibling));
+
+    // Without a git root there is no fallback.
+    let found = service
+        .find_resumable(&resume_query("repo/app", None, Some(500)))
+        .await
+        .expect("find");
+    assert_eq!(found, None);
+}
+
+pub async fn resume_never_picks_other_workspaces_archived_or_note_only(service: Service) {
+    stored_conversation(&service, "elsewhere", Some("other-repo"), 5_000).await;
+    stored_conversation(&service, "here-too", None, 5_000).await;
+    let archived = stored_conversation(&service, "here", Some("repo"), 6_000).await;
+    service
+        .set_archived(archived.id, Some(7_000))
+        .await
+        .expect("archive");
+    let notes_only = session("here", Some("repo"), 8_000);
+    let notes = chain(
+        &notes_only,
+        None,
+        8_000,
+        vec![
+            note("just a note"),
+            EventKind::Error {
+                message: "no key".to_owned(),
+            },
+        ],
+    );
+    store(&service, &notes_only, &notes).await;
+
+    let found = service
+        .find_resumable(&resume_query("here", Some("repo"), Some(0)))
+        .await
+        .expect("find");
+    assert_eq!(found, None);
+
+    // Un-archiving makes it resumable again.
+    service
+        .set_archived(archived.id, None)
+        .await
+        .expect("unarchive");
+    let found = service
+        .find_resumable(&resume_query("here", Some("repo"), Some(0)))
+        .await
+        .expect("find");
+    assert_eq!(found.map(|s| s.id), Some(archived.id));
+}
+
+pub async fn listing_filters_and_orders(service: Service) {
+    let app = stored_conversation(&service, "repo/app", Some("repo"), 1_000).await;
+    let docs = stored_conversation(&service, "repo/docs", Some("repo"), 2_000).await;
+    let root = stored_conversation(&service, "repo", Some("repo"), 3_000).await;
+    let plain = stored_conversation(&service, "plain", None, 4_000).await;
+    let archived = stored_conversation(&service, "repo/app", Some("repo"), 5_000).await;
+    service
+        .set_archived(archived.id, Some(6_000))
+        .await
+        .expect("archive");
+    let archived = Session {
+        archived_at_ms: Some(6_000),
+        ..archived
+    };
+
+    let list =
+        |workspace: Option<(&str, Option<&str>)>, include_archived: bool, limit: Option<u32>| {
+            let service = service.clone();
+            let filter = SessionFilter {
+                workspace: workspace.map(|(directory, git_root)| WorkspaceFilter {
+                    directory: dir(directory),
+                    git_root: git_root.map(dir),
+                }),
+                include_archived,
+                limit,
+            };
+            async move {
+                let listed = service.list_sessions(&filter).await.expect("list");
+                listed
+                    .into_iter()
+                    .map(|summary| summary.session)
+                    .collect::<Vec<_>>()
+            }
+        };
+
+    assert_eq!(
+        list(None, false, None).await,
+        vec![plain.clone(), root.clone(), docs.clone(), app.clone()]
+    );
+    assert_eq!(
+        list(None, true, None).await,
+        vec![
+            archived.clone(),
+            plain.clone(),
+            root.clone(),
+            docs.clone(),
+            app.clone()
+        ]
+    );
+    assert_eq!(
+        list(None, true, Some(2)).await,
+        vec![archived.clone(), plain.clone()]
+    );
+    assert_eq!(
+        list(Some(("repo/app", Some("repo"))), false, None).await,
+        vec![root.clone(), docs.clone(), app.clone()]
+    );
+    assert_eq!(
+        list(Some(("repo/app", None)), true, None).await,
+        vec![archived.clone(), app.clone()]
+    );
+    assert_eq!(list(Some(("nowhere", None)), true, None).await, vec![]);
+
+    let summaries = service
+        .list_sessions(&SessionFilter {
+            workspace: Some(WorkspaceFilter {
+                directory: dir("plain"),
+                git_root: None,
+            }),
+            include_archived: false,
+            limit: None,
+        })
+        .await
+        .expect("list");
+    assert_eq!(
+        summaries,
+        vec![SessionSummary {
+            session: plain,
+            message_count: 1,
+            preview: "hello".to_owned(),
+        }]
+    );
+}
+
+pub async fn prefix_lookup_ignores_hyphens_and_case(service: Service) {
+    let first = stored_conversation(&service, "a", None, 1_000).await;
+    let second = stored_conversation(&service, "b", None, 2_000).await;
+    let hex = first.id.as_uuid().simple().to_string();
+    let hyphenated = first.id.to_string();
+
+    for prefix in [
+        hex[..12].to_owned(),
+        hex[..12].to_uppercase(),
+        hyphenated[..14].to_owned(),
+        hex.clone(),
+    ] {
+        let found = service.find_by_id_prefix(&prefix, 10).await.expect("find");
+        assert_eq!(ids(&found), vec![first.id], "prefix {prefix}");
+    }
+    // Both ids are v7 and made a moment apart: they share their leading digits.
+    let both = service
+        .find_by_id_prefix(&hex[..4], 10)
+        .await
+        .expect("find");
+    assert_eq!(ids(&both), vec![second.id, first.id]);
+    let limited = service.find_by_id_prefix(&hex[..4], 1).await.expect("find");
+    assert_eq!(ids(&limited), vec![second.id]);
+
+    for not_hex in ["xyz", "0%", "_", "' OR 1=1 --"] {
+        let found = service.find_by_id_prefix(not_hex, 10).await.expect("find");
+        assert_eq!(found, vec![], "prefix {not_hex}");
+    }
+}
+
+pub async fn rename_sets_title(service: Service) {
+    let session = stored_conversation(&service, "rename", None, 1_000).await;
+    service
+        .set_title(session.id, "Build fixes", 3_000)
+        .await
+        .expect("rename");
+    assert_eq!(
+        service.get_session(session.id).await.expect("get"),
+        Some(Session {
+            title: "Build fixes".to_owned(),
+            updated_at_ms: 3_000,
+            ..session.clone()
+        })
+    );
+    // A rename stamped earlier than the last change does not move `updated_at` back.
+    service
+        .set_title(session.id, "Older clock", 2_000)
+        .await
+        .expect("rename");
+    assert_eq!(
+        service.get_session(session.id).await.expect("get"),
+        Some(Session {
+            title: "Older clock".to_owned(),
+            updated_at_ms: 3_000,
+            ..session
+        })
+    );
+}
+
+pub async fn archive_and_unarchive_keep_updated_at(service: Service) {
+    let session = stored_conversation(&service, "archive", None, 1_000).await;
+    service
+        .set_archived(session.id, Some(9_000))
+        .await
+        .expect("archive");
+    assert_eq!(
+        service.get_session(session.id).await.expect("get"),
+        Some(Session {
+            archived_at_ms: Some(9_000),
+            ..session.clone()
+        })
+    );
+    service
+        .set_archived(session.id, None)
+        .await
+        .expect("unarchive");
+    assert_eq!(
+        service.get_session(session.id).await.expect("get"),
+        Some(session)
+    );
+}
+
+pub async fn delete_removes_session_and_events(service: Service) {
+    let kept = stored_conversation(&service, "keep", None, 1_000).await;
+    let doomed = session("delete", None, 2_000);
+    let events = chain(&doomed, None, 2_000, vec![user("q"), assistant("a")]);
+    store(&service, &doomed, &events).await;
+
+    service.delete_session(doomed.id).await.expect("delete");
+    assert_eq!(service.get_session(doomed.id).await.expect("get"), None);
+    assert!(matches!(
+        service.load_session(doomed.id).await,
+        Err(ServiceError::SessionNotFound(_))
+    ));
+    let listed = service
+        .list_sessions(&SessionFilter {
+            include_archived: true,
+            ..SessionFilter::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(
+        listed
+            .into_iter()
+            .map(|summary| summary.session)
+            .collect::<Vec<_>>(),
+        vec![kept]
+    );
+    // The events went too: the same ids can be written again in a new session.
+    let reborn = Session {
+        id: SessionId::new(),
+        ..doomed
+    };
+    let same_ids: Vec<Event> = events
+        .into_iter()
+        .map(|event| Event {
+            session_id: reborn.id,
+            ..event
+        })
+        .collect();
+    store(&service, &reborn, &same_ids).await;
+}
+
+pub async fn unknown_ids_are_not_found(service: Service) {
+    let missing = session("missing", None, 1_000);
+    let events = chain(&missing, None, 1_000, vec![user("q")]);
+    let not_found = |result: Result<(), ServiceError>, what: &str| match result {
+        Err(ServiceError::SessionNotFound(id)) => assert_eq!(id, missing.id.to_string(), "{what}"),
+        other => panic!("{what}: expected SessionNotFound, got {other:?}"),
+    };
+
+    not_found(
+        service.append_events(missing.id, None, &events).await,
+        "append_events",
+    );
+    not_found(
+        service.load_session(missing.id).await.map(|_| ()),
+        "load_session",
+    );
+    not_found(service.set_title(missing.id, "t", 1).await, "set_title");
+    not_found(
+        service.set_archived(missing.id, Some(1)).await,
+        "set_archived",
+    );
+    not_found(service.delete_session(missing.id).await, "delete_session");
+    assert_eq!(service.get_session(missing.id).await.expect("get"), None);
+    assert_eq!(
+        service
+            .list_sessions(&SessionFilter::default())
+            .await
+            .expect("list"),
+        vec![]
+    );
+}

@@ -1,0 +1,468 @@
+//! [`SqliteSessionService`]: the [`SessionService`] on one local SQLite file.
+//!
+//! Invariants:
+//! - Every write is one transaction. `append_events` starts with `BEGIN IMMEDIATE` and does
+//!   its compare-and-swap on the head as the first statement, before inserting anything, so
+//!   a stale writer writes nothing and two writers never deadlock on a lock upgrade; waiting
+//!   for the lock is left to SQLite's busy timeout.
+//! - The `sessions` row's counters (`message_count`, `model_event_count`, `preview`) always
+//!   describe every stored event of the session, on every branch; they are updated in the
+//!   same transaction as the events.
+//! - `updated_at` never moves backwards: appends and renames take the later of the stored
+//!   time and the new one, so a writer with a slow clock cannot hide a session from resume.
+//! - Ids are stored as hyphenated lowercase uuid text, paths as (lossy) UTF-8 text.
+
+mod open;
+mod rows;
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use cairn_core::service::{Result, ResumeQuery, WorkspaceFilter};
+use cairn_core::{
+    Event, EventId, LoadedSession, ServiceError, Session, SessionFilter, SessionId, SessionService,
+    SessionSummary,
+};
+use sqlx::sqlite::{SqlitePool, SqliteQueryResult};
+use sqlx::{Sqlite, Transaction};
+
+use rows::{Counters, EventRow, SessionRow, path_text, session_columns, walk_branch};
+
+/// The newest resumable session of one directory. Written so the partial index
+/// `sessions_resumable_by_directory` answers it: its `WHERE` terms appear literally.
+const RESUME_BY_DIRECTORY: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM sessions \
+     WHERE directory = ?1 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
+     ORDER BY updated_at DESC LIMIT 1"
+);
+
+/// Like [`RESUME_BY_DIRECTORY`], for sessions sharing the git root.
+const RESUME_BY_GIT_ROOT: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM sessions \
+     WHERE git_root = ?1 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
+     ORDER BY updated_at DESC LIMIT 1"
+);
+
+const SESSION_BY_ID: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM sessions WHERE id = ?1"
+);
+
+const INSERT_EVENT: &str = "INSERT INTO session_events \
+     (id, session_id, parent_id, invocation_id, event_type, event_data, created_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+/// Sessions in a local SQLite database. Cheap to share behind an `Arc`; all methods take
+/// `&self` and use a small connection pool.
+#[derive(Debug, Clone)]
+pub struct SqliteSessionService {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl SqliteSessionService {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// Creates missing parent directories with mode 0700 and the file with 0600. Fails with
+    /// [`ServiceError::Corrupt`] for a file that is not a Cairn database and with
+    /// [`ServiceError::NewerSchema`] for one written by a newer Cairn; in both cases the
+    /// file is not modified.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let pool = open::open_pool(path).await?;
+        Ok(Self {
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The newest schema (migration) version this build knows.
+    pub fn supported_schema_version() -> i64 {
+        open::supported_schema_version()
+    }
+
+    /// Closes every connection, checkpointing the WAL into the main file. Later calls fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn map_err(&self, err: sqlx::Error) -> ServiceError {
+        map_sqlx_error(&self.path, err)
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|err| self.map_err(err))
+    }
+
+    /// After an update touched no row: `SessionNotFound`, or the head we actually have.
+    async fn stored_head(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        session_id: SessionId,
+    ) -> Result<Option<EventId>> {
+        let head: Option<Option<String>> =
+            sqlx::query_scalar("SELECT head_id FROM sessions WHERE id = ?1")
+                .bind(session_id.to_string())
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(|err| self.map_err(err))?;
+        match head {
+            None => Err(ServiceError::SessionNotFound(session_id.to_string())),
+            Some(None) => Ok(None),
+            Some(Some(head)) => head.parse().map(Some).map_err(|_| {
+                ServiceError::Storage(format!(
+                    "session {session_id} has a malformed head `{head}`"
+                ))
+            }),
+        }
+    }
+
+    async fn insert_events(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        session_id: SessionId,
+        events: &[Event],
+    ) -> Result<()> {
+        let session_text = session_id.to_string();
+        for event in events {
+            if event.session_id != session_id {
+                return Err(ServiceError::Storage(format!(
+                    "event {} belongs to session {}, not {session_id}",
+                    event.id, event.session_id
+                )));
+            }
+            sqlx::query(INSERT_EVENT)
+                .bind(event.id.to_string())
+                .bind(&session_text)
+                .bind(event.parent_id.map(|parent| parent.to_string()))
+                .bind(event.invocation_id.to_string())
+                .bind(event.kind.event_type())
+                .bind(event.kind.data_json())
+                .bind(event.created_at_ms)
+                .execute(&mut **tx)
+                .await
+                .map_err(|err| self.map_err(err))?;
+        }
+        Ok(())
+    }
+
+    async fn fetch_session_row(&self, session_id: SessionId) -> Result<Option<SessionRow>> {
+        sqlx::query_as::<_, SessionRow>(SESSION_BY_ID)
+            .bind(session_id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|err| self.map_err(err))
+    }
+
+    async fn resume_candidate(
+        &self,
+        sql: &str,
+        place: &Path,
+        since: i64,
+    ) -> Result<Option<Session>> {
+        sqlx::query_as::<_, SessionRow>(sql)
+            .bind(path_text(place))
+            .bind(since)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|err| self.map_err(err))?
+            .map(SessionRow::into_session)
+            .transpose()
+    }
+
+    fn expect_one_row(session_id: SessionId, result: &SqliteQueryResult) -> Result<()> {
+        if result.rows_affected() == 0 {
+            return Err(ServiceError::SessionNotFound(session_id.to_string()));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SessionService for SqliteSessionService {
+    async fn create_session(&self, session: &Session, events: &[Event]) -> Result<()> {
+        let Some(last) = events.last() else {
+            return Err(ServiceError::Storage(format!(
+                "session {} must be created together with its first event",
+                session.id
+            )));
+        };
+        let counters = Counters::of(events);
+        let mut tx = self.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO sessions (id, directory, git_root, head_id, title, created_at, \
+             updated_at, archived_at, message_count, model_event_count, preview) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(session.id.to_string())
+        .bind(path_text(&session.directory))
+        .bind(session.git_root.as_deref().map(path_text))
+        .bind(last.id.to_string())
+        .bind(&session.title)
+        .bind(session.created_at_ms)
+        .bind(session.updated_at_ms)
+        .bind(session.archived_at_ms)
+        .bind(counters.messages)
+        .bind(counters.model_events)
+        .bind(counters.preview.unwrap_or_default())
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| self.map_err(err))?;
+        if inserted.rows_affected() == 0 {
+            return Err(ServiceError::SessionExists(session.id));
+        }
+        self.insert_events(&mut tx, session.id, events).await?;
+        tx.commit().await.map_err(|err| self.map_err(err))
+    }
+
+    async fn append_events(
+        &self,
+        session_id: SessionId,
+        expected_head: Option<EventId>,
+        events: &[Event],
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let Some(last) = events.last() else {
+            // Nothing to write, but the caller still learns whether its head is current.
+            let actual = self.stored_head(&mut tx, session_id).await?;
+            if actual != expected_head {
+                return Err(ServiceError::HeadConflict {
+                    session_id,
+                    expected: expected_head,
+                    actual,
+                });
+            }
+            return Ok(());
+        };
+        let counters = Counters::of(events);
+        // The compare-and-swap comes first, so a stale writer inserts nothing. `IS` compares
+        // NULL with NULL as equal: the expected head of a session without events.
+        let moved = sqlx::query(
+            "UPDATE sessions SET head_id = ?1, updated_at = MAX(updated_at, ?2), \
+             message_count = message_count + ?3, model_event_count = model_event_count + ?4, \
+             preview = COALESCE(?5, preview) \
+             WHERE id = ?6 AND head_id IS ?7",
+        )
+        .bind(last.id.to_string())
+        .bind(last.created_at_ms)
+        .bind(counters.messages)
+        .bind(counters.model_events)
+        .bind(counters.preview)
+        .bind(session_id.to_string())
+        .bind(expected_head.map(|head| head.to_string()))
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| self.map_err(err))?;
+        if moved.rows_affected() != 1 {
+            let actual = self.stored_head(&mut tx, session_id).await?;
+            return Err(ServiceError::HeadConflict {
+                session_id,
+                expected: expected_head,
+                actual,
+            });
+        }
+        self.insert_events(&mut tx, session_id, events).await?;
+        tx.commit().await.map_err(|err| self.map_err(err))
+    }
+
+    async fn load_session(&self, session_id: SessionId) -> Result<LoadedSession> {
+        // One read transaction, so the session row and its events are one snapshot even while
+        // another process appends.
+        let mut tx = self.pool.begin().await.map_err(|err| self.map_err(err))?;
+        let row = sqlx::query_as::<_, SessionRow>(SESSION_BY_ID)
+            .bind(session_id.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|err| self.map_err(err))?
+            .ok_or_else(|| ServiceError::SessionNotFound(session_id.to_string()))?;
+        let event_rows = sqlx::query_as::<_, EventRow>(
+            "SELECT id, parent_id, invocation_id, event_type, event_data, created_at \
+             FROM session_events WHERE session_id = ?1",
+        )
+        .bind(session_id.to_string())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|err| self.map_err(err))?;
+        tx.commit().await.map_err(|err| self.map_err(err))?;
+
+        let branch = walk_branch(session_id, row.head_id.as_deref(), &event_rows);
+        Ok(LoadedSession {
+            session: row.into_session()?,
+            events: branch.events,
+            off_branch_events: branch.off_branch_events,
+            warnings: branch.warnings,
+        })
+    }
+
+    async fn get_session(&self, session_id: SessionId) -> Result<Option<Session>> {
+        self.fetch_session_row(session_id)
+            .await?
+            .map(SessionRow::into_session)
+            .transpose()
+    }
+
+    async fn find_by_id_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<Session>> {
+        let hex: String = prefix
+            .chars()
+            .filter(|c| *c != '-')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if hex.is_empty() || hex.len() > 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Ok(Vec::new());
+        }
+        // Put the hyphens back where a canonical uuid has them; every id starting with that
+        // text lies in [start, start || 'g'), since ids hold only hex digits and '-', all
+        // below 'g'. A range on the primary key instead of `replace(id, '-', '') LIKE ...`,
+        // which would read every row.
+        let mut start = String::with_capacity(hex.len() + 4);
+        for (position, digit) in hex.chars().enumerate() {
+            if matches!(position, 8 | 12 | 16 | 20) {
+                start.push('-');
+            }
+            start.push(digit);
+        }
+        let rows = sqlx::query_as::<_, SessionRow>(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM sessions WHERE id >= ?1 AND id < ?1 || 'g' ORDER BY updated_at DESC LIMIT ?2"
+        ))
+        .bind(start)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|err| self.map_err(err))?;
+        rows.into_iter().map(SessionRow::into_session).collect()
+    }
+
+    async fn find_resumable(&self, query: &ResumeQuery) -> Result<Option<Session>> {
+        let since = query.updated_since_ms.unwrap_or(i64::MIN);
+        if let Some(found) = self
+            .resume_candidate(RESUME_BY_DIRECTORY, &query.directory, since)
+            .await?
+        {
+            return Ok(Some(found));
+        }
+        match &query.git_root {
+            Some(git_root) => {
+                self.resume_candidate(RESUME_BY_GIT_ROOT, git_root, since)
+                    .await
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionSummary>> {
+        let mut conditions = Vec::new();
+        match &filter.workspace {
+            Some(WorkspaceFilter {
+                git_root: Some(_), ..
+            }) => conditions.push("(directory = ?1 OR git_root = ?2)"),
+            Some(WorkspaceFilter { git_root: None, .. }) => conditions.push("directory = ?1"),
+            None => {}
+        }
+        if !filter.include_archived {
+            conditions.push("archived_at IS NULL");
+        }
+        let where_clause = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {} FROM sessions {where_clause} ORDER BY updated_at DESC LIMIT ?3",
+            session_columns!()
+        );
+        let (directory, git_root) = match &filter.workspace {
+            Some(workspace) => (
+                Some(path_text(&workspace.directory)),
+                workspace.git_root.as_deref().map(path_text),
+            ),
+            None => (None, None),
+        };
+        // A negative LIMIT means no limit to SQLite.
+        let limit = filter.limit.map_or(-1, i64::from);
+        let rows = sqlx::query_as::<_, SessionRow>(&sql)
+            .bind(directory)
+            .bind(git_root)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|err| self.map_err(err))?;
+        rows.into_iter().map(SessionRow::into_summary).collect()
+    }
+
+    async fn set_title(&self, session_id: SessionId, title: &str, now_ms: i64) -> Result<()> {
+        let result = sqlx::query(
+            "UPDATE sessions SET title = ?1, updated_at = MAX(updated_at, ?2) WHERE id = ?3",
+        )
+        .bind(title)
+        .bind(now_ms)
+        .bind(session_id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(|err| self.map_err(err))?;
+        Self::expect_one_row(session_id, &result)
+    }
+
+    async fn set_archived(&self, session_id: SessionId, archived_at_ms: Option<i64>) -> Result<()> {
+        let result = sqlx::query("UPDATE sessions SET archived_at = ?1 WHERE id = ?2")
+            .bind(archived_at_ms)
+            .bind(session_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|err| self.map_err(err))?;
+        Self::expect_one_row(session_id, &result)
+    }
+
+    async fn delete_session(&self, session_id: SessionId) -> Result<()> {
+        // Events go with the session: `ON DELETE CASCADE`, foreign keys are on for every
+        // connection of the pool.
+        let result = sqlx::query("DELETE FROM sessions WHERE id = ?1")
+            .bind(session_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|err| self.map_err(err))?;
+        Self::expect_one_row(session_id, &result)
+    }
+}
+
+/// SQLite's primary result codes that matter here (the low byte of an extended code).
+const SQLITE_CORRUPT: i32 = 11;
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+const SQLITE_NOTADB: i32 = 26;
+
+/// Sorts a sqlx error into the [`ServiceError`] a caller can act on: busy (retry later),
+/// corrupt (tell the user, touch nothing), anything else.
+pub(crate) fn map_sqlx_error(path: &Path, err: sqlx::Error) -> ServiceError {
+    match &err {
+        sqlx::Error::Database(db) => {
+            let code = db
+                .code()
+                .and_then(|code| code.parse::<i32>().ok())
+                .map(|code| code & 0xff);
+            match code {
+                Some(SQLITE_BUSY | SQLITE_LOCKED) => ServiceError::Busy(db.message().to_owned()),
+                Some(SQLITE_CORRUPT | SQLITE_NOTADB) => ServiceError::Corrupt {
+                    path: path.to_path_buf(),
+                    reason: db.message().to_owned(),
+                },
+                _ => ServiceError::Storage(err.to_string()),
+            }
+        }
+        sqlx::Error::PoolTimedOut => ServiceError::Busy(err.to_string()),
+        _ => ServiceError::Storage(err.to_string()),
+    }
+}

@@ -1,0 +1,221 @@
+//! Opening the database file: privacy, refusal of files we must not touch, migrations.
+//!
+//! Order matters. The directory and file are created with private modes before SQLite sees
+//! them, so there is no moment when a world-readable database exists. An existing file is
+//! checked (SQLite header, then a read-only, immutable look at its schema) before the first
+//! read-write connection, because switching a database to WAL or running a migration writes
+//! to it: a corrupt file, someone else's database or one written by a newer Cairn stays
+//! byte-for-byte as it was.
+
+use std::fs::{DirBuilder, OpenOptions, Permissions};
+use std::io::{self, Read};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use cairn_core::ServiceError;
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Connection};
+
+use super::map_sqlx_error;
+
+static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
+
+/// Every SQLite 3 database file starts with these bytes.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Readers run in parallel under WAL; writers queue on SQLite's lock anyway.
+const MAX_CONNECTIONS: u32 = 4;
+const FILE_MODE: u32 = 0o600;
+const DIR_MODE: u32 = 0o700;
+
+/// The newest schema version this build can read and write.
+pub(crate) fn supported_schema_version() -> i64 {
+    MIGRATOR
+        .iter()
+        .map(|migration| migration.version)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Prepares the file, refuses what must not be touched, connects and migrates.
+pub(crate) async fn open_pool(path: &Path) -> Result<SqlitePool, ServiceError> {
+    // Plain blocking file calls: a handful of syscalls, once per launch.
+    let created = create_private_file(path).map_err(|err| io_error(path, "create", &err))?;
+    if !created {
+        refuse_foreign_or_damaged(path).await?;
+    }
+
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(MAX_CONNECTIONS)
+        .connect_with(options)
+        .await
+        .map_err(|err| map_sqlx_error(path, err))?;
+
+    if let Err(first) = MIGRATOR.run(&pool).await {
+        // Two processes opening a new database at once both try the first migration; the
+        // loser fails on "table already exists". Running again sees it applied and checks
+        // it. Any other failure repeats and is reported.
+        tracing::debug!("migration failed, retrying once: {first}");
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|err| map_migrate_error(path, err))?;
+    }
+
+    // SQLite gives -wal and -shm the database's mode already; this also tightens a database
+    // created by an older build or by hand.
+    for file in [
+        path.to_path_buf(),
+        sibling(path, "-wal"),
+        sibling(path, "-shm"),
+    ] {
+        match std::fs::set_permissions(&file, Permissions::from_mode(FILE_MODE)) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(io_error(&file, "set permissions of", &err)),
+        }
+    }
+    Ok(pool)
+}
+
+/// Creates missing parent directories (0700) and the database file (0600, empty). Returns
+/// whether the file was created; an existing file is left alone.
+fn create_private_file(path: &Path) -> io::Result<bool> {
+    if let Some(parent) = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        let mut missing: Vec<&Path> = parent
+            .ancestors()
+            .take_while(|dir| !dir.as_os_str().is_empty() && !dir.exists())
+            .collect();
+        missing.reverse();
+        for dir in missing {
+            match DirBuilder::new().mode(DIR_MODE).create(dir) {
+                // The umask may have taken bits from the mode; say it exactly.
+                Ok(()) => std::fs::set_permissions(dir, Permissions::from_mode(DIR_MODE))?,
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(FILE_MODE)
+        .open(path)
+    {
+        Ok(file) => {
+            file.set_permissions(Permissions::from_mode(FILE_MODE))?;
+            Ok(true)
+        }
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
+/// Refuses, without writing anything, a file that is not SQLite, is damaged, is another
+/// program's database, or was migrated by a newer build.
+async fn refuse_foreign_or_damaged(path: &Path) -> Result<(), ServiceError> {
+    let corrupt = |reason: String| ServiceError::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut header = Vec::with_capacity(SQLITE_HEADER.len());
+    std::fs::File::open(path)
+        .and_then(|file| {
+            file.take(SQLITE_HEADER.len() as u64)
+                .read_to_end(&mut header)
+        })
+        .map_err(|err| io_error(path, "read", &err))?;
+    if header.is_empty() {
+        // An empty file is a new database to SQLite (we may have created it and crashed).
+        return Ok(());
+    }
+    if header != SQLITE_HEADER {
+        return Err(corrupt("it is not a SQLite database".to_owned()));
+    }
+
+    // `immutable` makes SQLite take no locks and create no -wal/-shm files: a pure reader.
+    // It ignores a -wal file left by a running process; a newer schema hidden there is still
+    // caught below, when the migrator finds a version it does not know.
+    let probe_options = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .immutable(true)
+        .create_if_missing(false);
+    let mut probe = probe_options
+        .connect()
+        .await
+        .map_err(|err| map_sqlx_error(path, err))?;
+    let result = inspect_schema(path, &mut probe).await;
+    // Closing a read-only, immutable connection writes nothing; its error is not interesting.
+    let _ = probe.close().await;
+    result
+}
+
+async fn inspect_schema(path: &Path, probe: &mut SqliteConnection) -> Result<(), ServiceError> {
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(&mut *probe)
+            .await
+            .map_err(|err| map_sqlx_error(path, err))?;
+    if tables.is_empty() {
+        return Ok(());
+    }
+    if !tables.iter().any(|table| table == "_sqlx_migrations") {
+        return Err(ServiceError::Corrupt {
+            path: path.to_path_buf(),
+            reason: "it is a SQLite database, but not one of Cairn's".to_owned(),
+        });
+    }
+    let found: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(&mut *probe)
+        .await
+        .map_err(|err| map_sqlx_error(path, err))?;
+    let supported = supported_schema_version();
+    match found {
+        Some(found) if found > supported => Err(ServiceError::NewerSchema {
+            path: path.to_path_buf(),
+            found,
+            supported,
+        }),
+        Some(_) | None => Ok(()),
+    }
+}
+
+fn map_migrate_error(path: &Path, err: MigrateError) -> ServiceError {
+    match err {
+        MigrateError::VersionMissing(found) => ServiceError::NewerSchema {
+            path: path.to_path_buf(),
+            found,
+            supported: supported_schema_version(),
+        },
+        MigrateError::Execute(err) | MigrateError::ExecuteMigration(err, _) => {
+            map_sqlx_error(path, err)
+        }
+        other => ServiceError::Storage(format!("migrating {}: {other}", path.display())),
+    }
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn io_error(path: &Path, doing: &str, err: &io::Error) -> ServiceError {
+    ServiceError::Storage(format!("could not {doing} {}: {err}", path.display()))
+}
