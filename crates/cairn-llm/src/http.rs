@@ -1,0 +1,526 @@
+//! The HTTP side shared by both dialects: sending with retries, SSE framing, timeouts, and
+//! turning HTTP failures into [`ProviderError`]s.
+//!
+//! Invariants:
+//! - Everything after the first attempt happens inside the returned stream, which is polled
+//!   by the caller: dropping the stream drops the response body and closes the connection at
+//!   once, wherever it was (sending, backing off, or reading).
+//! - Retries are items: each one yields [`StreamEvent::Retrying`] before its backoff sleep.
+//!   `stream()` performs the first attempt itself, so errors that will never succeed (auth,
+//!   bad request, connection refused, connect timeout) come back from `stream()`; errors
+//!   after retries come through the stream.
+//! - Only 429, 5xx, 529 and an `overloaded_error` body are retried, at most
+//!   `max_retries` times, never once the answer has started.
+//! - A stream ends with exactly one terminal item: `Finished`, or an `Err`.
+//! - Nothing here panics on what a server sends.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::Once;
+use std::time::Duration;
+
+use bytes::Bytes;
+use cairn_core::provider::{ModelStream, ProviderError, StreamEvent};
+use eventsource_stream::{Event as SseEvent, EventStreamError, Eventsource};
+use futures::{Stream, StreamExt};
+use rand::Rng;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+
+use crate::settings::{ProviderSettings, shorten};
+
+/// Longest excerpt of a server's text put into an error.
+const EXCERPT_CHARS: usize = 120;
+/// Longest error body read from a failed response.
+const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+pub(crate) type Item = Result<StreamEvent, ProviderError>;
+
+/// What a dialect does with the events of one answer.
+pub(crate) trait DialectParser: Send + 'static {
+    /// Handles one SSE event, pushing what it yields. Returns `true` when the answer is
+    /// complete (the stream then ends after the pushed items).
+    fn on_event(&mut self, event: &SseEvent, attempts: u32, out: &mut VecDeque<Item>) -> bool;
+
+    /// The body ended without the dialect's end marker. Pushes `Finished` when the answer is
+    /// nonetheless complete (a finish reason arrived), else a `StreamDropped` error.
+    fn on_eof(&mut self, out: &mut VecDeque<Item>);
+}
+
+/// Builds the HTTP client. rustls with the ring provider, installed once as the process
+/// default because reqwest's `*-no-provider` features expect one.
+pub(crate) fn build_client(settings: &ProviderSettings) -> Result<reqwest::Client, ProviderError> {
+    install_crypto_provider();
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .connect_timeout(settings.connect_timeout)
+        .build()
+        .map_err(|err| ProviderError::Config(format!("cannot build the HTTP client: {err}")))
+}
+
+fn install_crypto_provider() {
+    static INSTALL_RING: Once = Once::new();
+    INSTALL_RING.call_once(|| {
+        // Err means another provider is already the default, which is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// A client for quick probes: everything, connect to last byte, within `timeout`.
+pub(crate) fn probe_client(timeout: Duration) -> Option<reqwest::Client> {
+    install_crypto_provider();
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(timeout)
+        .build()
+        .ok()
+}
+
+/// One request, ready to be sent as many times as retries need.
+pub(crate) struct Exchange {
+    pub client: reqwest::Client,
+    pub url: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub settings: ProviderSettings,
+}
+
+type SseStream = Pin<
+    Box<dyn Stream<Item = Result<SseEvent, EventStreamError<reqwest::Error>>> + Send + 'static>,
+>;
+
+enum Phase {
+    Send,
+    Backoff(Duration),
+    Streaming(SseStream),
+    Done,
+}
+
+/// The state behind a [`ModelStream`].
+pub(crate) struct Driver<P> {
+    exchange: Exchange,
+    parser: P,
+    phase: Phase,
+    pending: VecDeque<Item>,
+    /// Requests sent so far.
+    attempts: u32,
+}
+
+/// What came of one attempt.
+enum Attempt {
+    Streaming(SseStream),
+    Retry { delay: Duration, reason: String },
+    Fail(ProviderError),
+}
+
+impl<P: DialectParser> Driver<P> {
+    /// Sends the first attempt and returns the stream, or the error if it can never succeed.
+    pub(crate) async fn start(exchange: Exchange, parser: P) -> Result<ModelStream, ProviderError> {
+        let mut driver = Driver {
+            exchange,
+            parser,
+            phase: Phase::Send,
+            pending: VecDeque::new(),
+            attempts: 0,
+        };
+        match driver.attempt().await {
+            Attempt::Streaming(sse) => driver.phase = Phase::Streaming(sse),
+            Attempt::Retry { delay, reason } => driver.schedule_retry(delay, reason),
+            Attempt::Fail(err) => return Err(err),
+        }
+        Ok(Box::pin(futures::stream::unfold(
+            driver,
+            |mut driver| async move { driver.next_item().await.map(|item| (item, driver)) },
+        )))
+    }
+
+    fn schedule_retry(&mut self, delay: Duration, reason: String) {
+        self.pending.push_back(Ok(StreamEvent::Retrying {
+            attempt: self.attempts,
+            max_attempts: self.exchange.settings.retry.max_retries,
+            delay,
+            reason,
+        }));
+        self.phase = Phase::Backoff(delay);
+    }
+
+    async fn next_item(&mut self) -> Option<Item> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Some(item);
+            }
+            match std::mem::replace(&mut self.phase, Phase::Done) {
+                Phase::Done => return None,
+                Phase::Backoff(delay) => {
+                    tokio::time::sleep(delay).await;
+                    self.phase = Phase::Send;
+                }
+                Phase::Send => match self.attempt().await {
+                    Attempt::Streaming(sse) => self.phase = Phase::Streaming(sse),
+                    Attempt::Retry { delay, reason } => self.schedule_retry(delay, reason),
+                    Attempt::Fail(err) => return Some(Err(err)),
+                },
+                Phase::Streaming(mut sse) => {
+                    let idle = self.exchange.settings.idle_timeout;
+                    match tokio::time::timeout(idle, sse.next()).await {
+                        Err(_) => {
+                            return Some(Err(ProviderError::Timeout {
+                                what: "waiting for the next part of the answer".into(),
+                                seconds: idle.as_secs(),
+                            }));
+                        }
+                        Ok(None) => self.parser.on_eof(&mut self.pending),
+                        Ok(Some(Err(err))) => return Some(Err(self.sse_error(err))),
+                        Ok(Some(Ok(event))) => {
+                            if !self
+                                .parser
+                                .on_event(&event, self.attempts, &mut self.pending)
+                            {
+                                self.phase = Phase::Streaming(sse);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn sse_error(&self, err: EventStreamError<reqwest::Error>) -> ProviderError {
+        let settings = &self.exchange.settings;
+        match err {
+            EventStreamError::Transport(err) => ProviderError::StreamDropped {
+                reason: settings.scrub(&format!("the connection broke: {}", error_chain(&err))),
+            },
+            EventStreamError::Utf8(err) => ProviderError::Malformed {
+                reason: "invalid UTF-8".into(),
+                excerpt: settings.scrub(&shorten(
+                    &String::from_utf8_lossy(err.as_bytes()),
+                    EXCERPT_CHARS,
+                )),
+            },
+            EventStreamError::Parser(err) => ProviderError::Malformed {
+                reason: "invalid event-stream framing".into(),
+                excerpt: settings.scrub(&shorten(&err.input, EXCERPT_CHARS)),
+            },
+        }
+    }
+
+    /// Sends the request once and sorts out what came back.
+    async fn attempt(&mut self) -> Attempt {
+        self.attempts += 1;
+        let exchange = &self.exchange;
+        let settings = &exchange.settings;
+        let request = exchange
+            .client
+            .post(&exchange.url)
+            .headers(exchange.headers.clone())
+            .body(exchange.body.clone());
+        let response =
+            match tokio::time::timeout(settings.idle_timeout + settings.connect_timeout, async {
+                request.send().await
+            })
+            .await
+            {
+                Err(_) => {
+                    return Attempt::Fail(ProviderError::Timeout {
+                        what: format!("waiting for a response from {}", exchange.url),
+                        seconds: (settings.idle_timeout + settings.connect_timeout).as_secs(),
+                    });
+                }
+                Ok(Err(err)) => return Attempt::Fail(send_error(settings, &exchange.url, &err)),
+                Ok(Ok(response)) => response,
+            };
+
+        let status = response.status();
+        if status.is_success() {
+            if is_json(response.headers()) {
+                // A server that ignored `stream: true`: say so instead of parsing nothing.
+                let body = read_body(response).await;
+                return Attempt::Fail(ProviderError::Malformed {
+                    reason: "expected an event stream, got a JSON body".into(),
+                    excerpt: settings.scrub(&shorten(&body, EXCERPT_CHARS)),
+                });
+            }
+            return Attempt::Streaming(sse_stream(response));
+        }
+
+        let retry_after = retry_after(response.headers());
+        let body = read_body(response).await;
+        let failure = classify_failure(settings, status, &body);
+        match failure.retry_reason {
+            Some(reason) if self.attempts <= settings.retry.max_retries => {
+                let delay = match retry_after {
+                    Some(wanted) => wanted.min(settings.retry.max_retry_after),
+                    None => backoff(settings, self.attempts),
+                };
+                tracing::warn!(status = status.as_u16(), ?delay, "retrying: {reason}");
+                Attempt::Retry { delay, reason }
+            }
+            Some(_) | None => Attempt::Fail(failure.into_error(self.attempts)),
+        }
+    }
+}
+
+/// The byte stream framed as SSE. A clean end of body also ends the last event, which some
+/// servers leave without its blank line (five of the Anthropic SDK's own fixtures do).
+fn sse_stream(response: reqwest::Response) -> SseStream {
+    let bytes = response.bytes_stream().chain(futures::stream::once(async {
+        Ok(Bytes::from_static(b"\n\n"))
+    }));
+    Box::pin(bytes.eventsource())
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"))
+}
+
+async fn read_body(mut response: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    // Chunk by chunk so a huge or endless error body cannot eat memory.
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_ERROR_BODY_BYTES {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// `Retry-After` in seconds (OpenAI also sends `retry-after-ms`, which is more precise).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = |value: &HeaderValue| value.to_str().ok().map(str::trim).map(str::to_owned);
+    if let Some(ms) = headers
+        .get("retry-after-ms")
+        .and_then(text)
+        .and_then(|value| value.parse::<f64>().ok())
+        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
+    headers
+        .get(RETRY_AFTER)
+        .and_then(text)
+        .and_then(|value| value.parse::<f64>().ok())
+        .filter(|secs| secs.is_finite() && *secs >= 0.0)
+        // An HTTP-date is not parsed: the computed backoff is used instead.
+        .map(|secs| Duration::from_secs_f64(secs.min(86_400.0)))
+}
+
+/// Exponential backoff for retry number `retry` (1-based) with up to 25% jitter.
+fn backoff(settings: &ProviderSettings, retry: u32) -> Duration {
+    let policy = &settings.retry;
+    let exponential = policy
+        .base_delay
+        .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)))
+        .min(policy.max_delay);
+    let jitter = rand::rng().random_range(0.0..0.25);
+    exponential + exponential.mul_f64(jitter)
+}
+
+/// A failed response, sorted.
+struct Failure {
+    status: u16,
+    /// `Some` for retryable failures: the short reason shown while retrying.
+    retry_reason: Option<String>,
+    kind: FailureKind,
+    message: String,
+    key_env: String,
+}
+
+enum FailureKind {
+    Auth,
+    RateLimited,
+    Overloaded,
+    Server,
+    BadRequest,
+}
+
+impl Failure {
+    fn into_error(self, attempts: u32) -> ProviderError {
+        let Failure {
+            status,
+            kind,
+            message,
+            key_env,
+            ..
+        } = self;
+        match kind {
+            FailureKind::Auth => ProviderError::Auth {
+                status,
+                key_env,
+                message,
+            },
+            FailureKind::RateLimited => ProviderError::RateLimited { attempts, message },
+            FailureKind::Overloaded => ProviderError::Overloaded { attempts, message },
+            FailureKind::Server => ProviderError::Server {
+                status,
+                attempts,
+                message,
+            },
+            FailureKind::BadRequest => ProviderError::BadRequest { status, message },
+        }
+    }
+}
+
+fn classify_failure(settings: &ProviderSettings, status: StatusCode, body: &str) -> Failure {
+    let (error_type, message) = match error_from_body(body) {
+        Some((error_type, message)) => (error_type, message),
+        // Not a JSON error: report the text itself (a proxy's HTML page, a plain-text 500).
+        None if body.trim().is_empty() => (
+            String::new(),
+            status.canonical_reason().unwrap_or("no details").to_owned(),
+        ),
+        None => (String::new(), body.to_owned()),
+    };
+    let message = settings.scrub(&shorten(&message, 300));
+    let code = status.as_u16();
+    let (kind, retry_reason) = if error_type == "overloaded_error" || code == 529 {
+        (FailureKind::Overloaded, Some(format!("{code} overloaded")))
+    } else {
+        match code {
+            401 | 403 => (FailureKind::Auth, None),
+            429 => (
+                FailureKind::RateLimited,
+                Some("429 rate limited".to_owned()),
+            ),
+            500..=599 => (FailureKind::Server, Some(format!("{code} server error"))),
+            _ => (FailureKind::BadRequest, None),
+        }
+    };
+    Failure {
+        status: code,
+        retry_reason,
+        kind,
+        message,
+        key_env: settings.api_key_env.clone(),
+    }
+}
+
+/// `(type, message)` from the error bodies both dialects use:
+/// `{"error": {"message", "type", "code"}}` (`code` a number or a string) and
+/// `{"type": "error", "error": {"type", "message"}}`; also `{"error": "text"}`.
+pub(crate) fn error_from_body(body: &str) -> Option<(String, String)> {
+    let value: serde_json::Value = serde_json::from_str(body.trim()).ok()?;
+    error_from_value(value.get("error")?)
+}
+
+pub(crate) fn error_from_value(error: &serde_json::Value) -> Option<(String, String)> {
+    if let Some(text) = error.as_str() {
+        return Some((String::new(), text.to_owned()));
+    }
+    let field = |name: &str| match error.get(name) {
+        Some(serde_json::Value::String(text)) => Some(text.clone()),
+        Some(serde_json::Value::Number(number)) => Some(number.to_string()),
+        _ => None,
+    };
+    let error_type = field("type").or_else(|| field("code")).unwrap_or_default();
+    let message = field("message").unwrap_or_else(|| error.to_string());
+    Some((error_type, message))
+}
+
+/// A transport error before any response, as the user should see it.
+fn send_error(settings: &ProviderSettings, url: &str, err: &reqwest::Error) -> ProviderError {
+    if err.is_timeout() {
+        return ProviderError::Timeout {
+            what: format!("connecting to {url}"),
+            seconds: settings.connect_timeout.as_secs(),
+        };
+    }
+    let reason = settings.scrub(&error_chain(err));
+    if err.is_connect() {
+        return ProviderError::Connect {
+            url: url.to_owned(),
+            reason,
+            hint: settings.connect_hint(),
+        };
+    }
+    ProviderError::StreamDropped {
+        reason: format!("the request to {url} failed: {reason}"),
+    }
+}
+
+/// The innermost cause of an error, which is the one that says what happened
+/// ("Connection refused (os error 111)") rather than where.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost: &(dyn std::error::Error + 'static) = err;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+    }
+    innermost.to_string()
+}
+
+/// A malformed-chunk error for `data`.
+pub(crate) fn malformed(reason: impl std::fmt::Display, data: &str) -> ProviderError {
+    ProviderError::Malformed {
+        reason: shorten(&reason.to_string(), EXCERPT_CHARS),
+        excerpt: shorten(data, EXCERPT_CHARS),
+    }
+}
+
+/// The error for a body that ended before the answer did.
+pub(crate) fn dropped_before_end() -> ProviderError {
+    ProviderError::StreamDropped {
+        reason: "the connection closed before the answer was complete".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_core::config::ProviderKind;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn error_bodies_of_every_shape() {
+        assert_eq!(
+            error_from_body(
+                r#"{"error":{"code":400,"message":"bad","type":"invalid_request_error"}}"#
+            ),
+            Some(("invalid_request_error".into(), "bad".into()))
+        );
+        assert_eq!(
+            error_from_body(r#"{"error":{"code":"rate_limit_exceeded","message":"slow"}}"#),
+            Some(("rate_limit_exceeded".into(), "slow".into()))
+        );
+        assert_eq!(
+            error_from_body(
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#
+            ),
+            Some(("overloaded_error".into(), "Overloaded".into()))
+        );
+        assert_eq!(error_from_body("Internal Server Error"), None);
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let mut settings = ProviderSettings::new(ProviderKind::Openai);
+        settings.retry.base_delay = Duration::from_millis(100);
+        settings.retry.max_delay = Duration::from_millis(300);
+        for (retry, low) in [(1, 100), (2, 200), (3, 300), (9, 300)] {
+            let delay = backoff(&settings, retry);
+            let low = Duration::from_millis(low);
+            assert!(
+                delay >= low && delay <= low.mul_f64(1.25),
+                "{retry}: {delay:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_seconds_and_milliseconds() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert("retry-after-ms", HeaderValue::from_static("1500"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(1500)));
+        let mut date = HeaderMap::new();
+        date.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&date), None);
+    }
+}
