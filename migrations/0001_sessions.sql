@@ -32,10 +32,11 @@ CREATE INDEX sessions_resumable_by_git_root
     ON sessions (git_root, updated_at)
     WHERE archived_at IS NULL AND model_event_count > 0;
 
--- Listings: all workspaces newest first, and one workspace (directory or git root).
+-- Listings, newest first: walked in `updated_at` order, filtered, stopped at the limit. No
+-- per-workspace index on purpose: a listing filters on directory OR git root, which one
+-- index cannot order, and each extra index on `updated_at` is one more write per append
+-- (and tempts the planner away from the partial indexes above).
 CREATE INDEX sessions_by_updated_at ON sessions (updated_at);
-CREATE INDEX sessions_by_directory ON sessions (directory, updated_at);
-CREATE INDEX sessions_by_git_root ON sessions (git_root, updated_at);
 
 CREATE TABLE session_events (
     id TEXT PRIMARY KEY NOT NULL,

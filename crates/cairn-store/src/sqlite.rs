@@ -466,3 +466,69 @@ pub(crate) fn map_sqlx_error(path: &Path, err: sqlx::Error) -> ServiceError {
         _ => ServiceError::Storage(err.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    /// The `detail` column of `EXPLAIN QUERY PLAN` for `sql`, with dummy arguments.
+    async fn plan(service: &SqliteSessionService, sql: &str, args: usize) -> Vec<String> {
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
+        for _ in 0..args {
+            query = query.bind("x");
+        }
+        query
+            .fetch_all(&service.pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, _, _, detail)| detail)
+            .collect()
+    }
+
+    /// The hot queries are index seeks in index order: no sort, no scan of the table.
+    #[tokio::test]
+    async fn hot_queries_use_their_indexes_without_sorting() {
+        let dir = tempfile::tempdir().unwrap();
+        let service = SqliteSessionService::open(&dir.path().join("plan.db"))
+            .await
+            .unwrap();
+
+        assert_eq!(
+            plan(&service, RESUME_BY_DIRECTORY, 2).await,
+            vec![
+                "SEARCH sessions USING INDEX sessions_resumable_by_directory (directory=? AND updated_at>?)"
+                    .to_owned()
+            ]
+        );
+        assert_eq!(
+            plan(&service, RESUME_BY_GIT_ROOT, 2).await,
+            vec![
+                "SEARCH sessions USING INDEX sessions_resumable_by_git_root (git_root=? AND updated_at>?)"
+                    .to_owned()
+            ]
+        );
+        let all_workspaces = format!(
+            "SELECT {} FROM sessions WHERE archived_at IS NULL ORDER BY updated_at DESC LIMIT ?3",
+            session_columns!()
+        );
+        assert_eq!(
+            plan(&service, &all_workspaces, 3).await,
+            vec!["SCAN sessions USING INDEX sessions_by_updated_at".to_owned()]
+        );
+        assert_eq!(
+            plan(
+                &service,
+                "SELECT id FROM session_events WHERE session_id = ?1",
+                1
+            )
+            .await,
+            vec![
+                "SEARCH session_events USING INDEX session_events_by_session (session_id=?)"
+                    .to_owned()
+            ]
+        );
+    }
+}

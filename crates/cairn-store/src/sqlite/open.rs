@@ -148,20 +148,31 @@ async fn refuse_foreign_or_damaged(path: &Path) -> Result<(), ServiceError> {
         return Err(corrupt("it is not a SQLite database".to_owned()));
     }
 
-    // `immutable` makes SQLite take no locks and create no -wal/-shm files: a pure reader.
-    // It ignores a -wal file left by a running process; a newer schema hidden there is still
-    // caught below, when the migrator finds a version it does not know.
-    let probe_options = SqliteConnectOptions::new()
+    // With no -wal file beside it the main file holds the whole database, and `immutable`
+    // lets SQLite read it taking no locks and creating no -wal/-shm files: a pure reader.
+    // With a -wal file (another Cairn is running, or one crashed) the latest pages may be
+    // there, so read through SQLite's normal read-only path, which never writes the main
+    // file. The immutable read is also repeated that way when it finds damage, in case a
+    // writer started in between.
+    let live_wal = sibling(path, "-wal").exists();
+    let mut result = probe_schema(path, /*immutable*/ !live_wal).await;
+    if !live_wal && matches!(result, Err(ServiceError::Corrupt { .. })) {
+        result = probe_schema(path, /*immutable*/ false).await;
+    }
+    result
+}
+
+async fn probe_schema(path: &Path, immutable: bool) -> Result<(), ServiceError> {
+    let mut probe = SqliteConnectOptions::new()
         .filename(path)
         .read_only(true)
-        .immutable(true)
-        .create_if_missing(false);
-    let mut probe = probe_options
+        .immutable(immutable)
+        .create_if_missing(false)
         .connect()
         .await
         .map_err(|err| map_sqlx_error(path, err))?;
     let result = inspect_schema(path, &mut probe).await;
-    // Closing a read-only, immutable connection writes nothing; its error is not interesting.
+    // Closing a read-only connection writes nothing; its error is not interesting.
     let _ = probe.close().await;
     result
 }

@@ -1,0 +1,355 @@
+//! Behaviour only the SQLite backend has: files and their modes, refusing files it must not
+//! touch, rows the trait cannot write (unknown event types, broken links), cascades.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use cairn_core::{EventKind, ServiceError, SessionService};
+use cairn_store::SqliteSessionService;
+use cairn_store::conformance::{assistant, chain, session, store, user};
+use pretty_assertions::assert_eq;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+
+/// A connection of our own to the file, for what the service cannot do.
+async fn raw(path: &Path) -> SqlitePool {
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(SqliteConnectOptions::new().filename(path))
+        .await
+        .unwrap()
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    PathBuf::from(format!("{}{suffix}", path.display()))
+}
+
+#[tokio::test]
+async fn new_directory_and_files_are_private() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("state/cairn/sessions.db");
+    let service = SqliteSessionService::open(&path).await.unwrap();
+    let first = session("here", None, 1);
+    store(
+        &(Arc::new(service.clone()) as Arc<dyn SessionService>),
+        &first,
+        &chain(&first, None, 1, vec![user("q")]),
+    )
+    .await;
+
+    let modes = [
+        mode(&tmp.path().join("state")),
+        mode(&tmp.path().join("state/cairn")),
+        mode(&path),
+        mode(&sibling(&path, "-wal")),
+        mode(&sibling(&path, "-shm")),
+    ];
+    assert_eq!(modes, [0o700, 0o700, 0o600, 0o600, 0o600]);
+    service.close().await;
+}
+
+#[tokio::test]
+async fn an_existing_database_is_made_private_and_reopens_with_its_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    let service: Arc<dyn SessionService> =
+        Arc::new(SqliteSessionService::open(&path).await.unwrap());
+    let first = session("here", None, 1);
+    let stored = store(&service, &first, &chain(&first, None, 1, vec![user("q")])).await;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    // The first service is still open, its writes still in the -wal file, as when a second
+    // Cairn starts beside a running one.
+    assert!(sibling(&path, "-wal").metadata().unwrap().len() > 0);
+    let second = SqliteSessionService::open(&path).await.unwrap();
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(
+        second.get_session(first.id).await.unwrap(),
+        Some(stored.clone())
+    );
+    drop(service);
+    second.close().await;
+
+    let reopened = SqliteSessionService::open(&path).await.unwrap();
+    assert_eq!(reopened.get_session(first.id).await.unwrap(), Some(stored));
+}
+
+/// Asserts `open` fails as `expected` says and leaves the file byte for byte as it was.
+async fn assert_refused_untouched(path: &Path, expected: impl Fn(&ServiceError) -> bool) {
+    let before = std::fs::read(path).unwrap();
+    let mode_before = mode(path);
+    let err = SqliteSessionService::open(path).await.unwrap_err();
+    assert!(expected(&err), "unexpected error: {err:?}");
+    assert!(err.to_string().contains("The file was"), "{err}");
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        before,
+        "the file was modified"
+    );
+    assert_eq!(mode(path), mode_before);
+    assert!(!sibling(path, "-wal").exists(), "a -wal file appeared");
+    assert!(!sibling(path, "-journal").exists(), "a journal appeared");
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_sqlite_is_refused_and_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    std::fs::write(&path, "these are my notes, not a database\n".repeat(100)).unwrap();
+    assert_refused_untouched(&path, |err| {
+        matches!(err, ServiceError::Corrupt { reason, .. } if reason == "it is not a SQLite database")
+    })
+    .await;
+
+    // A few bytes only: shorter than the header.
+    std::fs::write(&path, "SQLite").unwrap();
+    assert_refused_untouched(&path, |err| matches!(err, ServiceError::Corrupt { .. })).await;
+}
+
+#[tokio::test]
+async fn a_damaged_database_is_refused_and_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    let service = SqliteSessionService::open(&path).await.unwrap();
+    service.close().await;
+    // Keep the header, garble everything after it (the schema page included).
+    let mut bytes = std::fs::read(&path).unwrap();
+    for (offset, byte) in bytes.iter_mut().enumerate().skip(16) {
+        *byte = (offset % 251) as u8;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    assert_refused_untouched(&path, |err| matches!(err, ServiceError::Corrupt { .. })).await;
+}
+
+#[tokio::test]
+async fn another_programs_database_is_refused_and_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    let other = SqlitePoolOptions::new()
+        .connect_with(
+            SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE recipes (name TEXT)")
+        .execute(&other)
+        .await
+        .unwrap();
+    other.close().await;
+    assert_refused_untouched(&path, |err| {
+        matches!(err, ServiceError::Corrupt { reason, .. } if reason.contains("not one of Cairn's"))
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused_and_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    SqliteSessionService::open(&path)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let pool = raw(&path).await;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99999999999999, 'from the future', TRUE, x'00', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let supported = SqliteSessionService::supported_schema_version();
+    assert_refused_untouched(&path, |err| {
+        matches!(
+            err,
+            ServiceError::NewerSchema { found: 99999999999999, supported: s, path: p }
+                if *s == supported && p == &path
+        )
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_empty_file_becomes_a_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    std::fs::write(&path, "").unwrap();
+    let service = SqliteSessionService::open(&path).await.unwrap();
+    assert_eq!(
+        service.list_sessions(&Default::default()).await.unwrap(),
+        vec![]
+    );
+}
+
+#[tokio::test]
+async fn unknown_event_type_mid_chain_is_walked_through_and_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    let service: Arc<dyn SessionService> =
+        Arc::new(SqliteSessionService::open(&path).await.unwrap());
+    let first = session("here", None, 1_000);
+    let events = chain(&first, None, 1_000, vec![user("q"), assistant("a")]);
+    store(&service, &first, &events).await;
+
+    // A newer build wrote an event of a type this one does not know, then one it does.
+    let pool = raw(&path).await;
+    let hologram_id = cairn_core::EventId::new();
+    sqlx::query(
+        "INSERT INTO session_events VALUES (?1, ?2, ?3, ?4, 'hologram', '{\"beam\":1}', 2000)",
+    )
+    .bind(hologram_id.to_string())
+    .bind(first.id.to_string())
+    .bind(events[1].id.to_string())
+    .bind(events[1].invocation_id.to_string())
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE sessions SET head_id = ?1 WHERE id = ?2")
+        .bind(hologram_id.to_string())
+        .bind(first.id.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let after = chain(&first, Some(hologram_id), 3_000, vec![user("still here")]);
+    service
+        .append_events(first.id, Some(hologram_id), &after)
+        .await
+        .unwrap();
+
+    let loaded = service.load_session(first.id).await.unwrap();
+    assert_eq!(loaded.events, [events, after].concat());
+    assert_eq!(loaded.off_branch_events, 0);
+    assert_eq!(
+        loaded.warnings,
+        vec!["skipped 1 event of unknown type `hologram` (written by a newer Cairn?)".to_owned()]
+    );
+}
+
+#[tokio::test]
+async fn malformed_data_and_broken_links_are_warnings_not_failures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    let service: Arc<dyn SessionService> =
+        Arc::new(SqliteSessionService::open(&path).await.unwrap());
+    let first = session("here", None, 1_000);
+    let events = chain(
+        &first,
+        None,
+        1_000,
+        vec![user("one"), assistant("two"), user("three")],
+    );
+    store(&service, &first, &events).await;
+
+    let pool = raw(&path).await;
+    sqlx::query("UPDATE session_events SET event_data = '{\"text\": 5}' WHERE id = ?1")
+        .bind(events[2].id.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    // The first event vanishes: the second's parent is now missing.
+    sqlx::query("DELETE FROM session_events WHERE id = ?1")
+        .bind(events[0].id.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let loaded = service.load_session(first.id).await.unwrap();
+    assert_eq!(loaded.events, vec![events[1].clone()]);
+    assert_eq!(loaded.warnings.len(), 2, "{:?}", loaded.warnings);
+    assert!(
+        loaded.warnings[0].contains("points at a missing parent"),
+        "{:?}",
+        loaded.warnings
+    );
+    assert!(
+        loaded.warnings[1].starts_with(&format!("skipped unreadable event {}", events[2].id)),
+        "{:?}",
+        loaded.warnings
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_session_deletes_its_event_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    let service: Arc<dyn SessionService> =
+        Arc::new(SqliteSessionService::open(&path).await.unwrap());
+    let doomed = session("here", None, 1_000);
+    store(
+        &service,
+        &doomed,
+        &chain(&doomed, None, 1_000, vec![user("q"), assistant("a")]),
+    )
+    .await;
+    let kept = session("here", None, 2_000);
+    store(&service, &kept, &chain(&kept, None, 2_000, vec![user("q")])).await;
+
+    service.delete_session(doomed.id).await.unwrap();
+    let pool = raw(&path).await;
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT session_id, COUNT(*) FROM session_events GROUP BY session_id ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(rows, vec![(kept.id.to_string(), 1)]);
+}
+
+#[tokio::test]
+async fn a_failed_append_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    let service: Arc<dyn SessionService> =
+        Arc::new(SqliteSessionService::open(&path).await.unwrap());
+    let first = session("here", None, 1_000);
+    let events = chain(&first, None, 1_000, vec![user("q")]);
+    store(&service, &first, &events).await;
+    let before = service.list_sessions(&Default::default()).await.unwrap();
+
+    // The second event reuses the first's id: the insert fails after the head moved, and
+    // the whole transaction, counters included, must roll back.
+    let mut more = chain(
+        &first,
+        Some(events[0].id),
+        2_000,
+        vec![assistant("a"), user("b")],
+    );
+    more[1].id = events[0].id;
+    let err = service
+        .append_events(first.id, Some(events[0].id), &more)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ServiceError::Storage(_)), "{err:?}");
+    assert_eq!(
+        service.list_sessions(&Default::default()).await.unwrap(),
+        before
+    );
+    assert_eq!(service.load_session(first.id).await.unwrap().events, events);
+}
+
+#[tokio::test]
+async fn creating_without_events_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let service = SqliteSessionService::open(&tmp.path().join("sessions.db"))
+        .await
+        .unwrap();
+    let empty = session("here", None, 1_000);
+    let err = service.create_session(&empty, &[]).await.unwrap_err();
+    assert!(matches!(err, ServiceError::Storage(_)), "{err:?}");
+    assert_eq!(service.get_session(empty.id).await.unwrap(), None);
+    // Silence the unused-variant lint of the import in this file.
+    let _ = EventKind::Note {
+        text: String::new(),
+    };
+}
