@@ -1,1 +1,64 @@
-//! (being built)
+//! Cairn's terminal front end: the chat screen.
+//!
+//! Layout:
+//! - [`app`]: the pure state machine (`App::handle(AppEvent) -> Vec<Effect>`), no IO.
+//! - [`render`]: draws an `&App` into a ratatui buffer; never changes state.
+//! - [`transcript`], [`markdown`], [`wrap`], [`sanitize`]: cells, Markdown, wrapping by
+//!   display width, and neutralising untrusted text.
+//! - [`commands`], [`picker`], [`history`]: slash commands, the session picker, the prompt
+//!   history file.
+//! - [`session_task`]: the one task that owns the `SessionManager` and persists in order.
+//! - `driver` and `terminal`: the event loop performing effects, the frame scheduler, and
+//!   taking over / restoring the terminal.
+//!
+//! [`run`] is the entry point the binary calls.
+
+pub mod app;
+pub mod commands;
+mod driver;
+pub mod history;
+pub mod markdown;
+pub mod picker;
+pub mod render;
+pub mod sanitize;
+pub mod session_task;
+mod terminal;
+pub mod transcript;
+pub mod wrap;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use cairn_core::{ModelProvider, SessionId, SessionManager, StartOutcome};
+
+pub use driver::FrameScheduler;
+
+/// What the binary hands the TUI.
+pub struct TuiOptions {
+    /// Already started: resumed or fresh.
+    pub manager: SessionManager,
+    /// `New` or `Resumed(info)`; a resume shows its note.
+    pub start: StartOutcome,
+    /// Shown as notes (which provider was chosen, and why).
+    pub startup_notes: Vec<String>,
+    pub provider: Arc<dyn ModelProvider>,
+    /// The model put in requests (`/model` switches it for the session).
+    pub model: String,
+    pub max_output_tokens: Option<u32>,
+    /// Where the prompt-history file lives.
+    pub state_dir: PathBuf,
+}
+
+/// How the TUI ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TuiExit {
+    pub session_id: SessionId,
+    /// Whether the session was ever written (an untouched fresh session is not).
+    pub session_stored: bool,
+}
+
+/// Runs the chat until the user quits (or a signal arrives). The terminal is restored on
+/// every exit path, and every pending write is finished before this returns.
+pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
+    driver::run(options).await
+}

@@ -1,0 +1,186 @@
+//! Slash commands: the table shown in the completion popup and in `/help`, and parsing.
+//!
+//! A line starting with `/` is a command; `//` escapes it, so `//etc/hosts` sends the
+//! message `/etc/hosts`. Parsing is pure; what a command does is the state machine's job.
+
+/// One command as the popup and help list it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandSpec {
+    pub name: &'static str,
+    /// Argument hint, empty when the command takes none.
+    pub args: &'static str,
+    pub about: &'static str,
+}
+
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "new",
+        args: "",
+        about: "archive this session and start a fresh one",
+    },
+    CommandSpec {
+        name: "sessions",
+        args: "",
+        about: "pick a session to switch to",
+    },
+    CommandSpec {
+        name: "retry",
+        args: "",
+        about: "regenerate the last answer",
+    },
+    CommandSpec {
+        name: "model",
+        args: "[name]",
+        about: "show or switch the model",
+    },
+    CommandSpec {
+        name: "rename",
+        args: "<title>",
+        about: "rename this session",
+    },
+    CommandSpec {
+        name: "export",
+        args: "[path]",
+        about: "write the conversation to a Markdown file",
+    },
+    CommandSpec {
+        name: "copy",
+        args: "",
+        about: "copy the last answer to the clipboard",
+    },
+    CommandSpec {
+        name: "help",
+        args: "",
+        about: "keys and commands",
+    },
+    CommandSpec {
+        name: "quit",
+        args: "",
+        about: "leave Cairn (also /exit)",
+    },
+    CommandSpec {
+        name: "exit",
+        args: "",
+        about: "leave Cairn",
+    },
+];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    New,
+    Help,
+    Quit,
+    Sessions,
+    Rename(String),
+    Export(Option<String>),
+    Copy,
+    Model(Option<String>),
+    Retry,
+}
+
+/// What a submitted line is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Submission {
+    Message(String),
+    Command(Command),
+    /// A command that cannot run as typed; the text says why.
+    Invalid(String),
+}
+
+pub fn parse(input: &str) -> Submission {
+    let trimmed = input.trim();
+    if let Some(literal) = trimmed.strip_prefix("//") {
+        return Submission::Message(format!("/{literal}"));
+    }
+    let Some(rest) = trimmed.strip_prefix('/') else {
+        return Submission::Message(input.trim_end().to_owned());
+    };
+    let (name, argument) = match rest.split_once(char::is_whitespace) {
+        Some((name, argument)) => (name, argument.trim()),
+        None => (rest, ""),
+    };
+    let argument = (!argument.is_empty()).then(|| argument.to_owned());
+    let command = match name {
+        "new" => Command::New,
+        "help" => Command::Help,
+        "quit" | "exit" => Command::Quit,
+        "sessions" => Command::Sessions,
+        "rename" => match argument {
+            Some(title) => Command::Rename(title),
+            None => return Submission::Invalid("usage: /rename <title>".to_owned()),
+        },
+        "export" => Command::Export(argument),
+        "copy" => Command::Copy,
+        "model" => Command::Model(argument),
+        "retry" => Command::Retry,
+        other => {
+            return Submission::Invalid(format!(
+                "unknown command /{other} - type /help for the list (start with // to send a message beginning with /)"
+            ));
+        }
+    };
+    Submission::Command(command)
+}
+
+/// The commands the popup offers for `input`: only while the first word is being typed.
+pub fn completions(input: &str) -> Vec<&'static CommandSpec> {
+    let Some(prefix) = input.strip_prefix('/') else {
+        return Vec::new();
+    };
+    if prefix.starts_with('/') || prefix.contains(char::is_whitespace) {
+        return Vec::new();
+    }
+    COMMANDS
+        .iter()
+        .filter(|spec| spec.name.starts_with(prefix))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn commands_parse_with_arguments() {
+        assert_eq!(parse("/new"), Submission::Command(Command::New));
+        assert_eq!(parse("/exit"), Submission::Command(Command::Quit));
+        assert_eq!(
+            parse("/rename  my title "),
+            Submission::Command(Command::Rename("my title".into()))
+        );
+        assert_eq!(parse("/model"), Submission::Command(Command::Model(None)));
+        assert_eq!(
+            parse("/export out.md"),
+            Submission::Command(Command::Export(Some("out.md".into())))
+        );
+    }
+
+    #[test]
+    fn double_slash_sends_a_literal_slash() {
+        assert_eq!(
+            parse("//etc/hosts"),
+            Submission::Message("/etc/hosts".into())
+        );
+    }
+
+    #[test]
+    fn unknown_commands_and_missing_arguments_say_so() {
+        assert!(
+            matches!(parse("/frobnicate"), Submission::Invalid(text) if text.contains("unknown command /frobnicate"))
+        );
+        assert_eq!(
+            parse("/rename"),
+            Submission::Invalid("usage: /rename <title>".into())
+        );
+    }
+
+    #[test]
+    fn completions_follow_the_prefix() {
+        let names: Vec<&str> = completions("/re").iter().map(|spec| spec.name).collect();
+        assert_eq!(names, vec!["retry", "rename"]);
+        assert!(completions("/new ").is_empty());
+        assert!(completions("hello").is_empty());
+        assert_eq!(completions("/").len(), COMMANDS.len());
+    }
+}

@@ -1,0 +1,333 @@
+//! The driver: one loop that `select!`s over terminal input, replies from the session task
+//! and the model stream, a clock tick, signals and the frame deadline; feeds each event to
+//! [`App::handle`] and performs the effects it returns.
+//!
+//! Frames go through [`FrameScheduler`]: an event only asks for a frame, and a frame is drawn
+//! at most once per [`FRAME_INTERVAL`], so a burst of a thousand tokens costs one frame and
+//! keystrokes are never queued behind drawing. Queued events are drained before a frame.
+
+use std::io::{self, Stdout, Write};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use cairn_core::{ModelProvider, ModelRequest, StartOutcome};
+use crossterm::event::{Event as TerminalEvent, EventStream, MouseEventKind};
+use eyre::WrapErr;
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::app::{App, AppEvent, AppInit, Effect, Origin, SessionJob};
+use crate::session_task::{SessionTask, session_view};
+use crate::terminal::TerminalGuard;
+use crate::{TuiExit, TuiOptions, history};
+
+/// The shortest time between two frames (about 60 frames a second).
+pub const FRAME_INTERVAL: Duration = Duration::from_millis(16);
+/// How often the spinner moves while an answer is on its way.
+const TICK_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Coalesces redraw requests into frames at most every `min_interval`.
+#[derive(Debug)]
+pub struct FrameScheduler {
+    min_interval: Duration,
+    last_frame: Option<Instant>,
+    pending: bool,
+}
+
+impl FrameScheduler {
+    pub fn new(min_interval: Duration) -> Self {
+        Self {
+            min_interval,
+            last_frame: None,
+            pending: false,
+        }
+    }
+
+    /// Something changed; a frame is wanted.
+    pub fn request(&mut self) {
+        self.pending = true;
+    }
+
+    /// When the wanted frame may be drawn; `None` when no frame is wanted.
+    pub fn deadline(&self) -> Option<Instant> {
+        if !self.pending {
+            return None;
+        }
+        Some(match self.last_frame {
+            Some(last) => last + self.min_interval,
+            None => Instant::now(),
+        })
+    }
+
+    pub fn drawn(&mut self, at: Instant) {
+        self.pending = false;
+        self.last_frame = Some(at);
+    }
+}
+
+fn wall_clock_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+type Screen = Terminal<CrosstermBackend<Stdout>>;
+
+struct Driver {
+    app: App,
+    provider: Arc<dyn ModelProvider>,
+    jobs: UnboundedSender<SessionJob>,
+    events: UnboundedSender<AppEvent>,
+    stream: Option<(u64, JoinHandle<()>)>,
+    state_dir: std::path::PathBuf,
+    workspace_dir: std::path::PathBuf,
+}
+
+enum Flow {
+    Continue,
+    Quit,
+}
+
+pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
+    let TuiOptions {
+        manager,
+        start,
+        startup_notes,
+        provider,
+        model,
+        max_output_tokens,
+        state_dir,
+    } = options;
+    let workspace_dir = manager.workspace().directory.clone();
+    let mut notes = startup_notes;
+    let origin = match &start {
+        StartOutcome::New => Origin::New,
+        StartOutcome::Resumed(info) => {
+            notes.extend(info.warnings.iter().cloned());
+            notes.push(info.note());
+            Origin::Resumed
+        }
+    };
+    let size = crossterm::terminal::size().unwrap_or((80, 24));
+    let app = App::new(AppInit {
+        session: session_view(&manager),
+        origin,
+        provider: provider.info(),
+        model,
+        events: manager.events().cloned().collect(),
+        notes,
+        history: history::load(&state_dir, &workspace_dir),
+        now_ms: wall_clock_ms(),
+        size,
+    });
+
+    let (event_sender, mut event_receiver) = mpsc::unbounded_channel();
+    let (job_sender, job_receiver) = mpsc::unbounded_channel();
+    let session_task = SessionTask::new(
+        manager,
+        provider.context_window(),
+        max_output_tokens,
+        event_sender.clone(),
+    )
+    .spawn(job_receiver);
+
+    let guard = TerminalGuard::enter().wrap_err("could not set up the terminal")?;
+    let mut driver = Driver {
+        app,
+        provider,
+        jobs: job_sender,
+        events: event_sender,
+        stream: None,
+        state_dir,
+        workspace_dir,
+    };
+    let outcome = match Terminal::new(CrosstermBackend::new(io::stdout())) {
+        Ok(mut screen) => driver.event_loop(&mut screen, &mut event_receiver).await,
+        Err(error) => Err(eyre::Report::new(error).wrap_err("could not open the terminal")),
+    };
+    if let Some((_, handle)) = driver.stream.take() {
+        handle.abort();
+    }
+    // Closing the job channel lets the session task finish what is queued and stop.
+    drop(driver);
+    drop(guard);
+    let exit = session_task
+        .await
+        .wrap_err("the session task stopped unexpectedly")?;
+    outcome?;
+    Ok(TuiExit {
+        session_id: exit.session_id,
+        session_stored: exit.session_stored,
+    })
+}
+
+impl Driver {
+    async fn event_loop(
+        &mut self,
+        screen: &mut Screen,
+        receiver: &mut mpsc::UnboundedReceiver<AppEvent>,
+    ) -> eyre::Result<()> {
+        let mut input = EventStream::new();
+        let mut ticker = tokio::time::interval(TICK_INTERVAL);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        let mut terminate = signal(SignalKind::terminate()).wrap_err("SIGTERM handler")?;
+        let mut hangup = signal(SignalKind::hangup()).wrap_err("SIGHUP handler")?;
+        let mut interrupt = signal(SignalKind::interrupt()).wrap_err("SIGINT handler")?;
+        let mut frames = FrameScheduler::new(FRAME_INTERVAL);
+        frames.request();
+        loop {
+            let deadline = frames.deadline();
+            let event = tokio::select! {
+                maybe = input.next() => match maybe {
+                    Some(Ok(event)) => match terminal_event(event) {
+                        Some(event) => event,
+                        None => continue,
+                    },
+                    Some(Err(error)) => {
+                        tracing::warn!(%error, "reading terminal input failed");
+                        AppEvent::Terminate
+                    }
+                    None => AppEvent::Terminate,
+                },
+                Some(event) = receiver.recv() => event,
+                _ = ticker.tick(), if self.app.is_busy() => AppEvent::Tick { now_ms: wall_clock_ms() },
+                _ = terminate.recv() => AppEvent::Terminate,
+                _ = hangup.recv() => AppEvent::Terminate,
+                _ = interrupt.recv() => AppEvent::Terminate,
+                () = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                    screen
+                        .draw(|frame| frame.render_widget(&self.app, frame.area()))
+                        .wrap_err("drawing the screen")?;
+                    frames.drawn(Instant::now());
+                    continue;
+                }
+            };
+            if let Flow::Quit = self.dispatch(event, screen)? {
+                return Ok(());
+            }
+            // Everything already queued (a burst of stream deltas) goes into the same frame.
+            while let Ok(event) = receiver.try_recv() {
+                if let Flow::Quit = self.dispatch(event, screen)? {
+                    return Ok(());
+                }
+            }
+            frames.request();
+        }
+    }
+
+    fn dispatch(&mut self, event: AppEvent, screen: &mut Screen) -> eyre::Result<Flow> {
+        self.app.handle(AppEvent::Tick {
+            now_ms: wall_clock_ms(),
+        });
+        for effect in self.app.handle(event) {
+            match effect {
+                Effect::Job(job) => {
+                    if self.jobs.send(job).is_err() {
+                        eyre::bail!("the session task stopped; the conversation cannot be saved");
+                    }
+                }
+                Effect::StartStream { turn, request } => self.start_stream(turn, request),
+                Effect::CancelStream { turn } => {
+                    if let Some((running, handle)) = self.stream.take() {
+                        if running == turn {
+                            // Dropping the stream cancels the request.
+                            handle.abort();
+                        } else {
+                            self.stream = Some((running, handle));
+                        }
+                    }
+                }
+                Effect::SaveHistory(text) => {
+                    let state_dir = self.state_dir.clone();
+                    let workspace_dir = self.workspace_dir.clone();
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(error) = history::append(&state_dir, &workspace_dir, &text) {
+                            tracing::warn!(%error, "could not save the prompt history");
+                        }
+                    });
+                }
+                Effect::CopyToClipboard(text) => {
+                    // OSC 52 goes through the terminal, so it works over SSH too.
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+                    let backend = screen.backend_mut();
+                    write!(backend, "\x1b]52;c;{encoded}\x07")
+                        .and_then(|()| backend.flush())
+                        .wrap_err("writing to the clipboard")?;
+                }
+                Effect::ClearScreen => screen.clear().wrap_err("clearing the screen")?,
+                Effect::Quit => return Ok(Flow::Quit),
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn start_stream(&mut self, turn: u64, request: ModelRequest) {
+        if let Some((_, previous)) = self.stream.take() {
+            previous.abort();
+        }
+        let provider = self.provider.clone();
+        let events = self.events.clone();
+        let handle = tokio::spawn(async move {
+            let mut stream = match provider.stream(request).await {
+                Ok(stream) => stream,
+                Err(error) => {
+                    let _ = events.send(AppEvent::StreamFailed { turn, error });
+                    return;
+                }
+            };
+            while let Some(item) = stream.next().await {
+                let event = match item {
+                    Ok(event) => AppEvent::Stream { turn, event },
+                    Err(error) => {
+                        let _ = events.send(AppEvent::StreamFailed { turn, error });
+                        return;
+                    }
+                };
+                if events.send(event).is_err() {
+                    return;
+                }
+            }
+            let _ = events.send(AppEvent::StreamEnded { turn });
+        });
+        self.stream = Some((turn, handle));
+    }
+}
+
+fn terminal_event(event: TerminalEvent) -> Option<AppEvent> {
+    match event {
+        TerminalEvent::Key(key) => Some(AppEvent::Key(key)),
+        TerminalEvent::Paste(text) => Some(AppEvent::Paste(text)),
+        TerminalEvent::Resize(width, height) => Some(AppEvent::Resize { width, height }),
+        TerminalEvent::Mouse(mouse) => match mouse.kind {
+            MouseEventKind::ScrollUp => Some(AppEvent::Wheel { up: true }),
+            MouseEventKind::ScrollDown => Some(AppEvent::Wheel { up: false }),
+            _ => None,
+        },
+        TerminalEvent::FocusGained | TerminalEvent::FocusLost => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn frames_are_coalesced_to_the_interval() {
+        let mut frames = FrameScheduler::new(FRAME_INTERVAL);
+        assert_eq!(frames.deadline(), None);
+        frames.request();
+        let first = frames.deadline().unwrap();
+        frames.drawn(first);
+        for _ in 0..1000 {
+            frames.request();
+        }
+        assert_eq!(frames.deadline(), Some(first + FRAME_INTERVAL));
+    }
+}

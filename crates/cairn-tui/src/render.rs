@@ -1,0 +1,346 @@
+//! Drawing the screen from [`App`] state. Nothing here changes the state or does IO; each
+//! part is a small function of an area, the buffer and what it shows, so any terminal size
+//! (down to zero rows) draws without panicking: every area is clipped to the buffer.
+//!
+//! Colours come from the terminal's ANSI palette via `Stylize`, so themes are respected.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Widget};
+use unicode_width::UnicodeWidthStr;
+
+use crate::app::{App, Origin, Overlay};
+use crate::commands::{COMMANDS, CommandSpec};
+use crate::picker::Picker;
+use crate::sanitize::sanitize;
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// Every key, for the help overlay.
+const KEYS: &[(&str, &str)] = &[
+    ("Enter", "send (on an empty line after an error: retry)"),
+    ("Shift+Enter  Alt+Enter  Ctrl+J", "new line"),
+    ("← → Home End  Ctrl+A  Ctrl+E", "move in the line"),
+    ("Ctrl+← →  Alt+B  Alt+F", "move by word"),
+    ("Ctrl+W  Ctrl+U  Ctrl+K", "delete word / to start / to end"),
+    ("↑ ↓ (first/last line)", "earlier prompts in this workspace"),
+    ("PageUp PageDown  wheel", "scroll the conversation"),
+    ("End", "back to the bottom"),
+    ("Esc", "cancel a streaming answer"),
+    ("Ctrl+C", "cancel answer, clear input, or quit (twice)"),
+    ("Ctrl+D", "quit (on an empty line)"),
+    ("Ctrl+L", "redraw the screen"),
+    ("/  Tab", "commands, complete a command"),
+    ("?", "this help (on an empty line)"),
+];
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let area = area.intersection(buf.area);
+        if area.is_empty() {
+            return;
+        }
+        let areas = self.areas(area);
+        render_transcript(self, areas.transcript, buf);
+        render_activity(self, areas.activity, buf);
+        render_rule(self, areas.rule, buf);
+        render_input(self, areas.input, buf);
+        render_status(self, areas.status, buf);
+        let completions = self.completions();
+        if !completions.is_empty() {
+            render_completions(&completions, self.popup_selected, areas.rule, area, buf);
+        }
+        match &self.overlay {
+            Overlay::None => {}
+            Overlay::Help => render_help(area, buf),
+            Overlay::Sessions(picker) => render_picker(picker, self.now_ms, area, buf),
+        }
+    }
+}
+
+fn render_transcript(app: &App, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        return;
+    }
+    let lines = app.transcript.visible(
+        app.live.as_ref(),
+        area.width,
+        usize::from(area.height),
+        app.scroll,
+    );
+    for (line, y) in lines.iter().zip(area.y..area.bottom()) {
+        buf.set_line(area.x, y, line, area.width);
+    }
+}
+
+fn render_activity(app: &App, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        return;
+    }
+    let line = if let Some(turn) = &app.turn {
+        let elapsed_ms = (app.now_ms - turn.started_ms).max(0);
+        let frame = SPINNER[usize::try_from(elapsed_ms / 100).unwrap_or(0) % SPINNER.len()];
+        let seconds = elapsed_ms / 1000;
+        let what = match (&turn.retrying, turn.has_text()) {
+            (Some(retrying), _) => retrying.clone(),
+            (None, false) => "thinking".to_owned(),
+            (None, true) => "answering".to_owned(),
+        };
+        Line::from(vec![
+            Span::raw(" "),
+            frame.cyan(),
+            Span::raw(" "),
+            what.into(),
+            format!(" · {seconds}s · Esc to cancel").dim(),
+        ])
+    } else if let Some(hint) = &app.hint {
+        Line::from(vec![Span::raw(" "), hint.clone().yellow()])
+    } else {
+        Line::default()
+    };
+    buf.set_line(area.x, area.y, &line, area.width);
+}
+
+fn render_rule(app: &App, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        return;
+    }
+    let rule = "─".repeat(usize::from(area.width));
+    buf.set_line(area.x, area.y, &Line::from(rule.dim()), area.width);
+    if app.scroll > 0 {
+        let label = format!(" ↑ {} rows up · End returns ", app.scroll);
+        let width = u16::try_from(label.width()).unwrap_or(u16::MAX);
+        let x = area.right().saturating_sub(width).max(area.x);
+        buf.set_line(x, area.y, &Line::from(label.yellow()), area.right() - x);
+    }
+}
+
+fn render_input(app: &App, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        return;
+    }
+    buf.set_line(area.x, area.y, &Line::from("› ".cyan().bold()), area.width);
+    if area.width > 2 {
+        let text_area = Rect::new(area.x + 2, area.y, area.width - 2, area.height);
+        (&app.input).render(text_area, buf);
+    }
+}
+
+fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        return;
+    }
+    let session = &app.session;
+    let title = sanitize(&session.title).replace('\n', " ");
+    let origin = match app.origin {
+        Origin::New => "new".green(),
+        Origin::Resumed => "resumed".yellow(),
+    };
+    let mut spans = vec![
+        session.display_directory.clone().blue(),
+        " · ".dim(),
+        session.id.short().bold(),
+    ];
+    if !title.is_empty() {
+        spans.push(Span::raw(" "));
+        spans.push(title.italic());
+    }
+    spans.extend([
+        " · ".dim(),
+        app.provider_label().magenta(),
+        " · ".dim(),
+        format!(
+            "tokens {} in / {} out",
+            compact(app.usage.last_input),
+            compact(app.usage.output)
+        )
+        .dim(),
+        " · ".dim(),
+        origin,
+    ]);
+    buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+}
+
+fn compact(count: u64) -> String {
+    match count {
+        0..1_000 => count.to_string(),
+        1_000..1_000_000 => format!("{:.1}k", count as f64 / 1_000.0),
+        _ => format!("{:.1}M", count as f64 / 1_000_000.0),
+    }
+}
+
+/// The command popup, drawn just above the rule over the transcript.
+fn render_completions(
+    completions: &[&CommandSpec],
+    selected: usize,
+    rule: Rect,
+    screen: Rect,
+    buf: &mut Buffer,
+) {
+    let rows = u16::try_from(completions.len()).unwrap_or(u16::MAX);
+    let height = rows.min(rule.y.saturating_sub(screen.y));
+    if height == 0 {
+        return;
+    }
+    let width = screen.width.min(60);
+    let area = Rect::new(screen.x, rule.y - height, width, height);
+    Clear.render(area, buf);
+    // Keep the selection visible when the list is taller than the room.
+    let first = selected.saturating_sub(usize::from(height) - 1);
+    for ((index, spec), y) in completions
+        .iter()
+        .enumerate()
+        .skip(first)
+        .zip(area.y..area.bottom())
+    {
+        let name = format!(" /{} {}", spec.name, spec.args);
+        let mut line = Line::from(vec![
+            format!("{name:<18}").cyan(),
+            Span::raw(" "),
+            spec.about.dim(),
+        ]);
+        if index == selected {
+            line = line.reversed();
+        }
+        buf.set_line(area.x, y, &line, area.width);
+    }
+}
+
+/// A centred box of at most `width` x `height`, inside `screen`.
+fn centered(screen: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(screen.width);
+    let height = height.min(screen.height);
+    Rect::new(
+        screen.x + (screen.width - width) / 2,
+        screen.y + (screen.height - height) / 2,
+        width,
+        height,
+    )
+}
+
+fn render_help(screen: Rect, buf: &mut Buffer) {
+    let mut lines: Vec<Line<'static>> = vec![Line::from("Keys".bold())];
+    for (keys, what) in KEYS {
+        lines.push(Line::from(vec![
+            format!("  {keys:<32}").cyan(),
+            Span::raw(*what),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from("Commands".bold()));
+    for spec in COMMANDS {
+        lines.push(Line::from(vec![
+            format!("  /{:<31}", format!("{} {}", spec.name, spec.args)).cyan(),
+            Span::raw(spec.about),
+        ]));
+    }
+    let height = u16::try_from(lines.len()).unwrap_or(u16::MAX) + 2;
+    let area = centered(screen, 84, height);
+    Clear.render(area, buf);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(" help · Esc or ? closes ")
+        .border_style(Style::new().cyan());
+    let inner = block.inner(area);
+    block.render(area, buf);
+    for (line, y) in lines.iter().zip(inner.y..inner.bottom()) {
+        buf.set_line(inner.x, y, line, inner.width);
+    }
+}
+
+fn render_picker(picker: &Picker, now_ms: i64, screen: Rect, buf: &mut Buffer) {
+    let area = centered(
+        screen,
+        screen.width.saturating_sub(4).max(20),
+        screen.height.saturating_sub(2).max(5),
+    );
+    Clear.render(area, buf);
+    let scope = if picker.all_workspaces {
+        "all workspaces"
+    } else {
+        "this workspace"
+    };
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .title(format!(
+            " sessions · {scope} · Tab toggles · Enter opens · Esc closes "
+        ))
+        .border_style(Style::new().cyan());
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.is_empty() {
+        return;
+    }
+    let filter = Line::from(vec![
+        "filter: ".dim(),
+        picker.filter.clone().into(),
+        "▏".dim(),
+    ]);
+    buf.set_line(inner.x, inner.y, &filter, inner.width);
+    let list = Rect::new(
+        inner.x,
+        inner.y + 1,
+        inner.width,
+        inner.height.saturating_sub(1),
+    );
+    if list.is_empty() {
+        return;
+    }
+    let message = match (&picker.items, &picker.error) {
+        (_, Some(error)) => Some(format!("could not list sessions: {error}").red()),
+        (None, None) => Some("loading…".dim()),
+        (Some(_), None) => None,
+    };
+    if let Some(message) = message {
+        buf.set_line(list.x, list.y, &Line::from(message), list.width);
+        return;
+    }
+    let rows = picker.rows(now_ms);
+    if rows.is_empty() {
+        let text = if picker.filter.is_empty() {
+            "no sessions yet"
+        } else {
+            "no session matches"
+        };
+        buf.set_line(list.x, list.y, &Line::from(text.dim()), list.width);
+        return;
+    }
+    // Two rows per session: title line and preview line.
+    let visible = usize::from(list.height / 2).max(1);
+    let first = picker.selected.saturating_sub(visible - 1);
+    let mut y = list.y;
+    for (index, row) in rows.iter().enumerate().skip(first) {
+        if y >= list.bottom() {
+            break;
+        }
+        let mut head = vec![
+            row.title.clone().bold(),
+            "  ".into(),
+            row.age.clone().dim(),
+            " · ".dim(),
+            format!("{} messages", row.messages).dim(),
+            " · ".dim(),
+            row.id.short().dim(),
+        ];
+        if row.current {
+            head.push(" (current)".green());
+        }
+        if picker.all_workspaces {
+            head.push(" · ".dim());
+            head.push(row.directory.clone().blue());
+        }
+        let mut head = Line::from(head);
+        if index == picker.selected {
+            head = head.reversed();
+        }
+        buf.set_line(list.x, y, &head, list.width);
+        y += 1;
+        if y < list.bottom() {
+            let preview = Line::from(vec!["  ".into(), row.preview.clone().dim().italic()]);
+            buf.set_line(list.x, y, &preview, list.width);
+            y += 1;
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The session task: the one owner of the [`SessionManager`] while the TUI runs.
+//!
+//! It receives [`SessionJob`]s over a channel and applies them strictly in order, so an
+//! answer is never written before the question it answers. It replies with [`AppEvent`]s.
+//! The request to the model is built here, right after the user message is persisted, from
+//! the manager's own events: the screen never holds a second copy of the conversation that
+//! could drift from what is stored.
+//!
+//! When the job channel closes (the screen is leaving), the task writes anything still
+//! pending and returns the session id and whether the session was stored; `run` awaits it.
+
+use cairn_core::service::WorkspaceFilter;
+use cairn_core::{Event, EventKind, SessionFilter, SessionId, SessionManager, utc_date};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::task::JoinHandle;
+
+use crate::app::{AppEvent, PersistReport, SessionJob, SessionView};
+
+/// Sessions the picker lists at most.
+const PICKER_LIMIT: u32 = 200;
+
+/// What the task hands back when it ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionTaskExit {
+    pub session_id: SessionId,
+    pub session_stored: bool,
+}
+
+pub struct SessionTask {
+    manager: SessionManager,
+    context_window: u64,
+    max_output_tokens: Option<u32>,
+    replies: UnboundedSender<AppEvent>,
+}
+
+/// The screen's view of the manager's session.
+pub fn session_view(manager: &SessionManager) -> SessionView {
+    let session = manager.session();
+    SessionView {
+        id: session.id,
+        title: session.title.clone(),
+        directory: manager.workspace().directory.clone(),
+        display_directory: manager.workspace().display_directory(),
+        stored: manager.is_stored(),
+    }
+}
+
+impl SessionTask {
+    pub fn new(
+        manager: SessionManager,
+        context_window: u64,
+        max_output_tokens: Option<u32>,
+        replies: UnboundedSender<AppEvent>,
+    ) -> Self {
+        Self {
+            manager,
+            context_window,
+            max_output_tokens,
+            replies,
+        }
+    }
+
+    pub fn spawn(self, jobs: UnboundedReceiver<SessionJob>) -> JoinHandle<SessionTaskExit> {
+        tokio::spawn(self.run(jobs))
+    }
+
+    pub async fn run(mut self, mut jobs: UnboundedReceiver<SessionJob>) -> SessionTaskExit {
+        while let Some(job) = jobs.recv().await {
+            self.apply(job).await;
+        }
+        if self.manager.pending_count() > 0
+            && let Err(error) = self.manager.persist_pending().await
+        {
+            tracing::error!(%error, "could not save the last events on exit");
+        }
+        SessionTaskExit {
+            session_id: self.manager.session().id,
+            session_stored: self.manager.is_stored(),
+        }
+    }
+
+    fn reply(&self, event: AppEvent) {
+        // The screen may already be gone on exit; nothing is lost by not telling it.
+        let _ = self.replies.send(event);
+    }
+
+    async fn persist(&mut self) {
+        let report = match self.manager.persist_pending().await {
+            Ok(outcome) if outcome.merged_from_elsewhere.is_empty() => return,
+            Ok(outcome) => PersistReport {
+                error: None,
+                merged: Some((
+                    outcome.merged_from_elsewhere.len(),
+                    self.manager.events().cloned().collect(),
+                )),
+            },
+            Err(error) => {
+                tracing::error!(%error, "persisting the session failed");
+                PersistReport {
+                    error: Some(error.to_string()),
+                    merged: None,
+                }
+            }
+        };
+        self.reply(AppEvent::Persisted(report));
+    }
+
+    fn request_for(&self, turn: u64, model: &str) -> AppEvent {
+        let events: Vec<Event> = self.manager.events().cloned().collect();
+        let request = cairn_llm::build_request(
+            &events,
+            self.manager.workspace(),
+            model,
+            self.max_output_tokens,
+            self.context_window,
+            &utc_date(self.manager.now_ms()),
+        );
+        AppEvent::RequestReady { turn, request }
+    }
+
+    async fn apply(&mut self, job: SessionJob) {
+        match job {
+            SessionJob::SendUserMessage { turn, text, model } => {
+                self.manager.push(EventKind::UserMessage { text });
+                self.persist().await;
+                self.reply(AppEvent::SessionChanged(session_view(&self.manager)));
+                self.reply(self.request_for(turn, &model));
+            }
+            SessionJob::Retry { turn, model } => {
+                let last_user = self
+                    .manager
+                    .events()
+                    .filter(|event| matches!(event.kind, EventKind::UserMessage { .. }))
+                    .map(|event| event.id)
+                    .last();
+                match last_user {
+                    Some(id) if self.manager.branch_from(id) => {
+                        self.reply(self.request_for(turn, &model));
+                    }
+                    Some(_) | None => self.reply(AppEvent::TurnRejected {
+                        turn,
+                        reason: "There is no message to retry in this session.".to_owned(),
+                    }),
+                }
+            }
+            SessionJob::Record(kinds) => {
+                for kind in kinds {
+                    self.manager.push(kind);
+                }
+                self.persist().await;
+                self.reply(AppEvent::SessionChanged(session_view(&self.manager)));
+            }
+            SessionJob::NewSession => match self.manager.archive_and_reset().await {
+                Ok(archived) => self.reply(AppEvent::SessionReset {
+                    archived,
+                    view: session_view(&self.manager),
+                }),
+                Err(error) => self.reply(AppEvent::JobFailed {
+                    what: "starting a new session".to_owned(),
+                    error: error.to_string(),
+                }),
+            },
+            SessionJob::Resume(session_id) => {
+                self.persist().await;
+                match self.manager.resume(session_id).await {
+                    Ok(info) => {
+                        let mut notes = vec![info.note()];
+                        if info.was_archived {
+                            notes
+                                .push("This session had been archived; it is active again.".into());
+                        }
+                        notes.extend(info.warnings.iter().cloned());
+                        self.reply(AppEvent::SessionLoaded {
+                            view: session_view(&self.manager),
+                            events: self.manager.events().cloned().collect(),
+                            notes,
+                        });
+                    }
+                    Err(error) => self.reply(AppEvent::JobFailed {
+                        what: format!("opening session {}", session_id.short()),
+                        error: error.to_string(),
+                    }),
+                }
+            }
+            SessionJob::Rename(title) => match self.manager.rename(&title).await {
+                Ok(()) => {
+                    self.reply(AppEvent::SessionChanged(session_view(&self.manager)));
+                    self.reply(AppEvent::Renamed {
+                        title: self.manager.session().title.clone(),
+                    });
+                }
+                Err(error) => self.reply(AppEvent::JobFailed {
+                    what: "renaming the session".to_owned(),
+                    error: error.to_string(),
+                }),
+            },
+            SessionJob::ListSessions { all_workspaces } => {
+                let workspace = self.manager.workspace();
+                let filter = SessionFilter {
+                    workspace: (!all_workspaces).then(|| WorkspaceFilter {
+                        directory: workspace.directory.clone(),
+                        git_root: workspace.git_root.clone(),
+                    }),
+                    include_archived: true,
+                    limit: Some(PICKER_LIMIT),
+                };
+                let result = self
+                    .manager
+                    .service()
+                    .list_sessions(&filter)
+                    .await
+                    .map_err(|error| error.to_string());
+                self.reply(AppEvent::SessionsListed {
+                    all_workspaces,
+                    result,
+                });
+            }
+            SessionJob::Export(path) => {
+                let markdown = cairn_core::transcript::to_markdown(
+                    self.manager.session(),
+                    self.manager.events(),
+                );
+                let result = tokio::fs::write(&path, markdown)
+                    .await
+                    .map(|()| path.clone())
+                    .map_err(|error| format!("{}: {error}", path.display()));
+                self.reply(AppEvent::ExportWritten { result });
+            }
+        }
+    }
+}

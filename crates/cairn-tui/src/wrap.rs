@@ -1,0 +1,317 @@
+//! Wrapping styled text to a display width.
+//!
+//! Widths are terminal columns (`unicode-width`), counted per grapheme cluster, so CJK and
+//! emoji take two columns and combining marks none. Text breaks at spaces; a word wider than
+//! the line is split between graphemes; wide characters are break opportunities on their own
+//! (CJK has no spaces). No produced line is wider than the width asked for, except when the
+//! width is smaller than a single grapheme (a 1-column line and a 2-column character).
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
+
+/// One logical line before wrapping: a prefix for its first row, a prefix for the rows it
+/// wraps onto, and its content.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LogicalLine {
+    pub first_prefix: Vec<Span<'static>>,
+    pub rest_prefix: Vec<Span<'static>>,
+    pub content: Vec<Span<'static>>,
+    /// Code keeps every space and breaks anywhere; prose breaks at spaces.
+    pub hard_wrap: bool,
+}
+
+impl LogicalLine {
+    pub fn plain(content: Vec<Span<'static>>) -> Self {
+        Self {
+            content,
+            ..Self::default()
+        }
+    }
+
+    /// Adds an outer prefix (a cell's marker or indent) in front of both prefixes.
+    pub fn with_outer_prefix(mut self, first: &[Span<'static>], rest: &[Span<'static>]) -> Self {
+        let mut first_prefix = first.to_vec();
+        first_prefix.append(&mut self.first_prefix);
+        let mut rest_prefix = rest.to_vec();
+        rest_prefix.append(&mut self.rest_prefix);
+        self.first_prefix = first_prefix;
+        self.rest_prefix = rest_prefix;
+        self
+    }
+
+    /// The rows this line takes at `width` columns.
+    pub fn wrap(&self, width: usize, out: &mut Vec<Line<'static>>) {
+        let first_width = spans_width(&self.first_prefix);
+        let rest_width = spans_width(&self.rest_prefix);
+        let avail = width.saturating_sub(first_width.max(rest_width)).max(1);
+        let rows = if self.hard_wrap {
+            wrap_glyphs(&self.content, avail)
+        } else {
+            wrap_words(&self.content, avail)
+        };
+        for (index, row) in rows.into_iter().enumerate() {
+            let mut spans = if index == 0 {
+                self.first_prefix.clone()
+            } else {
+                self.rest_prefix.clone()
+            };
+            spans.extend(row);
+            out.push(Line::from(spans));
+        }
+    }
+}
+
+pub fn spans_width(spans: &[Span<'_>]) -> usize {
+    spans.iter().map(|span| span.content.width()).sum()
+}
+
+/// A run of graphemes that wraps as one unit.
+struct Token {
+    pieces: Vec<(String, Style)>,
+    width: usize,
+    is_space: bool,
+}
+
+impl Token {
+    fn push(&mut self, grapheme: &str, style: Style, width: usize) {
+        match self.pieces.last_mut() {
+            Some((text, last_style)) if *last_style == style => text.push_str(grapheme),
+            _ => self.pieces.push((grapheme.to_owned(), style)),
+        }
+        self.width += width;
+    }
+}
+
+fn tokens(spans: &[Span<'static>]) -> Vec<Token> {
+    let mut tokens: Vec<Token> = Vec::new();
+    for span in spans {
+        for grapheme in span.content.graphemes(true) {
+            let width = grapheme.width();
+            let is_space = grapheme.chars().all(char::is_whitespace);
+            // A wide grapheme (CJK, emoji) is a word of its own.
+            let standalone = width > 1;
+            let extend = !standalone
+                && tokens
+                    .last()
+                    .is_some_and(|last| last.is_space == is_space && !last_is_wide(last));
+            if !extend {
+                tokens.push(Token {
+                    pieces: Vec::new(),
+                    width: 0,
+                    is_space,
+                });
+            }
+            if let Some(token) = tokens.last_mut() {
+                token.push(grapheme, span.style, width);
+            }
+        }
+    }
+    tokens
+}
+
+fn last_is_wide(token: &Token) -> bool {
+    token.pieces.len() == 1 && token.width > 1 && token.pieces[0].0.graphemes(true).count() == 1
+}
+
+#[derive(Default)]
+struct RowBuilder {
+    rows: Vec<Vec<Span<'static>>>,
+    current: Vec<Span<'static>>,
+    width: usize,
+}
+
+impl RowBuilder {
+    fn push(&mut self, text: &str, style: Style, width: usize) {
+        match self.current.last_mut() {
+            Some(last) if last.style == style => last.content.to_mut().push_str(text),
+            _ => self.current.push(Span::styled(text.to_owned(), style)),
+        }
+        self.width += width;
+    }
+
+    fn break_row(&mut self) {
+        self.rows.push(std::mem::take(&mut self.current));
+        self.width = 0;
+    }
+
+    fn finish(mut self) -> Vec<Vec<Span<'static>>> {
+        if !self.current.is_empty() || self.rows.is_empty() {
+            self.rows.push(self.current);
+        }
+        self.rows
+    }
+
+    /// Adds a token grapheme by grapheme, breaking rows wherever the width runs out.
+    fn push_split(&mut self, token: &Token, width: usize) {
+        for (text, style) in &token.pieces {
+            for grapheme in text.graphemes(true) {
+                let grapheme_width = grapheme.width();
+                if self.width + grapheme_width > width && self.width > 0 {
+                    self.break_row();
+                }
+                self.push(grapheme, *style, grapheme_width);
+            }
+        }
+    }
+}
+
+/// Prose wrapping: breaks at spaces, drops the spaces a break lands on.
+pub fn wrap_words(spans: &[Span<'static>], width: usize) -> Vec<Vec<Span<'static>>> {
+    let width = width.max(1);
+    let mut rows = RowBuilder::default();
+    for token in tokens(spans) {
+        if token.is_space {
+            if rows.width + token.width <= width {
+                for (text, style) in &token.pieces {
+                    rows.push(text, *style, text.width());
+                }
+            } else if rows.width > 0 {
+                rows.break_row();
+            }
+            continue;
+        }
+        if rows.width + token.width <= width {
+            for (text, style) in &token.pieces {
+                rows.push(text, *style, text.width());
+            }
+            continue;
+        }
+        if rows.width > 0 {
+            trim_trailing_space(&mut rows.current);
+            rows.break_row();
+        }
+        if token.width <= width {
+            for (text, style) in &token.pieces {
+                rows.push(text, *style, text.width());
+            }
+        } else {
+            rows.push_split(&token, width);
+        }
+    }
+    let mut rows = rows.finish();
+    for row in &mut rows {
+        trim_trailing_space(row);
+    }
+    rows
+}
+
+/// Code wrapping: keeps every character and breaks at the width.
+pub fn wrap_glyphs(spans: &[Span<'static>], width: usize) -> Vec<Vec<Span<'static>>> {
+    let width = width.max(1);
+    let mut rows = RowBuilder::default();
+    for span in spans {
+        let token = Token {
+            pieces: vec![(span.content.to_string(), span.style)],
+            width: span.content.width(),
+            is_space: false,
+        };
+        rows.push_split(&token, width);
+    }
+    rows.finish()
+}
+
+fn trim_trailing_space(row: &mut Vec<Span<'static>>) {
+    while let Some(last) = row.last_mut() {
+        let trimmed_len = last.content.trim_end().len();
+        if trimmed_len == last.content.len() {
+            return;
+        }
+        if trimmed_len == 0 {
+            row.pop();
+        } else {
+            last.content.to_mut().truncate(trimmed_len);
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    fn texts(rows: Vec<Vec<Span<'static>>>) -> Vec<String> {
+        rows.into_iter()
+            .map(|row| row.iter().map(|span| span.content.as_ref()).collect())
+            .collect()
+    }
+
+    fn plain(text: &str) -> Vec<Span<'static>> {
+        vec![Span::raw(text.to_owned())]
+    }
+
+    #[test]
+    fn breaks_at_spaces() {
+        assert_eq!(
+            texts(wrap_words(&plain("the quick brown fox"), 10)),
+            vec!["the quick", "brown fox"]
+        );
+    }
+
+    #[test]
+    fn long_words_are_split() {
+        assert_eq!(
+            texts(wrap_words(&plain("abcdefghijkl xy"), 5)),
+            vec!["abcde", "fghij", "kl xy"]
+        );
+    }
+
+    #[test]
+    fn wide_characters_count_two_columns_and_break_between_them() {
+        let rows = texts(wrap_words(&plain("你好世界，这是一个测试"), 7));
+        for row in &rows {
+            assert!(row.width() <= 7, "{row:?} is wider than 7");
+        }
+        assert_eq!(rows.concat(), "你好世界，这是一个测试");
+        assert_eq!(rows[0], "你好世");
+    }
+
+    #[test]
+    fn emoji_stay_whole() {
+        let rows = texts(wrap_words(&plain("ab 👩‍👩‍👧 🎉🎉🎉"), 4));
+        for row in &rows {
+            assert!(row.width() <= 4, "{row:?}");
+        }
+        assert!(rows.contains(&"👩‍👩‍👧".to_owned()) || rows.iter().any(|r| r.contains("👩‍👩‍👧")));
+    }
+
+    #[test]
+    fn styles_survive_wrapping() {
+        let spans = vec![
+            Span::styled("bold words", Style::new().bold()),
+            Span::raw(" plain"),
+        ];
+        let rows = wrap_words(&spans, 6);
+        assert_eq!(rows[0][0].style, Style::new().bold());
+        assert_eq!(texts(rows), vec!["bold", "words", "plain"]);
+    }
+
+    #[test]
+    fn code_keeps_indentation_and_breaks_anywhere() {
+        assert_eq!(
+            texts(wrap_glyphs(&plain("    let x = 1;"), 6)),
+            vec!["    le", "t x = ", "1;"]
+        );
+    }
+
+    #[test]
+    fn empty_input_is_one_empty_row() {
+        assert_eq!(texts(wrap_words(&[], 10)), vec![""]);
+    }
+
+    #[test]
+    fn prefixes_apply_to_first_and_following_rows() {
+        let line = LogicalLine {
+            first_prefix: vec![Span::raw("- ")],
+            rest_prefix: vec![Span::raw("  ")],
+            content: plain("one two three"),
+            hard_wrap: false,
+        };
+        let mut out = Vec::new();
+        line.wrap(9, &mut out);
+        let rows: Vec<String> = out.iter().map(|l| l.to_string()).collect();
+        assert_eq!(rows, vec!["- one two", "  three"]);
+    }
+}
