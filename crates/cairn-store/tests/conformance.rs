@@ -1,6 +1,9 @@
 //! The backend conformance suite against [`SqliteSessionService`], each behaviour on its own
 //! fresh database file.
 
+// Helpers outside `#[test]` functions panic on failure too; that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 use cairn_store::SqliteSessionService;

@@ -1,6 +1,9 @@
 //! Behaviour only the SQLite backend has: files and their modes, refusing files it must not
 //! touch, rows the trait cannot write (unknown event types, broken links), cascades.
 
+// Helpers outside `#[test]` functions panic on failure too; that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -7,10 +7,12 @@
 //! to it: a corrupt file, someone else's database or one written by a newer Cairn stays
 //! byte-for-byte as it was.
 
+use std::collections::BTreeSet;
 use std::fs::{DirBuilder, OpenOptions, Permissions};
 use std::io::{self, Read};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use cairn_core::ServiceError;
@@ -42,12 +44,34 @@ pub(crate) fn supported_schema_version() -> i64 {
         .unwrap_or(0)
 }
 
+/// Databases this process has opened and checked, by canonical path.
+///
+/// Reading the header opens and closes a file descriptor, and on Unix closing *any*
+/// descriptor of a file drops every POSIX lock this process holds on it, those of SQLite's
+/// open connections included. Another process could then checkpoint and truncate the WAL
+/// under them: the classic way to corrupt a SQLite database. So a file this process may
+/// already have open through SQLite is never opened outside SQLite again: its header was
+/// checked when first opened. The schema probe goes through SQLite, which shares its
+/// descriptors safely, and runs on every open. Entries are never removed: re-reading the
+/// header is only a nicety, the lock hazard is not.
+static HEADER_CHECKED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
 /// Prepares the file, refuses what must not be touched, connects and migrates.
 pub(crate) async fn open_pool(path: &Path) -> Result<SqlitePool, ServiceError> {
     // Plain blocking file calls: a handful of syscalls, once per launch.
     let created = create_private_file(path).map_err(|err| io_error(path, "create", &err))?;
+    let canonical = path
+        .canonicalize()
+        .map_err(|err| io_error(path, "resolve", &err))?;
     if !created {
-        refuse_foreign_or_damaged(path).await?;
+        let header_checked = HEADER_CHECKED
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&canonical);
+        if !header_checked {
+            refuse_non_sqlite(path)?;
+        }
+        refuse_foreign_damaged_or_newer(path).await?;
     }
 
     let options = SqliteConnectOptions::new()
@@ -87,6 +111,10 @@ pub(crate) async fn open_pool(path: &Path) -> Result<SqlitePool, ServiceError> {
             Err(err) => return Err(io_error(&file, "set permissions of", &err)),
         }
     }
+    HEADER_CHECKED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(canonical);
     Ok(pool)
 }
 
@@ -126,13 +154,9 @@ fn create_private_file(path: &Path) -> io::Result<bool> {
     }
 }
 
-/// Refuses, without writing anything, a file that is not SQLite, is damaged, is another
-/// program's database, or was migrated by a newer build.
-async fn refuse_foreign_or_damaged(path: &Path) -> Result<(), ServiceError> {
-    let corrupt = |reason: String| ServiceError::Corrupt {
-        path: path.to_path_buf(),
-        reason,
-    };
+/// Refuses a file that does not start like a SQLite database. SQLite itself would take a
+/// file shorter than its header for an empty database and write a new one over it.
+fn refuse_non_sqlite(path: &Path) -> Result<(), ServiceError> {
     let mut header = Vec::with_capacity(SQLITE_HEADER.len());
     std::fs::File::open(path)
         .and_then(|file| {
@@ -140,14 +164,19 @@ async fn refuse_foreign_or_damaged(path: &Path) -> Result<(), ServiceError> {
                 .read_to_end(&mut header)
         })
         .map_err(|err| io_error(path, "read", &err))?;
-    if header.is_empty() {
-        // An empty file is a new database to SQLite (we may have created it and crashed).
-        return Ok(());
+    // An empty file is a new database to SQLite (we may have created it and crashed).
+    if !header.is_empty() && header != SQLITE_HEADER {
+        return Err(ServiceError::Corrupt {
+            path: path.to_path_buf(),
+            reason: "it is not a SQLite database".to_owned(),
+        });
     }
-    if header != SQLITE_HEADER {
-        return Err(corrupt("it is not a SQLite database".to_owned()));
-    }
+    Ok(())
+}
 
+/// Refuses, without writing anything, a damaged database, another program's, or one
+/// migrated by a newer build.
+async fn refuse_foreign_damaged_or_newer(path: &Path) -> Result<(), ServiceError> {
     // With no -wal file beside it the main file holds the whole database, and `immutable`
     // lets SQLite read it taking no locks and creating no -wal/-shm files: a pure reader.
     // With a -wal file (another Cairn is running, or one crashed) the latest pages may be
