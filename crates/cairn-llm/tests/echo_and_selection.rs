@@ -1,6 +1,9 @@
 //! The offline echo provider through the trait, and choosing a provider from overrides,
 //! configuration and the environment.
 
+// Helpers outside #[test] functions panic too: that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "support/harness.rs"]
 mod harness;
 #[path = "support/loopback.rs"]

@@ -1,6 +1,9 @@
 //! Every recorded stream under `tests/fixtures` replayed through the real providers over
 //! HTTP, in 13-byte chunked writes so SSE frames and UTF-8 characters straddle writes.
 
+// Helpers outside #[test] functions panic too: that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "support/harness.rs"]
 mod harness;
 #[path = "support/loopback.rs"]

@@ -1,6 +1,9 @@
 //! Both HTTP providers against a loopback server: the request they send, retries, errors,
 //! cancellation and streams that break.
 
+// Helpers outside #[test] functions panic too: that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "support/harness.rs"]
 mod harness;
 #[path = "support/loopback.rs"]

@@ -1,7 +1,8 @@
 //! Shared helpers for the provider tests: settings pointed at a loopback server, a sample
 //! request, and draining a stream into what it added up to.
 
-#![allow(dead_code)]
+// Test scaffolding: a panic here is how a broken test setup reports itself.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

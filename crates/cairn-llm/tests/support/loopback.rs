@@ -7,7 +7,8 @@
 //! connection. While answering it watches the socket, so a test can tell when the client
 //! hung up before the body was complete.
 
-#![allow(dead_code)]
+// Test scaffolding: a panic here is how a broken test setup reports itself.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
