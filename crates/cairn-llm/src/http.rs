@@ -5,7 +5,9 @@
 //! - Everything after the first attempt happens inside the returned stream, which is polled
 //!   by the caller: dropping the stream drops the response body and closes the connection at
 //!   once, wherever it was (sending, backing off, or reading).
-//! - Retries are items: each one yields [`StreamEvent::Retrying`] before its backoff sleep.
+//! - Retries are items: each one yields [`StreamEvent::Retrying`] before its backoff sleep,
+//!   with `attempt` the retry's number (1-based) and `max_attempts` the retry limit
+//!   (`max_retries`), so a front end can show "retrying in 2s (429 rate limited) 1/4".
 //!   `stream()` performs the first attempt itself, so errors that will never succeed (auth,
 //!   bad request, connection refused, connect timeout) come back from `stream()`; errors
 //!   after retries come through the stream.
