@@ -936,7 +936,7 @@ impl App {
         };
         let tail = &active.answer[active.committed..];
         let mut in_fence = false;
-        let mut boundary = None;
+        let mut boundaries = Vec::new();
         let mut offset = 0;
         let mut previous_blank = false;
         for line in tail.split_inclusive('\n') {
@@ -946,7 +946,7 @@ impl App {
                 && !line.starts_with([' ', '\t'])
                 && !line.trim().is_empty()
             {
-                boundary = Some(offset);
+                boundaries.push(offset);
             }
             let complete = line.ends_with('\n');
             let trimmed = line.trim_start_matches(' ');
@@ -956,18 +956,20 @@ impl App {
             previous_blank = complete && line.trim().is_empty();
             offset += line.len();
         }
-        if let Some(boundary) = boundary {
-            let chunk = tail[..boundary].trim_end().to_owned();
-            let first = active.committed == 0;
-            active.committed += boundary;
+        let base = active.committed;
+        let mut start = 0;
+        for boundary in boundaries {
+            let chunk = tail[start..boundary].trim_end();
             self.transcript.push(Cell::new(
                 CellKind::Assistant {
-                    first,
+                    first: base + start == 0,
                     interrupted: false,
                 },
-                &chunk,
+                chunk,
             ));
+            start = boundary;
         }
+        active.committed = base + start;
         let first = active.committed == 0;
         let tail = active.answer[active.committed..].to_owned();
         match &mut self.live {
@@ -1238,3 +1240,6 @@ fn tool_call_summary(name: &str, arguments: &str) -> String {
     }
     format!("tool call: {name}({shown})")
 }
+
+#[cfg(test)]
+mod tests;

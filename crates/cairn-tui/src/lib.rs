@@ -23,6 +23,8 @@ pub mod render;
 pub mod sanitize;
 pub mod session_task;
 mod terminal;
+#[cfg(test)]
+mod test_support;
 pub mod transcript;
 pub mod wrap;
 

@@ -149,16 +149,16 @@ fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
     }
     spans.extend([
         " · ".dim(),
+        origin,
+        " · ".dim(),
         app.provider_label().magenta(),
         " · ".dim(),
         format!(
-            "tokens {} in / {} out",
+            "{} in / {} out tokens",
             compact(app.usage.last_input),
             compact(app.usage.output)
         )
         .dim(),
-        " · ".dim(),
-        origin,
     ]);
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
 }
@@ -344,3 +344,6 @@ fn render_picker(picker: &Picker, now_ms: i64, screen: Rect, buf: &mut Buffer) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,269 @@
+//! Snapshots of every screen, drawn into a `TestBackend` at fixed sizes with injected ids
+//! and times.
+
+use std::time::Duration;
+
+use cairn_core::provider::FinishReason;
+use cairn_core::service::SessionSummary;
+use cairn_core::{ProviderError, Session, StreamEvent};
+use crossterm::event::KeyCode;
+use insta::assert_snapshot;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use uuid::Uuid;
+
+use crate::app::{AppEvent, Origin};
+use crate::test_support::*;
+
+fn request() -> cairn_core::ModelRequest {
+    cairn_core::ModelRequest {
+        model: "echo".into(),
+        system: String::new(),
+        messages: Vec::new(),
+        max_output_tokens: None,
+    }
+}
+
+const RESUMED_NOTE: &str =
+    "Continuing previous session (last active 12 minutes ago) - /new starts a fresh one";
+
+fn conversation() -> Vec<cairn_core::EventKind> {
+    vec![
+        user("How do I read a file in Rust?"),
+        assistant(
+            "Use `std::fs::read_to_string`:\n\n```rust\nlet text = std::fs::read_to_string(\"notes.txt\")?;\n```\n\nIt returns an **io::Result**.",
+        ),
+        user("And line by line?"),
+        assistant(
+            "## Line by line\n\n1. Open the file\n2. Wrap it in a `BufReader`\n3. Call `lines()`\n\n> Each line is an *io::Result* too.",
+        ),
+    ]
+}
+
+#[test]
+fn empty_new_session() {
+    let app = app_with(
+        (80, 12),
+        Origin::New,
+        Vec::new(),
+        &["using the offline echo provider: no API key found"],
+    );
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn resumed_session_with_note() {
+    let app = app_with((80, 30), Origin::Resumed, conversation(), &[RESUMED_NOTE]);
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn waiting_for_the_first_token() {
+    let mut app = new_app();
+    type_text(&mut app, "explain borrowing");
+    app.handle(key(KeyCode::Enter));
+    app.handle(AppEvent::Tick {
+        now_ms: NOW_MS + 2_300,
+    });
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn streaming_answer() {
+    let mut app = new_app();
+    type_text(&mut app, "explain borrowing");
+    app.handle(key(KeyCode::Enter));
+    app.handle(AppEvent::RequestReady {
+        turn: 1,
+        request: request(),
+    });
+    for delta in [
+        "Borrowing lets ",
+        "code *use* a value\n\nwithout ",
+        "owning it",
+    ] {
+        app.handle(AppEvent::Stream {
+            turn: 1,
+            event: StreamEvent::TextDelta(delta.into()),
+        });
+    }
+    app.handle(AppEvent::Tick {
+        now_ms: NOW_MS + 4_100,
+    });
+    type_text(&mut app, "next question while it streams");
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn retrying_status() {
+    let mut app = new_app();
+    type_text(&mut app, "hello");
+    app.handle(key(KeyCode::Enter));
+    app.handle(AppEvent::RequestReady {
+        turn: 1,
+        request: request(),
+    });
+    app.handle(AppEvent::Stream {
+        turn: 1,
+        event: StreamEvent::Retrying {
+            attempt: 1,
+            max_attempts: 4,
+            delay: Duration::from_secs(2),
+            reason: "429 Too Many Requests".into(),
+        },
+    });
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn provider_error() {
+    let mut app = new_app();
+    type_text(&mut app, "hello");
+    app.handle(key(KeyCode::Enter));
+    app.handle(AppEvent::RequestReady {
+        turn: 1,
+        request: request(),
+    });
+    app.handle(AppEvent::StreamFailed {
+        turn: 1,
+        error: ProviderError::Auth {
+            status: 401,
+            key_env: "OPENAI_API_KEY".into(),
+            message: "invalid key".into(),
+        },
+    });
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = app_with((90, 34), Origin::New, Vec::new(), &[]);
+    app.handle(key(KeyCode::Char('?')));
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn slash_completion_popup() {
+    let mut app = app_with((80, 16), Origin::Resumed, conversation(), &[]);
+    type_text(&mut app, "/re");
+    app.handle(key(KeyCode::Down));
+    assert_snapshot!(draw(&app).backend());
+}
+
+fn summary(n: u128, title: &str, minutes_ago: i64, count: u64, preview: &str) -> SessionSummary {
+    SessionSummary {
+        session: Session {
+            id: cairn_core::SessionId(Uuid::from_u128((0x0193_0000 + n) << 96)),
+            directory: "/home/dev/projects/demo".into(),
+            git_root: None,
+            head_id: None,
+            title: title.into(),
+            created_at_ms: NOW_MS - minutes_ago * 60_000 - 1000,
+            updated_at_ms: NOW_MS - minutes_ago * 60_000,
+            archived_at_ms: None,
+        },
+        message_count: count,
+        preview: preview.into(),
+    }
+}
+
+#[test]
+fn sessions_picker() {
+    let mut app = app_with((80, 16), Origin::New, Vec::new(), &[]);
+    type_text(&mut app, "/sessions");
+    app.handle(key(KeyCode::Enter));
+    app.handle(AppEvent::SessionsListed {
+        all_workspaces: false,
+        result: Ok(vec![
+            summary(
+                1,
+                "Fix the flaky test",
+                12,
+                8,
+                "why does it fail on CI only?",
+            ),
+            summary(2, "Release notes", 3 * 60, 4, "draft the notes for 0.2"),
+            summary(3, "", 2 * 24 * 60, 2, "hello"),
+        ]),
+    });
+    app.handle(key(KeyCode::Down));
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn tiny_terminal() {
+    let app = app_with((20, 6), Origin::Resumed, conversation(), &[RESUMED_NOTE]);
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn wide_characters_wrap_by_display_width() {
+    let app = app_with(
+        (30, 14),
+        Origin::Resumed,
+        vec![
+            user("日本語のテキストを折り返す"),
+            assistant("你好世界！这是一个很长的句子，用来测试换行。🎉🎉 emoji 👩‍👩‍👧 too"),
+        ],
+        &[],
+    );
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn finished_answer_with_tool_call() {
+    let mut app = new_app();
+    type_text(&mut app, "list files");
+    app.handle(key(KeyCode::Enter));
+    app.handle(AppEvent::RequestReady {
+        turn: 1,
+        request: request(),
+    });
+    for event in [
+        StreamEvent::TextDelta("Let me look.".into()),
+        StreamEvent::ToolCallDelta {
+            index: 0,
+            id: Some("call_1".into()),
+            name: Some("list_dir".into()),
+            arguments: "{\"path\":".into(),
+        },
+        StreamEvent::ToolCallDelta {
+            index: 0,
+            id: None,
+            name: None,
+            arguments: " \".\"}".into(),
+        },
+        StreamEvent::Finished(FinishReason::ToolCalls),
+    ] {
+        app.handle(AppEvent::Stream { turn: 1, event });
+    }
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn every_size_down_to_nothing_draws_without_panicking() {
+    let mut app = app_with((20, 6), Origin::Resumed, conversation(), &[RESUMED_NOTE]);
+    type_text(&mut app, "/");
+    for (width, height) in [
+        (0, 0),
+        (1, 1),
+        (2, 1),
+        (5, 2),
+        (10, 3),
+        (19, 5),
+        (20, 6),
+        (300, 2),
+    ] {
+        app.handle(AppEvent::Resize { width, height });
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal
+            .draw(|frame| frame.render_widget(&app, frame.area()))
+            .unwrap();
+    }
+    app.handle(key(KeyCode::Esc));
+    app.handle(key(KeyCode::Char('?')));
+    for (width, height) in [(0, 0), (1, 1), (5, 2), (20, 6)] {
+        app.handle(AppEvent::Resize { width, height });
+        draw(&app);
+    }
+}
