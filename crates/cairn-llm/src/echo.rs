@@ -52,8 +52,9 @@ impl EchoProvider {
             .collect();
         let latest = user_texts.last().map(String::as_str).unwrap_or("");
         let count = user_texts.len();
-        let noun = if count == 1 { "message" } else { "messages" };
-        format!("echo: {latest}\n\n(offline echo provider: {count} user {noun} in context)")
+        // Always "messages": the last line has one fixed shape that scripts and tests can
+        // match, whatever the count.
+        format!("echo: {latest}\n\n(offline echo provider: {count} user messages in context)")
     }
 }
 

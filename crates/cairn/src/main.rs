@@ -1,1 +1,72 @@
-fn main() {}
+//! `cairn`: the binary. Parses the command line, loads configuration, opens the session
+//! store and hands over to the TUI, `cairn run` or the `sessions`/`config` commands.
+//!
+//! Errors reach the user as one `error: ...` line on standard error and a non-zero exit
+//! code; nothing a user can cause panics.
+
+mod cli;
+mod context;
+mod logging;
+mod resolve;
+mod run;
+mod sessions;
+mod tui;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use crate::cli::{Cli, Command, ConfigCommand};
+use crate::context::Context;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: could not start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(dispatch(cli));
+    // Streams and probes may leave tasks behind; do not wait for them on exit.
+    runtime.shutdown_background();
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            let _ = std::io::stdout().flush();
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> eyre::Result<ExitCode> {
+    match cli.command {
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(shell, &mut Cli::command(), "cairn", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Config(ConfigCommand::Path)) => context::print_paths(&cli.global),
+        Some(Command::Config(ConfigCommand::Check)) => context::check_config(&cli.global),
+        Some(Command::Run(args)) => {
+            let context = Context::load(&cli.global)?;
+            logging::init(&context.paths.state_dir, "run");
+            run::run(&context, args).await
+        }
+        Some(Command::Sessions(command)) => {
+            let context = Context::load(&cli.global)?;
+            sessions::run(&context, command).await
+        }
+        None => {
+            let context = Context::load(&cli.global)?;
+            logging::init(&context.paths.state_dir, "tui");
+            tui::run(&context, &cli.start).await
+        }
+    }
+}

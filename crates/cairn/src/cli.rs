@@ -1,0 +1,180 @@
+//! The command line, declared with clap. Parsing only: what each command does lives in its
+//! own module.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cairn",
+    version,
+    about = "A terminal AI chat that picks up where you left off in each workspace.",
+    long_about = "A terminal AI chat that picks up where you left off in each workspace.\n\n\
+                  Run `cairn` in a project folder: if you talked there within the last hour \
+                  (session_continue_minutes), that conversation is back on screen. /new starts \
+                  a fresh one."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(flatten)]
+    pub start: StartArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options that apply to every command.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Model provider: openai, anthropic, ollama or echo (overrides the config and CAIRN_PROVIDER)
+    #[arg(long, global = true, env = "CAIRN_PROVIDER", value_name = "KIND")]
+    pub provider: Option<String>,
+
+    /// Model name (overrides the config and CAIRN_MODEL)
+    #[arg(long, global = true, env = "CAIRN_MODEL", value_name = "NAME")]
+    pub model: Option<String>,
+
+    /// Configuration file (default: $CAIRN_CONFIG, else ~/.config/cairn/config.toml)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Which session to open. At most one of these.
+#[derive(Debug, Args, Clone, Default)]
+#[group(multiple = false)]
+pub struct StartArgs {
+    /// Start a fresh session instead of resuming
+    #[arg(long)]
+    pub new: bool,
+
+    /// Continue this workspace's most recent session, however old
+    #[arg(short = 'C', long = "continue")]
+    pub continue_latest: bool,
+
+    /// Open a session by id or unique id prefix (at least 4 characters), from any folder
+    #[arg(short = 's', long = "session", value_name = "ID")]
+    pub session: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send one prompt and stream the answer to standard output, without the TUI
+    Run(RunArgs),
+    /// List, show, export and manage sessions
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+    /// Where Cairn's files are, and checking the configuration file
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The prompt. Standard input, when it is not a terminal, is appended after it.
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Vec<String>,
+
+    /// Continue this workspace's most recent session instead of starting a new one
+    #[arg(short = 'C', long = "continue", conflicts_with = "session")]
+    pub continue_latest: bool,
+
+    /// Continue the given session (id or unique prefix)
+    #[arg(short = 's', long = "session", value_name = "ID")]
+    pub session: Option<String>,
+
+    /// Print one JSON object per line (session, deltas, final message) instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// This workspace's sessions, newest first
+    List(ListArgs),
+    /// Print a conversation
+    Show {
+        id: String,
+        /// Print the session and its events as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export a conversation as Markdown or JSON
+    Export {
+        id: String,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
+        format: ExportFormat,
+        /// Write to this file instead of standard output
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Set a session's title
+    Rename { id: String, title: String },
+    /// Archive a session (it is no longer resumed automatically)
+    Archive { id: String },
+    /// Bring an archived session back
+    Unarchive { id: String },
+    /// Delete a session and all its messages
+    Delete {
+        id: String,
+        /// Do not ask for confirmation
+        #[arg(short = 'y', long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Sessions of every workspace
+    #[arg(long)]
+    pub all: bool,
+    /// Include archived sessions
+    #[arg(long)]
+    pub archived: bool,
+    /// At most this many sessions
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: u32,
+    /// One JSON object per session, as a JSON array
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Show where the configuration, database and logs are
+    Path,
+    /// Validate the configuration file (exit code 1 with the key and line of the error)
+    Check,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn start_flags_are_mutually_exclusive() {
+        let err = Cli::try_parse_from(["cairn", "--new", "--continue"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+        let err = Cli::try_parse_from(["cairn", "-s", "abcd", "--new"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+}

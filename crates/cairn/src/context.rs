@@ -1,0 +1,145 @@
+//! What every command needs: the configuration, the paths, the session store, the
+//! workspace and the model provider, each loaded with an error that says what failed.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use cairn_core::config::{Config, Paths, ProviderKind};
+use cairn_core::{ResumePolicy, SessionService, Workspace};
+use cairn_llm::{ProviderOverrides, Selection};
+use eyre::{WrapErr, eyre};
+
+use crate::cli::GlobalArgs;
+
+pub struct Context {
+    pub paths: Paths,
+    pub config: Config,
+    pub global: GlobalArgs,
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+fn resolve_paths(global: &GlobalArgs) -> eyre::Result<Paths> {
+    let mut paths = Paths::from_env(&env_var)?;
+    if let Some(file) = &global.config {
+        paths.config_file = file.clone();
+    }
+    Ok(paths)
+}
+
+impl Context {
+    pub fn load(global: &GlobalArgs) -> eyre::Result<Self> {
+        let paths = resolve_paths(global)?;
+        let mut config = Config::load(&paths, &env_var)?;
+        // A test and demo knob: the echo provider's pace, without writing a config file.
+        if let Some(delay) = env_var("CAIRN_ECHO_WORD_DELAY_MS") {
+            let delay = delay
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| eyre!("CAIRN_ECHO_WORD_DELAY_MS must be a number of milliseconds"))?;
+            config.provider.echo_word_delay_ms = Some(delay);
+        }
+        Ok(Self {
+            paths,
+            config,
+            global: global.clone(),
+        })
+    }
+
+    pub fn policy(&self) -> ResumePolicy {
+        ResumePolicy {
+            continue_minutes: self.config.session_continue_minutes,
+        }
+    }
+
+    pub async fn open_store(&self) -> eyre::Result<Arc<dyn SessionService>> {
+        let service = cairn_store::SqliteSessionService::open(&self.config.db_path)
+            .await
+            .wrap_err_with(|| {
+                format!(
+                    "could not open the session database {}",
+                    self.config.db_path.display()
+                )
+            })?;
+        Ok(Arc::new(service))
+    }
+
+    pub fn workspace(&self) -> eyre::Result<Workspace> {
+        let cwd = std::env::current_dir().wrap_err("could not read the current directory")?;
+        Workspace::detect(&cwd)
+            .wrap_err_with(|| format!("could not resolve the workspace {}", cwd.display()))
+    }
+
+    /// Picks the model provider: `--provider`/`CAIRN_PROVIDER`, then the config, then
+    /// whatever is available (keys, a local Ollama), else the offline echo provider.
+    pub async fn provider(&self) -> eyre::Result<Selection> {
+        let kind = match &self.global.provider {
+            Some(text) => Some(ProviderKind::parse(text).ok_or_else(|| {
+                eyre!("unknown provider `{text}`: expected openai, anthropic, ollama or echo")
+            })?),
+            None => None,
+        };
+        let overrides = ProviderOverrides {
+            kind,
+            model: self.global.model.clone(),
+        };
+        let selection = cairn_llm::select_provider(&self.config.provider, &overrides, &env_var)
+            .await
+            .wrap_err("could not set up the model provider")?;
+        Ok(selection)
+    }
+}
+
+/// `cairn config path`.
+pub fn print_paths(global: &GlobalArgs) -> eyre::Result<ExitCode> {
+    let paths = resolve_paths(global)?;
+    let exists = |path: &Path| {
+        if path.exists() {
+            ""
+        } else {
+            " (not created yet)"
+        }
+    };
+    println!(
+        "config:   {}{}",
+        paths.config_file.display(),
+        exists(&paths.config_file)
+    );
+    match Config::load(&paths, &env_var) {
+        Ok(config) => {
+            println!(
+                "database: {}{}",
+                config.db_path.display(),
+                exists(&config.db_path)
+            );
+        }
+        Err(err) => println!("database: unknown ({err})"),
+    }
+    let log = paths.state_dir.join("cairn.log");
+    println!("logs:     {}{}", log.display(), exists(&log));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cairn config check`.
+pub fn check_config(global: &GlobalArgs) -> eyre::Result<ExitCode> {
+    let paths = resolve_paths(global)?;
+    match Config::load(&paths, &env_var) {
+        Ok(config) => {
+            match &config.source {
+                Some(file) => println!("{}: ok", file.display()),
+                None => println!(
+                    "{}: not found; using the defaults",
+                    paths.config_file.display()
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Turning what the user typed into a session: a full id or a unique prefix of at least four
+//! hex digits (hyphens optional). And the reverse: the shortest prefix (at least eight
+//! digits) that names a session unambiguously, for `cairn -s <id>` hints.
+//!
+//! The first twelve digits of a v7 id are its creation time, so sessions created within the
+//! same minute share their first eight digits; the unique prefix grows as needed.
+
+use std::fmt::Write as _;
+
+use cairn_core::resume::describe_age;
+use cairn_core::{Session, SessionId, SessionService};
+use eyre::bail;
+
+/// How many candidates an ambiguous prefix lists.
+const MAX_CANDIDATES: u32 = 10;
+const MIN_PREFIX: usize = 4;
+const MIN_SHORT_ID: usize = 8;
+
+pub async fn resolve_session(
+    service: &dyn SessionService,
+    typed: &str,
+    now_ms: i64,
+) -> eyre::Result<Session> {
+    let text = typed.trim().to_ascii_lowercase();
+    if let Ok(id) = text.parse::<SessionId>() {
+        return match service.get_session(id).await? {
+            Some(session) => Ok(session),
+            None => bail!("session not found: {typed}"),
+        };
+    }
+    let hex: String = text.chars().filter(|c| *c != '-').collect();
+    if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) || hex.len() > 32 {
+        bail!("session not found: {typed}");
+    }
+    if hex.len() < MIN_PREFIX {
+        bail!("session id prefix `{typed}` is too short: give at least {MIN_PREFIX} characters");
+    }
+    let mut found = service.find_by_id_prefix(&hex, MAX_CANDIDATES + 1).await?;
+    match found.len() {
+        0 => bail!("session not found: {typed}"),
+        1 => Ok(found.remove(0)),
+        count => {
+            let more = if count > MAX_CANDIDATES as usize {
+                " (showing the first 10)"
+            } else {
+                ""
+            };
+            let mut message =
+                format!("session id prefix `{typed}` is ambiguous; it matches{more}:");
+            for session in found.iter().take(MAX_CANDIDATES as usize) {
+                let title = if session.title.is_empty() {
+                    "(untitled)"
+                } else {
+                    &session.title
+                };
+                let _ = write!(
+                    message,
+                    "\n  {}  {}  {}",
+                    session.id,
+                    describe_age(now_ms - session.updated_at_ms),
+                    title
+                );
+            }
+            bail!(message)
+        }
+    }
+}
+
+/// The shortest prefix of `id` (at least eight hex digits) that no other session shares.
+pub async fn unique_short_id(service: &dyn SessionService, id: SessionId) -> String {
+    let hex = id.0.simple().to_string();
+    let mut length = MIN_SHORT_ID;
+    while length < hex.len() {
+        let prefix = &hex[..length];
+        match service.find_by_id_prefix(prefix, 2).await {
+            Ok(matches) if matches.len() <= 1 => return prefix.to_owned(),
+            Ok(_) => length += 2,
+            // The hint is a convenience: when storage cannot answer, give the full id.
+            Err(_) => break,
+        }
+    }
+    hex
+}

@@ -1,0 +1,338 @@
+//! `cairn run`: one prompt, one streamed answer, no TUI.
+//!
+//! The answer goes to standard output as it streams (plain text, or JSON lines with
+//! `--json`); everything else (the provider choice, retries, the session id) goes to standard
+//! error so a script can capture the answer alone. The user message is written before the
+//! request is sent, and the answer (partial and marked interrupted on Ctrl+C or a dropped
+//! stream) after, so nothing typed is lost.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use cairn_core::provider::{FinishReason, StreamEvent};
+use cairn_core::{EventKind, SessionManager, SystemClock, TokenUsage, utc_date};
+use eyre::{WrapErr, bail};
+use futures::StreamExt;
+use serde_json::json;
+
+use crate::cli::RunArgs;
+use crate::context::Context;
+use crate::resolve::{resolve_session, unique_short_id};
+
+/// Exit code after Ctrl+C, as shells expect (128 + SIGINT).
+const INTERRUPTED_EXIT: u8 = 130;
+
+pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
+    let prompt = read_prompt(&args.prompt)?;
+    let service = context.open_store().await?;
+    let workspace = context.workspace()?;
+    let clock = Arc::new(SystemClock);
+    let mut manager = SessionManager::new(service.clone(), clock, workspace, context.policy());
+
+    let mut resumed = false;
+    if args.continue_latest {
+        if manager.continue_latest().await?.is_none() {
+            bail!("no sessions found to continue");
+        }
+        resumed = true;
+    } else if let Some(typed) = &args.session {
+        let session = resolve_session(service.as_ref(), typed, manager.now_ms()).await?;
+        manager.resume(session.id).await?;
+        resumed = true;
+    }
+
+    let selection = context.provider().await?;
+    let info = selection.provider.info();
+    let model = info.model.clone();
+    let mut out = Output::new(args.json);
+    if !args.json {
+        eprintln!("{}", selection.reason);
+    }
+    out.session(&manager, resumed, &info.label());
+
+    manager.push(EventKind::UserMessage { text: prompt });
+    manager
+        .persist_pending()
+        .await
+        .wrap_err("could not save your message")?;
+
+    let events: Vec<_> = manager.events().cloned().collect();
+    let request = cairn_llm::build_request(
+        &events,
+        manager.workspace(),
+        &model,
+        context.config.provider.max_output_tokens,
+        selection.provider.context_window(),
+        &utc_date(manager.now_ms()),
+    );
+
+    let mut answer = Answer::default();
+    let mut failure = None;
+    let mut interrupted = false;
+    match selection.provider.stream(request).await {
+        Err(err) => failure = Some(err.to_string()),
+        Ok(mut stream) => loop {
+            tokio::select! {
+                item = stream.next() => match item {
+                    None => break,
+                    Some(Ok(event)) => answer.apply(event, &mut out)?,
+                    Some(Err(err)) => {
+                        failure = Some(err.to_string());
+                        break;
+                    }
+                },
+                _ = tokio::signal::ctrl_c() => {
+                    interrupted = true;
+                    break;
+                }
+            }
+        },
+    }
+    out.end_of_text();
+
+    let incomplete = interrupted || failure.is_some();
+    if !answer.text.is_empty() || !incomplete {
+        for call in answer.tool_calls.values() {
+            manager.push(EventKind::ToolCall {
+                call_id: call.id.clone(),
+                name: call.name.clone(),
+                arguments: call.arguments.clone(),
+            });
+        }
+        let event = manager.push(EventKind::AssistantMessage {
+            text: answer.text.clone(),
+            usage: answer.usage,
+            interrupted: incomplete,
+            model: Some(model.clone()),
+        });
+        let event_id = event.id;
+        out.message(&manager, event_id, &answer, incomplete, &model);
+    }
+    if let Some(message) = &failure {
+        manager.push(EventKind::Error {
+            message: message.clone(),
+        });
+    }
+    let saved = manager.persist_pending().await;
+
+    let short = unique_short_id(service.as_ref(), manager.session().id).await;
+    if let Some(message) = &failure {
+        out.error(message);
+    }
+    if !args.json {
+        eprintln!(
+            "session: {}  (continue with: cairn run -s {short} \"...\")",
+            manager.session().id
+        );
+    }
+    saved.wrap_err("could not save the answer")?;
+    if interrupted {
+        eprintln!("interrupted; the partial answer was saved");
+        return Ok(ExitCode::from(INTERRUPTED_EXIT));
+    }
+    if let Some(message) = failure {
+        bail!(message);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The prompt: the arguments, then standard input when it is not a terminal.
+fn read_prompt(words: &[String]) -> eyre::Result<String> {
+    let mut prompt = words.join(" ");
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut piped = String::new();
+        stdin
+            .lock()
+            .read_to_string(&mut piped)
+            .wrap_err("could not read standard input")?;
+        let piped = piped.trim_end();
+        if !piped.is_empty() {
+            if !prompt.is_empty() {
+                prompt.push_str("\n\n");
+            }
+            prompt.push_str(piped);
+        }
+    }
+    if prompt.trim().is_empty() {
+        bail!("no prompt: give it as arguments (cairn run \"...\") or on standard input");
+    }
+    Ok(prompt)
+}
+
+#[derive(Default)]
+struct ToolCallParts {
+    id: String,
+    name: String,
+    arguments: String,
+}
+
+#[derive(Default)]
+struct Answer {
+    text: String,
+    usage: Option<TokenUsage>,
+    finish: Option<FinishReason>,
+    tool_calls: BTreeMap<u32, ToolCallParts>,
+}
+
+impl Answer {
+    fn apply(&mut self, event: StreamEvent, out: &mut Output) -> eyre::Result<()> {
+        match event {
+            StreamEvent::TextDelta(text) => {
+                out.delta(&text)?;
+                self.text.push_str(&text);
+            }
+            StreamEvent::ToolCallDelta {
+                index,
+                id,
+                name,
+                arguments,
+            } => {
+                let call = self.tool_calls.entry(index).or_default();
+                if let Some(id) = id {
+                    call.id = id;
+                }
+                if let Some(name) = name {
+                    call.name.push_str(&name);
+                }
+                call.arguments.push_str(&arguments);
+            }
+            StreamEvent::Usage(usage) => self.usage = Some(usage),
+            StreamEvent::Retrying {
+                attempt,
+                max_attempts,
+                delay,
+                reason,
+            } => {
+                out.retry(attempt, max_attempts, delay.as_secs_f64(), &reason);
+            }
+            StreamEvent::Finished(reason) => self.finish = Some(reason),
+        }
+        Ok(())
+    }
+}
+
+/// Where the answer goes: plain text (neutralised when it is a terminal) or JSON lines.
+struct Output {
+    json: bool,
+    terminal: bool,
+    wrote_text: bool,
+    stdout: std::io::Stdout,
+}
+
+impl Output {
+    fn new(json: bool) -> Self {
+        let stdout = std::io::stdout();
+        Self {
+            json,
+            terminal: stdout.is_terminal(),
+            wrote_text: false,
+            stdout,
+        }
+    }
+
+    fn line(&mut self, value: serde_json::Value) {
+        let mut lock = self.stdout.lock();
+        let _ = writeln!(lock, "{value}");
+        let _ = lock.flush();
+    }
+
+    fn session(&mut self, manager: &SessionManager, resumed: bool, provider: &str) {
+        if self.json {
+            self.line(json!({
+                "type": "session",
+                "session_id": manager.session().id.to_string(),
+                "resumed": resumed,
+                "provider": provider,
+            }));
+        }
+    }
+
+    fn delta(&mut self, text: &str) -> eyre::Result<()> {
+        if self.json {
+            self.line(json!({ "type": "delta", "text": text }));
+            return Ok(());
+        }
+        let shown = if self.terminal {
+            cairn_core::text::neutralize_controls(text)
+        } else {
+            text.to_owned()
+        };
+        let mut lock = self.stdout.lock();
+        lock.write_all(shown.as_bytes())
+            .wrap_err("could not write to standard output")?;
+        lock.flush()
+            .wrap_err("could not write to standard output")?;
+        self.wrote_text |= !text.is_empty();
+        Ok(())
+    }
+
+    fn end_of_text(&mut self) {
+        if !self.json && self.wrote_text {
+            let _ = writeln!(self.stdout.lock());
+        }
+    }
+
+    fn retry(&mut self, attempt: u32, max_attempts: u32, delay_secs: f64, reason: &str) {
+        if self.json {
+            self.line(json!({
+                "type": "retry",
+                "attempt": attempt,
+                "max_attempts": max_attempts,
+                "delay_secs": delay_secs,
+                "reason": reason,
+            }));
+        } else {
+            eprintln!("{reason}; retrying in {delay_secs:.1}s ({attempt}/{max_attempts})");
+        }
+    }
+
+    fn message(
+        &mut self,
+        manager: &SessionManager,
+        event_id: cairn_core::EventId,
+        answer: &Answer,
+        interrupted: bool,
+        model: &str,
+    ) {
+        if !self.json {
+            return;
+        }
+        let finish = answer.finish.as_ref().map(|reason| match reason {
+            FinishReason::Stop => "stop".to_owned(),
+            FinishReason::Length => "length".to_owned(),
+            FinishReason::ToolCalls => "tool_calls".to_owned(),
+            FinishReason::ContentFilter => "content_filter".to_owned(),
+            FinishReason::Refusal => "refusal".to_owned(),
+            FinishReason::Other(other) => other.clone(),
+        });
+        let tool_calls: Vec<_> = answer
+            .tool_calls
+            .values()
+            .map(|call| json!({ "id": call.id, "name": call.name, "arguments": call.arguments }))
+            .collect();
+        self.line(json!({
+            "type": "message",
+            "session_id": manager.session().id.to_string(),
+            "event_id": event_id.to_string(),
+            "role": "assistant",
+            "model": model,
+            "text": answer.text,
+            "interrupted": interrupted,
+            "finish_reason": finish,
+            "usage": answer.usage.map(|usage| json!({
+                "input_tokens": usage.input_tokens,
+                "output_tokens": usage.output_tokens,
+            })),
+            "tool_calls": tool_calls,
+        }));
+    }
+
+    fn error(&mut self, message: &str) {
+        if self.json {
+            self.line(json!({ "type": "error", "message": message }));
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! `cairn sessions ...`: list, show, export, rename, archive, unarchive, delete.
+//!
+//! Human output is plain, aligned text; `--json` output is for programs and stays stable.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, IsTerminal, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::process::ExitCode;
+
+use cairn_core::resume::describe_age;
+use cairn_core::service::{SessionFilter, WorkspaceFilter};
+use cairn_core::workspace::shorten_home;
+use cairn_core::{Clock, SessionService, SystemClock, transcript};
+use eyre::{WrapErr, bail};
+use serde_json::json;
+use unicode_width::UnicodeWidthStr;
+
+use crate::cli::{ExportFormat, ListArgs, SessionsCommand};
+use crate::context::Context;
+use crate::resolve::{resolve_session, unique_short_id};
+
+const TITLE_COLUMN: usize = 40;
+
+pub async fn run(context: &Context, command: SessionsCommand) -> eyre::Result<ExitCode> {
+    let service = context.open_store().await?;
+    let service = service.as_ref();
+    let now = SystemClock.now_ms();
+    match command {
+        SessionsCommand::List(args) => list(context, service, &args, now).await?,
+        SessionsCommand::Show { id, json } => {
+            let session = resolve_session(service, &id, now).await?;
+            let loaded = service.load_session(session.id).await?;
+            for warning in &loaded.warnings {
+                eprintln!("warning: {warning}");
+            }
+            if json {
+                println!("{}", session_json(&loaded)?);
+            } else {
+                let title = display_title(&loaded.session.title);
+                println!("{title}");
+                println!(
+                    "session {}  ·  {}  ·  last active {}{}\n",
+                    loaded.session.id,
+                    shorten_home(&loaded.session.directory),
+                    describe_age(now - loaded.session.updated_at_ms),
+                    if loaded.session.archived_at_ms.is_some() {
+                        "  ·  archived"
+                    } else {
+                        ""
+                    }
+                );
+                let text = transcript::to_text(&loaded.events);
+                print_untrusted(&text)?;
+            }
+        }
+        SessionsCommand::Export { id, format, output } => {
+            let session = resolve_session(service, &id, now).await?;
+            let loaded = service.load_session(session.id).await?;
+            let document = match format {
+                ExportFormat::Markdown => transcript::to_markdown(&loaded.session, &loaded.events),
+                ExportFormat::Json => format!("{}\n", session_json(&loaded)?),
+            };
+            match output {
+                Some(path) => {
+                    write_private(&path, &document)?;
+                    eprintln!("exported session {} to {}", session.id, path.display());
+                }
+                None => {
+                    let mut stdout = std::io::stdout().lock();
+                    stdout.write_all(document.as_bytes())?;
+                    stdout.flush()?;
+                }
+            }
+        }
+        SessionsCommand::Rename { id, title } => {
+            let session = resolve_session(service, &id, now).await?;
+            let title = title.trim();
+            service.set_title(session.id, title, now).await?;
+            println!(
+                "renamed {} to \"{title}\"",
+                unique_short_id(service, session.id).await
+            );
+        }
+        SessionsCommand::Archive { id } => {
+            let session = resolve_session(service, &id, now).await?;
+            service.set_archived(session.id, Some(now)).await?;
+            println!("archived {}", unique_short_id(service, session.id).await);
+        }
+        SessionsCommand::Unarchive { id } => {
+            let session = resolve_session(service, &id, now).await?;
+            service.set_archived(session.id, None).await?;
+            println!("unarchived {}", unique_short_id(service, session.id).await);
+        }
+        SessionsCommand::Delete { id, yes } => {
+            let session = resolve_session(service, &id, now).await?;
+            let short = unique_short_id(service, session.id).await;
+            if !yes {
+                if !std::io::stdin().is_terminal() {
+                    bail!("not deleting {short} without confirmation: pass --yes");
+                }
+                eprint!(
+                    "Delete session {short} \"{}\" and all its messages? [y/N] ",
+                    display_title(&session.title)
+                );
+                let mut answer = String::new();
+                std::io::stdin().lock().read_line(&mut answer)?;
+                if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+                    eprintln!("not deleted");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            service.delete_session(session.id).await?;
+            println!("deleted {short}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn list(
+    context: &Context,
+    service: &dyn SessionService,
+    args: &ListArgs,
+    now: i64,
+) -> eyre::Result<()> {
+    let workspace = if args.all {
+        None
+    } else {
+        let workspace = context.workspace()?;
+        Some(WorkspaceFilter {
+            directory: workspace.directory,
+            git_root: workspace.git_root,
+        })
+    };
+    let filter = SessionFilter {
+        workspace,
+        include_archived: args.archived,
+        limit: Some(args.limit),
+    };
+    let sessions = service.list_sessions(&filter).await?;
+    if args.json {
+        let rows: Vec<_> = sessions
+            .iter()
+            .map(|summary| {
+                let session = &summary.session;
+                json!({
+                    "id": session.id.to_string(),
+                    "title": session.title,
+                    "directory": session.directory,
+                    "git_root": session.git_root,
+                    "created_at_ms": session.created_at_ms,
+                    "updated_at_ms": session.updated_at_ms,
+                    "archived": session.archived_at_ms.is_some(),
+                    "message_count": summary.message_count,
+                    "preview": summary.preview,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(());
+    }
+    if sessions.is_empty() {
+        let scope = if args.all { "" } else { " in this workspace" };
+        eprintln!("no sessions{scope} yet (run `cairn` to start one; --all lists every workspace)");
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(sessions.len());
+    for summary in &sessions {
+        let session = &summary.session;
+        let mut title = cairn_core::text::neutralize_controls(display_title(&session.title));
+        if session.archived_at_ms.is_some() {
+            title.push_str(" [archived]");
+        }
+        rows.push([
+            unique_short_id(service, session.id).await,
+            truncate_to_width(&title, TITLE_COLUMN),
+            shorten_home(&session.directory),
+            describe_age(now - session.updated_at_ms),
+            summary.message_count.to_string(),
+        ]);
+    }
+    let headers = ["ID", "TITLE", "WORKSPACE", "LAST ACTIVE", "MESSAGES"];
+    let mut widths = headers.map(UnicodeWidthStr::width);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.width());
+        }
+    }
+    let mut out = String::new();
+    let mut push_row = |cells: [&str; 5]| {
+        let mut line = String::new();
+        for (index, (cell, width)) in cells.iter().zip(widths).enumerate() {
+            if index == 4 {
+                let _ = write!(line, "{}{cell}", " ".repeat(width - cell.width()));
+            } else {
+                let _ = write!(line, "{cell}{}  ", " ".repeat(width - cell.width()));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    };
+    push_row(headers);
+    for row in &rows {
+        push_row([&row[0], &row[1], &row[2], &row[3], &row[4]]);
+    }
+    print!("{out}");
+    Ok(())
+}
+
+fn display_title(title: &str) -> &str {
+    if title.is_empty() {
+        "(untitled)"
+    } else {
+        title
+    }
+}
+
+fn truncate_to_width(text: &str, max: usize) -> String {
+    if text.width() <= max {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if out.width() + unicode_width::UnicodeWidthChar::width(c).unwrap_or(0) + 1 > max {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+fn session_json(loaded: &cairn_core::LoadedSession) -> eyre::Result<String> {
+    let value = json!({
+        "session": loaded.session,
+        "events": loaded.events,
+        "off_branch_events": loaded.off_branch_events,
+        "warnings": loaded.warnings,
+    });
+    serde_json::to_string_pretty(&value).wrap_err("could not encode the session as JSON")
+}
+
+/// Prints stored model text; neutralised when standard output is a terminal.
+fn print_untrusted(text: &str) -> eyre::Result<()> {
+    let mut stdout = std::io::stdout();
+    let shown = if stdout.is_terminal() {
+        cairn_core::text::neutralize_controls(text)
+    } else {
+        text.to_owned()
+    };
+    stdout.write_all(shown.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Writes a file only the user can read: conversations are private.
+fn write_private(path: &Path, contents: &str) -> eyre::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .wrap_err_with(|| format!("could not create {}", path.display()))?;
+    file.write_all(contents.as_bytes())
+        .wrap_err_with(|| format!("could not write {}", path.display()))
+}

@@ -1,0 +1,459 @@
+//! The command line, end to end: the real `cairn` binary with a private HOME, its own config
+//! and database, and the offline echo provider.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Output, Stdio};
+
+use cairn_tests::TestEnv;
+use pretty_assertions::assert_eq;
+
+fn run(mut command: Command, args: &[&str]) -> Output {
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cairn")
+}
+
+fn ok(env: &TestEnv, args: &[&str]) -> (String, String) {
+    let output = run(env.command(), args);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "cairn {args:?} failed\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    (stdout, stderr)
+}
+
+fn fails(env: &TestEnv, args: &[&str]) -> (i32, String) {
+    let output = run(env.command(), args);
+    assert!(!output.status.success(), "cairn {args:?} should fail");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The full session id `cairn run` reports on standard error.
+fn session_id_from(stderr: &str) -> String {
+    stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("session: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no session line in {stderr}"))
+        .to_owned()
+}
+
+#[test]
+fn version_and_help_on_every_command() {
+    let env = TestEnv::new();
+    let (stdout, _) = ok(&env, &["--version"]);
+    assert!(stdout.starts_with("cairn "), "{stdout}");
+    for args in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["sessions", "--help"],
+        vec!["sessions", "list", "--help"],
+        vec!["sessions", "show", "--help"],
+        vec!["sessions", "export", "--help"],
+        vec!["sessions", "rename", "--help"],
+        vec!["sessions", "archive", "--help"],
+        vec!["sessions", "unarchive", "--help"],
+        vec!["sessions", "delete", "--help"],
+        vec!["config", "--help"],
+        vec!["config", "path", "--help"],
+        vec!["config", "check", "--help"],
+        vec!["completions", "--help"],
+    ] {
+        let (stdout, _) = ok(&env, &args);
+        assert!(stdout.contains("Usage: cairn"), "{args:?}: {stdout}");
+    }
+}
+
+#[test]
+fn start_flags_are_mutually_exclusive() {
+    let env = TestEnv::new();
+    for args in [
+        ["--new", "--continue"],
+        ["--new", "-s"],
+        ["-C", "--session"],
+    ] {
+        let mut args = args.to_vec();
+        if args.last() == Some(&"-s") || args.last() == Some(&"--session") {
+            args.push("abcd");
+        }
+        let (code, stderr) = fails(&env, &args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(stderr.contains("cannot be used with"), "{stderr}");
+    }
+}
+
+#[test]
+fn run_streams_the_echo_and_reports_the_session() {
+    let env = TestEnv::new();
+    let (stdout, stderr) = ok(&env, &["run", "hello", "there"]);
+    assert_eq!(
+        stdout,
+        "echo: hello there\n\n(offline echo provider: 1 user messages in context)\n"
+    );
+    assert!(
+        stderr.contains("echo"),
+        "the provider choice is said: {stderr}"
+    );
+    let id = session_id_from(&stderr);
+    assert_eq!(id.len(), 36);
+    // Files are private to the user.
+    let mode = std::fs::metadata(env.db_path())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[test]
+fn run_reads_the_prompt_from_standard_input_after_the_arguments() {
+    let env = TestEnv::new();
+    let mut child = env
+        .command()
+        .args(["run", "summarise this:"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"line one\nline two\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.starts_with("echo: summarise this:\n\nline one\nline two\n"),
+        "{stdout}"
+    );
+
+    let (code, stderr) = fails(&env, &["run"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no prompt"), "{stderr}");
+}
+
+#[test]
+fn run_continue_and_session_flags() {
+    let env = TestEnv::new();
+    let (_, stderr) = fails(&env, &["run", "-C", "anything"]);
+    assert!(stderr.contains("no sessions found to continue"), "{stderr}");
+    let (_, stderr) = fails(&env, &["run", "-s", "nope", "x"]);
+    assert!(stderr.contains("session not found: nope"), "{stderr}");
+    let (_, stderr) = fails(&env, &["run", "-s", "0123abcd", "x"]);
+    assert!(stderr.contains("session not found: 0123abcd"), "{stderr}");
+    let (_, stderr) = fails(&env, &["run", "-s", "01", "x"]);
+    assert!(stderr.contains("at least 4"), "{stderr}");
+
+    let (_, stderr) = ok(&env, &["run", "first question"]);
+    let first = session_id_from(&stderr);
+
+    // A new session by default.
+    let (stdout, stderr) = ok(&env, &["run", "unrelated"]);
+    assert!(stdout.contains("1 user messages in context"), "{stdout}");
+    let second = session_id_from(&stderr);
+    assert_ne!(first, second);
+
+    // --continue takes the most recent one; --session a given one, by full id or prefix.
+    let (stdout, stderr) = ok(&env, &["run", "-C", "follow up"]);
+    assert!(stdout.contains("2 user messages in context"), "{stdout}");
+    assert_eq!(session_id_from(&stderr), second);
+
+    let (stdout, stderr) = ok(&env, &["run", "-s", &first, "back to the first"]);
+    assert!(stdout.starts_with("echo: back to the first\n"), "{stdout}");
+    assert!(stdout.contains("2 user messages in context"), "{stdout}");
+    assert_eq!(session_id_from(&stderr), first);
+
+    // Both sessions were created within the same minute, so their first 8 digits are the
+    // same timestamp: that prefix is ambiguous and lists both.
+    let prefix = &first.replace('-', "")[..8];
+    assert_eq!(
+        &second.replace('-', "")[..8],
+        prefix,
+        "ids created together share a prefix"
+    );
+    let (_, stderr) = fails(&env, &["run", "-s", prefix, "x"]);
+    assert!(stderr.contains("ambiguous"), "{stderr}");
+    assert!(
+        stderr.contains(&first) && stderr.contains(&second),
+        "{stderr}"
+    );
+
+    // The unique prefix printed by run works.
+    let (_, stderr) = ok(&env, &["run", "-s", &first, "third"]);
+    let hint = stderr
+        .lines()
+        .find_map(|line| line.split("cairn run -s ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    assert!(
+        hint.len() >= 8 && first.replace('-', "").starts_with(&hint),
+        "{hint}"
+    );
+    let (stdout, _) = ok(&env, &["run", "-s", &hint, "fourth"]);
+    assert!(stdout.contains("4 user messages in context"), "{stdout}");
+}
+
+#[test]
+fn run_in_another_folder_does_not_continue_this_one() {
+    let env = TestEnv::new();
+    ok(&env, &["run", "here"]);
+    let other = env.other_dir("elsewhere");
+    let output = run(env.command_in(&other), &["run", "-C", "there"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no sessions found to continue"));
+}
+
+#[test]
+fn run_json_lines_parse_and_match_the_text() {
+    let env = TestEnv::new();
+    let (stdout, _) = ok(&env, &["run", "--json", "structured please"]);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON line"))
+        .collect();
+    assert_eq!(lines[0]["type"], "session");
+    let session_id = lines[0]["session_id"].as_str().unwrap().to_owned();
+    let deltas: String = lines
+        .iter()
+        .filter(|line| line["type"] == "delta")
+        .map(|line| line["text"].as_str().unwrap())
+        .collect();
+    let message = lines.last().unwrap();
+    assert_eq!(message["type"], "message");
+    assert_eq!(message["session_id"], session_id.as_str());
+    assert_eq!(message["text"].as_str().unwrap(), deltas);
+    assert_eq!(
+        deltas,
+        "echo: structured please\n\n(offline echo provider: 1 user messages in context)"
+    );
+    assert_eq!(message["interrupted"], false);
+    assert!(message["usage"]["output_tokens"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn sessions_list_show_and_export() {
+    let env = TestEnv::new();
+    let (_, stderr) = ok(&env, &["run", "Why is the build slow?\nsecond line"]);
+    let id = session_id_from(&stderr);
+    ok(&env, &["run", "-s", &id, "and the tests?"]);
+    ok(&env, &["run", "another topic"]);
+
+    let (stdout, _) = ok(&env, &["sessions", "list"]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("ID") && lines[0].contains("TITLE"),
+        "{stdout}"
+    );
+    assert!(
+        lines[0].contains("LAST ACTIVE") && lines[0].ends_with("MESSAGES"),
+        "{stdout}"
+    );
+    assert_eq!(lines.len(), 3, "{stdout}");
+    // Newest first; titles from the first line of the first message; counts of messages.
+    assert!(lines[1].contains("another topic"), "{stdout}");
+    assert!(
+        lines[2].contains("Why is the build slow?") && lines[2].ends_with(" 4"),
+        "{stdout}"
+    );
+    assert!(lines[2].contains("just now"), "{stdout}");
+
+    let (stdout, _) = ok(&env, &["sessions", "list", "--limit", "1"]);
+    assert_eq!(stdout.lines().count(), 2);
+
+    let (stdout, _) = ok(&env, &["sessions", "list", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["id"], id.as_str());
+    assert_eq!(rows[1]["title"], "Why is the build slow?");
+    assert_eq!(rows[1]["message_count"], 4);
+
+    let (stdout, _) = ok(&env, &["sessions", "show", &id[..13]]);
+    assert!(stdout.starts_with("Why is the build slow?\n"), "{stdout}");
+    assert!(
+        stdout.contains("> Why is the build slow?\n> second line"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("> and the tests?"), "{stdout}");
+    assert!(stdout.contains("2 user messages in context"), "{stdout}");
+
+    let (stdout, _) = ok(&env, &["sessions", "show", &id, "--json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["session"]["id"], id.as_str());
+    let kinds: Vec<&str> = value["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["kind"]["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "user_message",
+            "assistant_message",
+            "system_context",
+            "user_message",
+            "assistant_message"
+        ]
+    );
+
+    let file = env.root.path().join("export.md");
+    ok(
+        &env,
+        &["sessions", "export", &id, "-o", file.to_str().unwrap()],
+    );
+    let markdown = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        markdown.starts_with("# Why is the build slow?\n"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("## You\n\nand the tests?"), "{markdown}");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let (stdout, _) = ok(&env, &["sessions", "export", &id, "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["events"].as_array().unwrap().len(), 5);
+
+    // Other workspaces see nothing unless --all.
+    let other = env.other_dir("other");
+    let output = run(env.command_in(&other), &["sessions", "list"]);
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "");
+    let output = run(env.command_in(&other), &["sessions", "list", "--all"]);
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 3);
+
+    let (_, stderr) = fails(&env, &["sessions", "show", "ffffffff"]);
+    assert!(stderr.contains("session not found: ffffffff"), "{stderr}");
+}
+
+#[test]
+fn rename_archive_unarchive_delete() {
+    let env = TestEnv::new();
+    let (_, stderr) = ok(&env, &["run", "original title"]);
+    let id = session_id_from(&stderr);
+
+    ok(&env, &["sessions", "rename", &id, "Better title"]);
+    let (stdout, _) = ok(&env, &["sessions", "list"]);
+    assert!(stdout.contains("Better title"), "{stdout}");
+
+    ok(&env, &["sessions", "archive", &id]);
+    let (stdout, _) = ok(&env, &["sessions", "list"]);
+    assert_eq!(stdout, "");
+    let (stdout, _) = ok(&env, &["sessions", "list", "--archived"]);
+    assert!(stdout.contains("Better title [archived]"), "{stdout}");
+    // Archived sessions are not continued by --continue either.
+    let (_, stderr) = fails(&env, &["run", "-C", "x"]);
+    assert!(stderr.contains("no sessions found to continue"), "{stderr}");
+
+    ok(&env, &["sessions", "unarchive", &id]);
+    let (stdout, _) = ok(&env, &["sessions", "list"]);
+    assert!(stdout.contains("Better title"), "{stdout}");
+
+    let (_, stderr) = fails(&env, &["sessions", "delete", &id]);
+    assert!(stderr.contains("--yes"), "{stderr}");
+    ok(&env, &["sessions", "delete", &id, "--yes"]);
+    let (_, stderr) = fails(&env, &["sessions", "show", &id]);
+    assert!(
+        stderr.contains(&format!("session not found: {id}")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn config_path_check_and_errors() {
+    let env = TestEnv::new();
+    let (stdout, _) = ok(&env, &["config", "path"]);
+    assert!(
+        stdout.contains(&env.config_path().display().to_string()),
+        "{stdout}"
+    );
+    assert!(stdout.contains("sessions.db"), "{stdout}");
+
+    let (stdout, _) = ok(&env, &["config", "check"]);
+    assert!(stdout.contains("not found; using the defaults"), "{stdout}");
+
+    env.write_config("session_continue_minutes = 30\n[provider]\nkind = \"echo\"\n");
+    let (stdout, _) = ok(&env, &["config", "check"]);
+    assert!(stdout.ends_with(": ok\n"), "{stdout}");
+
+    env.write_config("session_continue_minutes = 30\n\n[provider]\nmodle = \"x\"\n");
+    let (code, stderr) = fails(&env, &["config", "check"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("line 4"), "{stderr}");
+    assert!(stderr.contains("provider.modle"), "{stderr}");
+    // Every command refuses a bad config the same way.
+    let (_, stderr) = fails(&env, &["run", "hi"]);
+    assert!(
+        stderr.contains("line 4") && stderr.contains("provider.modle"),
+        "{stderr}"
+    );
+
+    env.write_config("session_continue_minutes = -1\n");
+    let (_, stderr) = fails(&env, &["config", "check"]);
+    assert!(
+        stderr.contains("line 1") && stderr.contains("session_continue_minutes"),
+        "{stderr}"
+    );
+
+    // --config points elsewhere.
+    let custom = env.root.path().join("custom.toml");
+    std::fs::write(&custom, "session_continue_minutes = 5\n").unwrap();
+    let (stdout, _) = ok(
+        &env,
+        &["config", "check", "--config", custom.to_str().unwrap()],
+    );
+    assert!(stdout.contains("custom.toml: ok"), "{stdout}");
+}
+
+#[test]
+fn unknown_provider_is_a_clear_error() {
+    let env = TestEnv::new();
+    let (_, stderr) = fails(&env, &["run", "--provider", "gpt", "hi"]);
+    assert!(stderr.contains("unknown provider `gpt`"), "{stderr}");
+}
+
+#[test]
+fn completions_for_each_shell() {
+    let env = TestEnv::new();
+    for shell in ["bash", "zsh", "fish"] {
+        let (stdout, _) = ok(&env, &["completions", shell]);
+        assert!(
+            stdout.contains("cairn") && stdout.contains("sessions"),
+            "{shell}"
+        );
+    }
+}
+
+#[test]
+fn corrupt_database_is_refused_and_left_untouched() {
+    let env = TestEnv::new();
+    let db = env.db_path();
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    let garbage = b"this is not a database, it is someone's notes\n".repeat(100);
+    std::fs::write(&db, &garbage).unwrap();
+    let (_, stderr) = fails(&env, &["run", "hi"]);
+    assert!(stderr.contains(&db.display().to_string()), "{stderr}");
+    assert!(stderr.contains("untouched"), "{stderr}");
+    assert_eq!(std::fs::read(&db).unwrap(), garbage);
+}
+
+#[test]
+fn the_tui_refuses_to_start_without_a_terminal() {
+    let env = TestEnv::new();
+    let (_, stderr) = fails(&env, &[]);
+    assert!(stderr.contains("cairn run"), "{stderr}");
+}
