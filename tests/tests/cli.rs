@@ -1,6 +1,9 @@
 //! The command line, end to end: the real `cairn` binary with a private HOME, its own config
 //! and database, and the offline echo provider.
 
+// Helpers outside `#[test]` functions panic on purpose: a failed step fails the test.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Output, Stdio};

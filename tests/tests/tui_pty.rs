@@ -199,8 +199,16 @@ fn a_conversation_is_resumed_in_the_same_folder() {
     assert!(screen.contains("/new starts a fresh one"), "{screen}");
     assert!(screen.contains("hello there"), "{screen}");
     assert!(screen.contains("echo: hello there"), "{screen}");
-    assert!(tui.status_line().contains(&first_id), "{}", tui.status_line());
-    assert!(tui.status_line().contains("resumed"), "{}", tui.status_line());
+    assert!(
+        tui.status_line().contains(&first_id),
+        "{}",
+        tui.status_line()
+    );
+    assert!(
+        tui.status_line().contains("resumed"),
+        "{}",
+        tui.status_line()
+    );
     tui.submit("and again");
     tui.wait_for("echo: and again");
     tui.wait_for("(offline echo provider: 2 user messages in context)");

@@ -1,1 +1,263 @@
-fn main() {}
+//! The store's hot paths on a large database: 100,000 sessions and 1,000,000 events, one
+//! workspace holding 50,000 of the sessions and one session holding 10,000 events.
+//!
+//! What must stay fast whatever the history: the resume lookup at every launch (flat, not
+//! growing with the workspace), loading a long session, appending one event.
+//!
+//! The database is generated once with SQL (recursive CTEs in one transaction) and cached
+//! under `target/`; delete `target/cairn-store-bench/` to regenerate.
+
+// Setup failures abort the benchmark run; there is no user to show a message to.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cairn_core::service::ResumeQuery;
+use cairn_core::{Event, EventId, EventKind, InvocationId, SessionId, SessionService};
+use cairn_store::SqliteSessionService;
+use criterion::{Criterion, criterion_group, criterion_main};
+use sqlx::Connection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+
+const SESSIONS: i64 = 100_000;
+const EVENTS: i64 = 1_000_000;
+const BIG_WORKSPACE_SESSIONS: i64 = 50_000;
+const LONG_SESSION_EVENTS: i64 = 10_000;
+/// Every other session is spread over this many small workspaces.
+const SMALL_WORKSPACES: i64 = 5_000;
+const BASE_MS: i64 = 1_700_000_000_000;
+/// Bump when the generated data changes, so a stale cache is not reused.
+const DATA_VERSION: u32 = 1;
+
+/// The session with 10,000 events: the newest of the big workspace.
+const LONG_SESSION: i64 = BIG_WORKSPACE_SESSIONS - 1;
+
+/// The canonical uuid text of generated row `n` (sessions and events use distinct ranges).
+fn uuid_of(n: i64) -> String {
+    format!("{:08x}-0000-7000-8000-{n:012x}", n >> 16)
+}
+
+/// SQL for the same text, `n` being an SQL expression.
+fn uuid_sql(n: &str) -> String {
+    format!("printf('%08x-0000-7000-8000-%012x', ({n}) >> 16, {n})")
+}
+
+fn bench_db_path() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target
+        .join("cairn-store-bench")
+        .join(format!("sessions-v{DATA_VERSION}.db"))
+}
+
+async fn generate(path: &Path) {
+    let started = Instant::now();
+    let partial = path.with_extension("partial");
+    for stale in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{stale}", partial.display()));
+    }
+    // The schema comes from the real migrations.
+    SqliteSessionService::open(&partial)
+        .await
+        .unwrap()
+        .close()
+        .await;
+
+    let mut conn = SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(&partial))
+        .await
+        .unwrap();
+    // A throwaway file: no journal, no syncing while it is filled.
+    for pragma in [
+        "PRAGMA journal_mode = OFF",
+        "PRAGMA synchronous = OFF",
+        "PRAGMA cache_size = -262144",
+    ] {
+        sqlx::query(pragma).execute(&mut conn).await.unwrap();
+    }
+
+    let other_sessions = SESSIONS - 1;
+    let short_events = EVENTS - LONG_SESSION_EVENTS;
+    // Session `s`: the first BIG_WORKSPACE_SESSIONS are in /bench/big (git root /bench/repo),
+    // the rest in small workspaces. Every session but the long one owns the short events
+    // `k` with `k % other_sessions == slot(s)`, chained in `k` order; the long session owns
+    // event ids after those. Updated times follow `s`, so the long session is the big
+    // workspace's newest.
+    let slot = format!("(CASE WHEN s < {LONG_SESSION} THEN s ELSE s - 1 END)");
+    let last_short =
+        format!("({slot} + (({short_events} - 1 - {slot}) / {other_sessions}) * {other_sessions})");
+    let head = format!(
+        "CASE WHEN s = {LONG_SESSION} THEN {} ELSE {} END",
+        uuid_sql(&format!("{SESSIONS} + {EVENTS} - 1")),
+        uuid_sql(&format!("{SESSIONS} + {last_short}"))
+    );
+    let count = format!(
+        "CASE WHEN s = {LONG_SESSION} THEN {LONG_SESSION_EVENTS} \
+         ELSE ({short_events} - 1 - {slot}) / {other_sessions} + 1 END"
+    );
+    let sessions = format!(
+        "WITH RECURSIVE seq(s) AS (SELECT 0 UNION ALL SELECT s + 1 FROM seq WHERE s < {SESSIONS} - 1) \
+         INSERT INTO sessions (id, directory, git_root, head_id, title, created_at, updated_at, \
+             archived_at, message_count, model_event_count, preview) \
+         SELECT {id}, \
+             CASE WHEN s < {BIG_WORKSPACE_SESSIONS} THEN '/bench/big' ELSE '/bench/small-' || (s % {SMALL_WORKSPACES}) END, \
+             CASE WHEN s < {BIG_WORKSPACE_SESSIONS} THEN '/bench/repo' END, \
+             {head}, 'session ' || s, {BASE_MS} + s * 1000, {BASE_MS} + s * 1000 + 500, \
+             CASE WHEN s % 10 = 3 THEN {BASE_MS} + s * 1000 + 900 END, \
+             {count}, {count}, 'question ' || s \
+         FROM seq",
+        id = uuid_sql("s"),
+    );
+    sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
+    sqlx::query(&sessions).execute(&mut conn).await.unwrap();
+
+    let owner = format!(
+        "(CASE WHEN k % {other_sessions} < {LONG_SESSION} THEN k % {other_sessions} ELSE k % {other_sessions} + 1 END)"
+    );
+    let short = format!(
+        "WITH RECURSIVE seq(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM seq WHERE k < {short_events} - 1) \
+         INSERT INTO session_events (id, session_id, parent_id, invocation_id, event_type, event_data, created_at) \
+         SELECT {id}, {session}, CASE WHEN k >= {other_sessions} THEN {parent} END, {invocation}, \
+             CASE WHEN k % 2 = 0 THEN 'user_message' ELSE 'assistant_message' END, \
+             '{{\"text\":\"message ' || k || ' with a few words of text in it\"}}', {BASE_MS} + k \
+         FROM seq",
+        id = uuid_sql(&format!("{SESSIONS} + k")),
+        session = uuid_sql(&owner),
+        parent = uuid_sql(&format!("{SESSIONS} + k - {other_sessions}")),
+        invocation = uuid_sql("7"),
+    );
+    sqlx::query(&short).execute(&mut conn).await.unwrap();
+
+    let long = format!(
+        "WITH RECURSIVE seq(k) AS (SELECT {short_events} UNION ALL SELECT k + 1 FROM seq WHERE k < {EVENTS} - 1) \
+         INSERT INTO session_events (id, session_id, parent_id, invocation_id, event_type, event_data, created_at) \
+         SELECT {id}, {session}, CASE WHEN k > {short_events} THEN {parent} END, {invocation}, \
+             CASE WHEN k % 2 = 0 THEN 'user_message' ELSE 'assistant_message' END, \
+             '{{\"text\":\"message ' || k || ' of the long session, a little longer than the others so it looks like a real answer\"}}', \
+             {BASE_MS} + k \
+         FROM seq",
+        id = uuid_sql(&format!("{SESSIONS} + k")),
+        session = uuid_sql(&LONG_SESSION.to_string()),
+        parent = uuid_sql(&format!("{SESSIONS} + k - 1")),
+        invocation = uuid_sql("7"),
+    );
+    sqlx::query(&long).execute(&mut conn).await.unwrap();
+    sqlx::query("COMMIT").execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+    std::fs::rename(&partial, path).unwrap();
+    eprintln!(
+        "generated {SESSIONS} sessions and {EVENTS} events in {:.1?}",
+        started.elapsed()
+    );
+}
+
+fn bench_store(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let path = bench_db_path();
+    if !path.exists() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        runtime.block_on(generate(&path));
+    }
+    let service = runtime.block_on(SqliteSessionService::open(&path)).unwrap();
+    let service: Arc<dyn SessionService> = Arc::new(service);
+
+    // Sanity: the data is what the figures claim.
+    let long_id: SessionId = uuid_of(LONG_SESSION).parse().unwrap();
+    let long = runtime.block_on(service.load_session(long_id)).unwrap();
+    assert!(
+        long.events.len() >= LONG_SESSION_EVENTS as usize,
+        "{}",
+        long.events.len()
+    );
+    assert_eq!(long.warnings, Vec::<String>::new());
+
+    let mut group = c.benchmark_group("store");
+    group
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+
+    let big = ResumeQuery {
+        directory: "/bench/big".into(),
+        git_root: Some("/bench/repo".into()),
+        updated_since_ms: Some(BASE_MS),
+    };
+    let found = runtime.block_on(service.find_resumable(&big)).unwrap();
+    assert_eq!(found.map(|session| session.id), Some(long_id));
+    group.bench_function("find_resumable/workspace_of_50000", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { service.find_resumable(&big).await.unwrap() });
+    });
+
+    // A subfolder of the big repository with no session of its own: the exact-directory
+    // query finds nothing and the git-root query answers.
+    let sibling = ResumeQuery {
+        directory: "/bench/repo/docs".into(),
+        ..big.clone()
+    };
+    group.bench_function("find_resumable/git_root_fallback_50000", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { service.find_resumable(&sibling).await.unwrap() });
+    });
+
+    let small = ResumeQuery {
+        directory: "/bench/small-7".into(),
+        git_root: None,
+        updated_since_ms: Some(BASE_MS),
+    };
+    assert!(
+        runtime
+            .block_on(service.find_resumable(&small))
+            .unwrap()
+            .is_some()
+    );
+    group.bench_function("find_resumable/workspace_of_10", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { service.find_resumable(&small).await.unwrap() });
+    });
+
+    group.bench_function("load_session/10000_events", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { service.load_session(long_id).await.unwrap() });
+    });
+
+    // Appends go to a small session; the head moves with every iteration.
+    let target_id: SessionId = uuid_of(SESSIONS - 1).parse().unwrap();
+    let head = runtime
+        .block_on(service.get_session(target_id))
+        .unwrap()
+        .unwrap()
+        .head_id;
+    let head = Arc::new(Mutex::new(head));
+    let invocation = InvocationId::new();
+    group.bench_function("append_events/one_event", |b| {
+        b.to_async(&runtime).iter(|| {
+            let service = service.clone();
+            let head = head.clone();
+            async move {
+                let parent = *head.lock().unwrap();
+                let event = Event {
+                    id: EventId::new(),
+                    session_id: target_id,
+                    parent_id: parent,
+                    invocation_id: invocation,
+                    created_at_ms: BASE_MS,
+                    kind: EventKind::UserMessage {
+                        text: "one more question".to_owned(),
+                    },
+                };
+                service
+                    .append_events(target_id, parent, std::slice::from_ref(&event))
+                    .await
+                    .unwrap();
+                *head.lock().unwrap() = Some(event.id);
+            }
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_store);
+criterion_main!(benches);

@@ -482,6 +482,7 @@ impl App {
                 }
             }
             AppEvent::JobFailed { what, error } => {
+                self.hint = None;
                 self.error(&format!("{what} failed: {error}"));
             }
             AppEvent::Renamed { title } => {
@@ -1104,6 +1105,7 @@ impl App {
     }
 
     fn clear_conversation(&mut self) {
+        self.hint = None;
         self.transcript.clear();
         self.live = None;
         self.turn = None;

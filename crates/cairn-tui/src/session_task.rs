@@ -229,3 +229,6 @@ impl SessionTask {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
