@@ -460,3 +460,88 @@ fn the_tui_refuses_to_start_without_a_terminal() {
     let (_, stderr) = fails(&env, &[]);
     assert!(stderr.contains("cairn run"), "{stderr}");
 }
+
+/// Reads `cairn run`'s standard output until `needle` appears.
+fn wait_for_output(stdout: &mut std::process::ChildStdout, needle: &str) -> String {
+    use std::io::Read;
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains(needle) {
+        let read = stdout.read(&mut buffer).expect("read stdout");
+        assert!(
+            read > 0,
+            "output ended before {needle:?}: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buffer[..read]);
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+#[test]
+fn sigterm_mid_answer_keeps_the_partial_answer() {
+    let env = TestEnv::new();
+    let mut child = env
+        .command()
+        .args(["run", "one two three four five six seven eight nine ten"])
+        .env("CAIRN_ECHO_WORD_DELAY_MS", "100")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    wait_for_output(&mut stdout, "two");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+
+    let (stdout, _) = ok(&env, &["sessions", "show", "--json", &list_first_id(&env)]);
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let events = value["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{stdout}");
+    let answer = &events[1]["kind"]["event_data"];
+    assert_eq!(answer["interrupted"], true);
+    let text = answer["text"].as_str().unwrap();
+    assert!(text.starts_with("echo: one two"), "{text}");
+    assert!(
+        !text.contains("in context"),
+        "the answer was cut short: {text}"
+    );
+}
+
+#[test]
+fn kill_9_mid_answer_loses_no_user_text_and_the_database_stays_usable() {
+    let env = TestEnv::new();
+    let mut child = env
+        .command()
+        .args(["run", "please remember this question"])
+        .env("CAIRN_ECHO_WORD_DELAY_MS", "200")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    wait_for_output(&mut stdout, "echo:");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let (stdout, _) = ok(&env, &["sessions", "show", &list_first_id(&env)]);
+    assert!(
+        stdout.contains("> please remember this question"),
+        "{stdout}"
+    );
+    let (stdout, _) = ok(&env, &["run", "-C", "still there?"]);
+    assert!(stdout.contains("2 user messages in context"), "{stdout}");
+}
+
+fn list_first_id(env: &TestEnv) -> String {
+    let (stdout, _) = ok(env, &["sessions", "list", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    rows[0]["id"].as_str().unwrap().to_owned()
+}

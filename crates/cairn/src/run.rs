@@ -16,6 +16,7 @@ use cairn_core::{EventKind, SessionManager, SystemClock, TokenUsage, utc_date};
 use eyre::{WrapErr, bail};
 use futures::StreamExt;
 use serde_json::json;
+use tokio::signal::unix::{SignalKind, signal};
 
 use crate::cli::RunArgs;
 use crate::context::Context;
@@ -71,9 +72,12 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
     let mut answer = Answer::default();
     let mut failure = None;
     let mut interrupted = false;
+    let mut terminate = signal(SignalKind::terminate()).wrap_err("could not watch for SIGTERM")?;
+    let mut hangup = signal(SignalKind::hangup()).wrap_err("could not watch for SIGHUP")?;
     match selection.provider.stream(request).await {
         Err(err) => failure = Some(err.to_string()),
         Ok(mut stream) => loop {
+            // Ctrl+C, SIGTERM and SIGHUP all stop the answer but still save what arrived.
             tokio::select! {
                 item = stream.next() => match item {
                     None => break,
@@ -84,6 +88,14 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
                     }
                 },
                 _ = tokio::signal::ctrl_c() => {
+                    interrupted = true;
+                    break;
+                }
+                _ = terminate.recv() => {
+                    interrupted = true;
+                    break;
+                }
+                _ = hangup.recv() => {
                     interrupted = true;
                     break;
                 }
