@@ -80,6 +80,20 @@ pub enum FinishReason {
     Other(String),
 }
 
+impl FinishReason {
+    /// The snake_case name used in JSON output.
+    pub fn as_str(&self) -> &str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+            FinishReason::ToolCalls => "tool_calls",
+            FinishReason::ContentFilter => "content_filter",
+            FinishReason::Refusal => "refusal",
+            FinishReason::Other(other) => other,
+        }
+    }
+}
+
 /// What a stream yields, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StreamEvent {

@@ -6,13 +6,13 @@
 //! request is sent, and the answer (partial and marked interrupted on Ctrl+C or a dropped
 //! stream) after, so nothing typed is lost.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use cairn_core::provider::{FinishReason, StreamEvent};
-use cairn_core::{EventKind, SessionManager, SystemClock, TokenUsage, utc_date};
+use cairn_core::{EventKind, SessionManager, SystemClock, utc_date};
+use cairn_llm::AnswerAccumulator;
 use eyre::{WrapErr, bail};
 use futures::StreamExt;
 use serde_json::json;
@@ -69,7 +69,7 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
         &utc_date(manager.now_ms()),
     );
 
-    let mut answer = Answer::default();
+    let mut answer = AnswerAccumulator::new();
     let mut failure = None;
     let mut interrupted = false;
     let mut terminate = signal(SignalKind::terminate()).wrap_err("could not watch for SIGTERM")?;
@@ -81,7 +81,10 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
             tokio::select! {
                 item = stream.next() => match item {
                     None => break,
-                    Some(Ok(event)) => answer.apply(event, &mut out)?,
+                    Some(Ok(event)) => {
+                        out.stream_event(&event)?;
+                        answer.push(&event);
+                    }
                     Some(Err(err)) => {
                         failure = Some(err.to_string());
                         break;
@@ -106,7 +109,7 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
 
     let incomplete = interrupted || failure.is_some();
     if !answer.text.is_empty() || !incomplete {
-        for call in answer.tool_calls.values() {
+        for call in &answer.tool_calls {
             manager.push(EventKind::ToolCall {
                 call_id: call.id.clone(),
                 name: call.name.clone(),
@@ -174,58 +177,6 @@ fn read_prompt(words: &[String]) -> eyre::Result<String> {
     Ok(prompt)
 }
 
-#[derive(Default)]
-struct ToolCallParts {
-    id: String,
-    name: String,
-    arguments: String,
-}
-
-#[derive(Default)]
-struct Answer {
-    text: String,
-    usage: Option<TokenUsage>,
-    finish: Option<FinishReason>,
-    tool_calls: BTreeMap<u32, ToolCallParts>,
-}
-
-impl Answer {
-    fn apply(&mut self, event: StreamEvent, out: &mut Output) -> eyre::Result<()> {
-        match event {
-            StreamEvent::TextDelta(text) => {
-                out.delta(&text)?;
-                self.text.push_str(&text);
-            }
-            StreamEvent::ToolCallDelta {
-                index,
-                id,
-                name,
-                arguments,
-            } => {
-                let call = self.tool_calls.entry(index).or_default();
-                if let Some(id) = id {
-                    call.id = id;
-                }
-                if let Some(name) = name {
-                    call.name.push_str(&name);
-                }
-                call.arguments.push_str(&arguments);
-            }
-            StreamEvent::Usage(usage) => self.usage = Some(usage),
-            StreamEvent::Retrying {
-                attempt,
-                max_attempts,
-                delay,
-                reason,
-            } => {
-                out.retry(attempt, max_attempts, delay.as_secs_f64(), &reason);
-            }
-            StreamEvent::Finished(reason) => self.finish = Some(reason),
-        }
-        Ok(())
-    }
-}
-
 /// Where the answer goes: plain text (neutralised when it is a terminal) or JSON lines.
 struct Output {
     json: bool,
@@ -260,6 +211,24 @@ impl Output {
                 "provider": provider,
             }));
         }
+    }
+
+    fn stream_event(&mut self, event: &StreamEvent) -> eyre::Result<()> {
+        match event {
+            StreamEvent::TextDelta(text) => self.delta(text)?,
+            StreamEvent::Retrying {
+                attempt,
+                max_attempts,
+                delay,
+                reason,
+            } => {
+                self.retry(*attempt, *max_attempts, delay.as_secs_f64(), reason);
+            }
+            StreamEvent::ToolCallDelta { .. }
+            | StreamEvent::Usage(_)
+            | StreamEvent::Finished(_) => {}
+        }
+        Ok(())
     }
 
     fn delta(&mut self, text: &str) -> eyre::Result<()> {
@@ -305,24 +274,17 @@ impl Output {
         &mut self,
         manager: &SessionManager,
         event_id: cairn_core::EventId,
-        answer: &Answer,
+        answer: &AnswerAccumulator,
         interrupted: bool,
         model: &str,
     ) {
         if !self.json {
             return;
         }
-        let finish = answer.finish.as_ref().map(|reason| match reason {
-            FinishReason::Stop => "stop".to_owned(),
-            FinishReason::Length => "length".to_owned(),
-            FinishReason::ToolCalls => "tool_calls".to_owned(),
-            FinishReason::ContentFilter => "content_filter".to_owned(),
-            FinishReason::Refusal => "refusal".to_owned(),
-            FinishReason::Other(other) => other.clone(),
-        });
+        let finish = answer.finish_reason.as_ref().map(FinishReason::as_str);
         let tool_calls: Vec<_> = answer
             .tool_calls
-            .values()
+            .iter()
             .map(|call| json!({ "id": call.id, "name": call.name, "arguments": call.arguments }))
             .collect();
         self.line(json!({
