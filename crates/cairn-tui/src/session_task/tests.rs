@@ -1,0 +1,263 @@
+//! The session task against the real SQLite store: jobs apply in order, the request is
+//! built after the user message is stored, and closing the channel finishes pending work.
+
+use std::sync::Arc;
+
+use cairn_core::provider::{Part, Role};
+use cairn_core::{EventKind, ManualClock, ResumePolicy, SessionManager, SessionService, Workspace};
+use cairn_store::SqliteSessionService;
+use pretty_assertions::assert_eq;
+use tokio::sync::mpsc;
+
+use super::*;
+use crate::test_support::NOW_MS;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    service: Arc<dyn SessionService>,
+    workspace: Workspace,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let service: Arc<dyn SessionService> = Arc::new(
+        SqliteSessionService::open(&dir.path().join("s.db"))
+            .await
+            .unwrap(),
+    );
+    let workspace = Workspace {
+        directory: dir.path().canonicalize().unwrap(),
+        git_root: None,
+        git_branch: None,
+    };
+    Fixture {
+        _dir: dir,
+        service,
+        workspace,
+    }
+}
+
+impl Fixture {
+    fn manager(&self) -> SessionManager {
+        SessionManager::new(
+            self.service.clone(),
+            Arc::new(ManualClock::new(NOW_MS)),
+            self.workspace.clone(),
+            ResumePolicy::default(),
+        )
+    }
+}
+
+#[tokio::test]
+async fn a_turn_is_persisted_in_order_and_the_request_carries_the_message() {
+    let fixture = fixture().await;
+    let (replies, mut events) = mpsc::unbounded_channel();
+    let (jobs, receiver) = mpsc::unbounded_channel();
+    let task = SessionTask::new(fixture.manager(), 8_000, None, replies).spawn(receiver);
+
+    jobs.send(SessionJob::SendUserMessage {
+        turn: 1,
+        text: "hello".into(),
+        model: "m".into(),
+    })
+    .unwrap();
+    let AppEvent::SessionChanged(view) = events.recv().await.unwrap() else {
+        panic!("expected the session view first");
+    };
+    assert!(
+        view.stored,
+        "the user message is stored before the request goes out"
+    );
+    assert_eq!(view.title, "hello");
+    let AppEvent::RequestReady { turn, request } = events.recv().await.unwrap() else {
+        panic!("expected the request");
+    };
+    assert_eq!(turn, 1);
+    assert_eq!(request.model, "m");
+    assert_eq!(
+        request
+            .messages
+            .last()
+            .map(|message| (message.role, message.parts.clone())),
+        Some((
+            Role::User,
+            vec![Part::Text {
+                text: "hello".into()
+            }]
+        ))
+    );
+
+    jobs.send(SessionJob::Record(vec![EventKind::AssistantMessage {
+        text: "partial".into(),
+        usage: None,
+        interrupted: true,
+        model: Some("m".into()),
+    }]))
+    .unwrap();
+    drop(jobs);
+    let exit = task.await.unwrap();
+    assert!(exit.session_stored);
+    let loaded = fixture.service.load_session(exit.session_id).await.unwrap();
+    let kinds: Vec<EventKind> = loaded.events.into_iter().map(|event| event.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            EventKind::UserMessage {
+                text: "hello".into()
+            },
+            EventKind::AssistantMessage {
+                text: "partial".into(),
+                usage: None,
+                interrupted: true,
+                model: Some("m".into()),
+            }
+        ]
+    );
+}
+
+#[tokio::test]
+async fn retry_branches_from_the_last_user_message() {
+    let fixture = fixture().await;
+    let (replies, mut events) = mpsc::unbounded_channel();
+    let (jobs, receiver) = mpsc::unbounded_channel();
+    let task = SessionTask::new(fixture.manager(), 8_000, None, replies).spawn(receiver);
+    jobs.send(SessionJob::Retry {
+        turn: 1,
+        model: "m".into(),
+    })
+    .unwrap();
+    assert!(matches!(
+        events.recv().await.unwrap(),
+        AppEvent::TurnRejected { turn: 1, .. }
+    ));
+    jobs.send(SessionJob::SendUserMessage {
+        turn: 2,
+        text: "q".into(),
+        model: "m".into(),
+    })
+    .unwrap();
+    jobs.send(SessionJob::Record(vec![EventKind::Error {
+        message: "boom".into(),
+    }]))
+    .unwrap();
+    jobs.send(SessionJob::Retry {
+        turn: 3,
+        model: "m".into(),
+    })
+    .unwrap();
+    let mut request = None;
+    while let Some(event) = events.recv().await {
+        if let AppEvent::RequestReady {
+            turn: 3,
+            request: built,
+        } = event
+        {
+            request = Some(built);
+            break;
+        }
+    }
+    let request = request.unwrap();
+    assert_eq!(request.messages.len(), 1, "{request:?}");
+    jobs.send(SessionJob::Record(vec![EventKind::AssistantMessage {
+        text: "answer".into(),
+        usage: None,
+        interrupted: false,
+        model: None,
+    }]))
+    .unwrap();
+    drop(jobs);
+    let exit = task.await.unwrap();
+    let loaded = fixture.service.load_session(exit.session_id).await.unwrap();
+    let kinds: Vec<&str> = loaded
+        .events
+        .iter()
+        .map(|event| event.kind.event_type())
+        .collect();
+    assert_eq!(kinds, vec!["user_message", "assistant_message"]);
+}
+
+#[tokio::test]
+async fn new_rename_list_resume_and_export() {
+    let fixture = fixture().await;
+    let (replies, mut events) = mpsc::unbounded_channel();
+    let (jobs, receiver) = mpsc::unbounded_channel();
+    let task = SessionTask::new(fixture.manager(), 8_000, None, replies).spawn(receiver);
+    jobs.send(SessionJob::SendUserMessage {
+        turn: 1,
+        text: "first".into(),
+        model: "m".into(),
+    })
+    .unwrap();
+    jobs.send(SessionJob::Rename("Named".into())).unwrap();
+    let first_id = loop {
+        if let AppEvent::Renamed { title } = events.recv().await.unwrap() {
+            assert_eq!(title, "Named");
+            break fixture
+                .service
+                .list_sessions(&Default::default())
+                .await
+                .unwrap()[0]
+                .session
+                .id;
+        }
+    };
+    let export = fixture.workspace.directory.join("out.md");
+    jobs.send(SessionJob::Export(export.clone())).unwrap();
+    loop {
+        if let AppEvent::ExportWritten { result } = events.recv().await.unwrap() {
+            assert_eq!(result, Ok(export.clone()));
+            break;
+        }
+    }
+    let markdown = std::fs::read_to_string(&export).unwrap();
+    assert!(
+        markdown.contains("# Named") && markdown.contains("first"),
+        "{markdown}"
+    );
+
+    jobs.send(SessionJob::NewSession).unwrap();
+    loop {
+        if let AppEvent::SessionReset { archived, view } = events.recv().await.unwrap() {
+            assert_eq!(archived, Some(first_id));
+            assert_ne!(view.id, first_id);
+            assert!(!view.stored);
+            break;
+        }
+    }
+    jobs.send(SessionJob::ListSessions {
+        all_workspaces: false,
+    })
+    .unwrap();
+    loop {
+        if let AppEvent::SessionsListed { result, .. } = events.recv().await.unwrap() {
+            let listed = result.unwrap();
+            assert_eq!(
+                listed.len(),
+                1,
+                "archived sessions are listed so they can be reopened"
+            );
+            assert_eq!(listed[0].session.id, first_id);
+            break;
+        }
+    }
+    jobs.send(SessionJob::Resume(first_id)).unwrap();
+    loop {
+        if let AppEvent::SessionLoaded {
+            view,
+            events: loaded,
+            notes,
+        } = events.recv().await.unwrap()
+        {
+            assert_eq!(view.id, first_id);
+            assert!(loaded.iter().any(|event| event.kind
+                == EventKind::UserMessage {
+                    text: "first".into()
+                }));
+            assert!(notes[0].starts_with("Continuing previous session"));
+            break;
+        }
+    }
+    drop(jobs);
+    let exit = task.await.unwrap();
+    assert_eq!(exit.session_id, first_id);
+}
