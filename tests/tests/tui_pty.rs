@@ -233,6 +233,17 @@ fn slash_new_clears_the_screen_and_starts_a_new_session() {
     tui.submit("second topic");
     tui.wait_for("echo: second topic");
     tui.wait_for("(offline echo provider: 1 user message");
+
+    // The archived session is one pick away.
+    tui.submit("/sessions");
+    tui.wait_for("sessions · this workspace");
+    tui.send("first");
+    tui.wait_for("filter: first");
+    tui.send("\r");
+    let screen = tui.wait_for("Continuing previous session");
+    assert!(screen.contains("echo: first topic"), "{screen}");
+    assert!(!screen.contains("second topic"), "{screen}");
+    assert_eq!(tui.status_line().split(" · ").nth(1), before.split(" · ").nth(1));
     assert!(tui.quit_cleanly("\x04").is_some());
 }
 
