@@ -2,6 +2,9 @@
 //! echo provider, read back through a vt100 parser. Every wait polls the screen with a
 //! generous timeout; no fixed sleep is an assertion.
 
+// Test-only helpers: a failed set-up step should stop the test loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -243,7 +246,10 @@ fn slash_new_clears_the_screen_and_starts_a_new_session() {
     let screen = tui.wait_for("Continuing previous session");
     assert!(screen.contains("echo: first topic"), "{screen}");
     assert!(!screen.contains("second topic"), "{screen}");
-    assert_eq!(tui.status_line().split(" · ").nth(1), before.split(" · ").nth(1));
+    assert_eq!(
+        tui.status_line().split(" · ").nth(1),
+        before.split(" · ").nth(1)
+    );
     assert!(tui.quit_cleanly("\x04").is_some());
 }
 
