@@ -2,10 +2,9 @@
 //! made visible and harmless, so no answer can move the cursor, clear the screen, set the
 //! clipboard (OSC 52) or retitle the window.
 
-/// Replaces every C0 and C1 control character except newline and tab with a visible
-/// stand-in: the Unicode "control picture" for C0 (ESC becomes `␛`), U+FFFD for C1 and DEL.
-/// A carriage return followed by a newline is dropped (Windows line endings); a lone one is
-/// shown, since it would otherwise overwrite the line.
+/// Replaces every control character except newline and tab with a visible stand-in (see
+/// [`control_replacement`]). A carriage return followed by a newline is dropped (Windows line
+/// endings); a lone one is shown, since it would otherwise overwrite the line.
 pub fn neutralize_controls(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
@@ -13,22 +12,34 @@ pub fn neutralize_controls(text: &str) -> String {
         match c {
             '\n' | '\t' => out.push(c),
             '\r' if chars.peek() == Some(&'\n') => {}
-            '\u{0}'..='\u{1f}' => {
-                // U+2400 + code is the control picture for every C0 character.
-                out.push(char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'));
-            }
-            '\u{7f}'..='\u{9f}' => out.push('\u{fffd}'),
-            _ => out.push(c),
+            _ => out.push(control_replacement(c).unwrap_or(c)),
         }
     }
     out
+}
+
+/// What a character that could act on a terminal is shown as; `None` for characters that are
+/// safe as they are. C0 controls become their Unicode "control picture" (ESC becomes `␛`),
+/// DEL becomes `␡`, C1 controls (the 8-bit CSI and OSC among them) and bidirectional
+/// overrides become U+FFFD. Newline and tab are C0 too: callers keep or expand them first.
+pub fn control_replacement(c: char) -> Option<char> {
+    match c {
+        // U+2400 + code is the matching control picture (␀..␟).
+        '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32),
+        '\u{7f}' => Some('\u{2421}'),
+        '\u{80}'..='\u{9f}' => Some('\u{fffd}'),
+        // Bidirectional embeddings, overrides and isolates can make text read differently
+        // from what it is.
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => Some('\u{fffd}'),
+        _ => None,
+    }
 }
 
 /// Whether `text` has nothing to neutralise (the common case, checked without allocating).
 pub fn is_terminal_safe(text: &str) -> bool {
     !text
         .chars()
-        .any(|c| (c.is_control() && c != '\n' && c != '\t') || ('\u{7f}'..='\u{9f}').contains(&c))
+        .any(|c| c != '\n' && c != '\t' && control_replacement(c).is_some())
 }
 
 #[cfg(test)]
@@ -39,7 +50,7 @@ mod tests {
     fn escape_sequences_become_visible_text() {
         let hostile = "a\x1b]52;c;cHduZWQ=\x07b\x1b[2Jc\u{9b}31md\re\r\nf\u{7f}";
         let safe = neutralize_controls(hostile);
-        assert_eq!(safe, "a␛]52;c;cHduZWQ=␇b␛[2Jc\u{fffd}31md␍e\nf\u{fffd}");
+        assert_eq!(safe, "a␛]52;c;cHduZWQ=␇b␛[2Jc\u{fffd}31md␍e\nf␡");
         assert!(is_terminal_safe(&safe));
         assert!(!is_terminal_safe(hostile));
     }

@@ -13,6 +13,7 @@
 
 use std::borrow::Cow;
 
+use cairn_core::text::control_replacement as replacement;
 use unicode_width::UnicodeWidthChar;
 
 /// Columns between tab stops when tabs are expanded.
@@ -50,21 +51,6 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
 
 fn needs_work(c: char) -> bool {
     c == '\t' || (c != '\n' && replacement(c).is_some())
-}
-
-/// What a dangerous character is shown as; `None` for characters that are safe as they are.
-fn replacement(c: char) -> Option<char> {
-    match c {
-        // C0 controls: U+2400 + code is the matching "control picture" (␀..␟).
-        '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32),
-        '\u{7f}' => Some('\u{2421}'),
-        // C1 controls, including the 8-bit CSI (U+009B) and OSC (U+009D).
-        '\u{80}'..='\u{9f}' => Some('\u{fffd}'),
-        // Bidirectional embeddings, overrides and isolates can make text read differently
-        // from what it is.
-        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => Some('\u{fffd}'),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
