@@ -19,8 +19,9 @@ use std::path::PathBuf;
 use cairn_core::provider::FinishReason;
 use cairn_core::{
     Event, EventKind, ModelRequest, ProviderError, ProviderInfo, SessionId, SessionSummary,
-    StreamEvent, TokenUsage,
+    StreamEvent,
 };
+use cairn_llm::AnswerAccumulator;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui_textarea::{CursorMove, TextArea, WrapMode};
@@ -186,15 +187,6 @@ pub enum Overlay {
     Sessions(Picker),
 }
 
-/// A tool call being assembled from stream fragments.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct ToolCallDraft {
-    index: u32,
-    id: String,
-    name: String,
-    arguments: String,
-}
-
 /// The request in flight.
 #[derive(Debug)]
 pub struct ActiveTurn {
@@ -202,20 +194,17 @@ pub struct ActiveTurn {
     pub started_ms: i64,
     /// The stream was started (the request is with the provider).
     pub streaming: bool,
-    /// Everything the model said so far, raw.
-    answer: String,
-    /// Byte offset up to which the answer has been committed to transcript cells.
+    /// Everything the model said so far, raw: text, tool calls, usage, finish reason.
+    answer: AnswerAccumulator,
+    /// Byte offset up to which the answer text has been committed to transcript cells.
     committed: usize,
-    usage: Option<TokenUsage>,
-    tool_calls: Vec<ToolCallDraft>,
-    finish: Option<FinishReason>,
     /// "retrying in 2s: ..." while the provider retries.
     pub retrying: Option<String>,
 }
 
 impl ActiveTurn {
     pub fn has_text(&self) -> bool {
-        !self.answer.is_empty()
+        !self.answer.text.is_empty()
     }
 }
 
@@ -759,11 +748,8 @@ impl App {
             id,
             started_ms: self.now_ms,
             streaming: false,
-            answer: String::new(),
+            answer: AnswerAccumulator::new(),
             committed: 0,
-            usage: None,
-            tool_calls: Vec::new(),
-            finish: None,
             retrying: None,
         });
         self.scroll = 0;
@@ -875,39 +861,14 @@ impl App {
         let Some(active) = self.turn.as_mut().filter(|active| active.id == turn) else {
             return;
         };
+        active.answer.push(&event);
         match event {
-            StreamEvent::TextDelta(text) => {
+            StreamEvent::TextDelta(_) => {
                 active.retrying = None;
-                active.answer.push_str(&text);
                 self.commit_paragraphs();
             }
-            StreamEvent::ToolCallDelta {
-                index,
-                id,
-                name,
-                arguments,
-            } => {
-                active.retrying = None;
-                let position = match active.tool_calls.iter().position(|c| c.index == index) {
-                    Some(position) => position,
-                    None => {
-                        active.tool_calls.push(ToolCallDraft {
-                            index,
-                            ..ToolCallDraft::default()
-                        });
-                        active.tool_calls.len() - 1
-                    }
-                };
-                let call = &mut active.tool_calls[position];
-                if let Some(id) = id {
-                    call.id = id;
-                }
-                if let Some(name) = name {
-                    call.name.push_str(&name);
-                }
-                call.arguments.push_str(&arguments);
-            }
-            StreamEvent::Usage(usage) => active.usage = Some(usage),
+            StreamEvent::ToolCallDelta { .. } => active.retrying = None,
+            StreamEvent::Usage(_) => {}
             StreamEvent::Retrying {
                 attempt,
                 max_attempts,
@@ -920,8 +881,7 @@ impl App {
                     crate::sanitize::sanitize(&reason)
                 ));
             }
-            StreamEvent::Finished(reason) => {
-                active.finish = Some(reason);
+            StreamEvent::Finished(_) => {
                 self.finish_turn(/*interrupted*/ false, None, effects);
             }
         }
@@ -935,7 +895,7 @@ impl App {
         let Some(active) = self.turn.as_mut() else {
             return;
         };
-        let tail = &active.answer[active.committed..];
+        let tail = &active.answer.text[active.committed..];
         let mut in_fence = false;
         let mut boundaries = Vec::new();
         let mut offset = 0;
@@ -972,7 +932,7 @@ impl App {
         }
         active.committed = base + start;
         let first = active.committed == 0;
-        let tail = active.answer[active.committed..].to_owned();
+        let tail = active.answer.text[active.committed..].to_owned();
         match &mut self.live {
             Some(cell) => {
                 cell.set_kind(CellKind::Assistant {
@@ -1006,7 +966,7 @@ impl App {
         };
         self.live = None;
         let mut record = Vec::new();
-        let tail = active.answer[active.committed..].trim_end();
+        let tail = active.answer.text[active.committed..].trim_end();
         if !tail.is_empty() || (active.committed > 0 && interrupted) {
             self.transcript.push(Cell::new(
                 CellKind::Assistant {
@@ -1017,19 +977,19 @@ impl App {
             ));
         }
         if active.has_text() {
-            if let Some(usage) = active.usage {
+            if let Some(usage) = active.answer.usage {
                 self.usage.last_input = usage.input_tokens;
                 self.usage.output += usage.output_tokens;
             }
-            self.last_answer = Some(active.answer.clone());
+            self.last_answer = Some(active.answer.text.clone());
             record.push(EventKind::AssistantMessage {
-                text: active.answer.clone(),
-                usage: active.usage,
+                text: active.answer.text.clone(),
+                usage: active.answer.usage,
                 interrupted,
                 model: Some(self.model.clone()),
             });
         }
-        for call in &active.tool_calls {
+        for call in &active.answer.tool_calls {
             let name = if call.name.is_empty() {
                 "unnamed"
             } else {
@@ -1058,7 +1018,7 @@ impl App {
                 is_error: true,
             });
         }
-        match (&error, &active.finish) {
+        match (&error, &active.answer.finish_reason) {
             (Some(error), _) => {
                 let message =
                     format!("{error}. Press Enter on an empty line or type /retry to try again.");
