@@ -858,6 +858,23 @@ impl App {
     }
 
     fn on_stream(&mut self, turn: u64, event: StreamEvent, effects: &mut Vec<Effect>) {
+        // A reader who scrolled up keeps their place while the answer grows below them.
+        let held_height = (self.scroll > 0).then(|| self.content_height());
+        self.apply_stream_event(turn, event, effects);
+        if let Some(before) = held_height {
+            self.scroll += self.content_height().saturating_sub(before);
+            self.clamp_scroll();
+        }
+    }
+
+    /// Rows the whole transcript (and the live answer) takes at the current width.
+    fn content_height(&self) -> usize {
+        let width = self.transcript_area().width;
+        self.transcript
+            .height_up_to(self.live.as_ref(), width, usize::MAX)
+    }
+
+    fn apply_stream_event(&mut self, turn: u64, event: StreamEvent, effects: &mut Vec<Effect>) {
         let Some(active) = self.turn.as_mut().filter(|active| active.id == turn) else {
             return;
         };

@@ -911,3 +911,36 @@ fn errors_in_a_loaded_session_make_enter_retry() {
         Some(Effect::Job(SessionJob::Retry { .. }))
     ));
 }
+
+#[test]
+fn a_scrolled_up_reader_keeps_their_place_while_the_answer_grows() {
+    let mut app = streaming("tell me a long story");
+    for n in 0..30 {
+        delta(&mut app, &format!("paragraph {n}\n\n"));
+    }
+    app.handle(key(KeyCode::PageUp));
+    let before = app.scroll;
+    assert!(before > 0);
+    let area = app.areas(Rect::new(0, 0, 80, 20)).transcript;
+    let width = area.width;
+    let height = usize::from(area.height);
+    let window = |app: &App| {
+        app.transcript
+            .visible(app.live.as_ref(), width, height, app.scroll)
+            .iter()
+            .map(|line| line.to_string())
+            .collect::<Vec<_>>()
+    };
+    let shown = window(&app);
+    delta(&mut app, "more\n\nand more\n\nand even more\n\n");
+    assert!(
+        app.scroll > before,
+        "the offset from the bottom grew with the answer"
+    );
+    assert_eq!(window(&app), shown, "the same rows stay on screen");
+
+    // At the bottom, the view follows the answer as before.
+    app.handle(key(KeyCode::End));
+    delta(&mut app, "the end\n\n");
+    assert_eq!(app.scroll, 0);
+}
