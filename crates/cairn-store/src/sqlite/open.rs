@@ -80,7 +80,8 @@ pub(crate) async fn open_pool(path: &Path) -> Result<SqlitePool, ServiceError> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(BUSY_TIMEOUT)
-        .foreign_keys(true);
+        .foreign_keys(true)
+        .row_buffer_size(1024);
     let pool = SqlitePoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .connect_with(options)
