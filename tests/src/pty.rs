@@ -1,0 +1,193 @@
+//! A real `cairn` in a pseudo-terminal, read back through a vt100 parser. Every wait polls
+//! the screen with a generous timeout; no fixed sleep is an assertion.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+use crate::{TestEnv, cairn_bin};
+
+pub const ROWS: u16 = 30;
+const COLS: u16 = 100;
+const TIMEOUT: Duration = Duration::from_secs(20);
+const POLL: Duration = Duration::from_millis(50);
+
+/// A running `cairn` in a pseudo-terminal.
+pub struct Tui {
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    /// Set when the pty reports end of output (the process and its children are gone).
+    closed: Arc<AtomicBool>,
+    writer: Arc<Mutex<Box<dyn Write + Send>>>,
+    child: Box<dyn Child + Send + Sync>,
+    _master: Box<dyn MasterPty + Send>,
+}
+
+impl Tui {
+    pub fn spawn(env: &TestEnv, dir: &Path) -> Self {
+        Self::spawn_with(env, dir, &[], &[])
+    }
+
+    /// Spawns `cairn ARGS...` with extra environment variables.
+    pub fn spawn_with(env: &TestEnv, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Self {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pty");
+        let mut command = CommandBuilder::new(cairn_bin());
+        command.cwd(dir);
+        for name in TestEnv::removed_vars() {
+            command.env_remove(name);
+        }
+        for (name, value) in env.vars() {
+            command.env(name, value);
+        }
+        command.env("TERM", "xterm-256color");
+        command.args(args);
+        for (name, value) in vars {
+            command.env(name, value);
+        }
+        let child = pair.slave.spawn_command(command).expect("spawn cairn");
+        drop(pair.slave);
+
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let writer = Arc::new(Mutex::new(pair.master.take_writer().expect("pty writer")));
+        let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let closed = Arc::new(AtomicBool::new(false));
+        {
+            let closed = closed.clone();
+            let parser = parser.clone();
+            let raw = raw.clone();
+            let writer = writer.clone();
+            thread::spawn(move || {
+                let mut buffer = [0u8; 8192];
+                loop {
+                    match reader.read(&mut buffer) {
+                        Ok(0) | Err(_) => {
+                            closed.store(true, Ordering::SeqCst);
+                            break;
+                        }
+                        Ok(count) => {
+                            let bytes = &buffer[..count];
+                            // Answer "primary device attributes" like a real terminal, so the
+                            // keyboard-enhancement probe does not wait for its timeout.
+                            if bytes.windows(3).any(|window| window == b"\x1b[c") {
+                                let _ = writer.lock().unwrap().write_all(b"\x1b[?62;22c");
+                            }
+                            parser.lock().unwrap().process(bytes);
+                            raw.lock().unwrap().extend_from_slice(bytes);
+                        }
+                    }
+                }
+            });
+        }
+        Self {
+            parser,
+            raw,
+            closed,
+            writer,
+            child,
+            _master: pair.master,
+        }
+    }
+
+    pub fn send(&self, text: &str) {
+        let mut writer = self.writer.lock().unwrap();
+        writer.write_all(text.as_bytes()).unwrap();
+        writer.flush().unwrap();
+    }
+
+    /// Types `text` and presses Enter.
+    pub fn submit(&self, text: &str) {
+        self.send(text);
+        self.send("\r");
+    }
+
+    pub fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    pub fn alternate_screen(&self) -> bool {
+        self.parser.lock().unwrap().screen().alternate_screen()
+    }
+
+    pub fn raw_output(&self) -> String {
+        String::from_utf8_lossy(&self.raw.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until the screen contains `text`; returns the screen.
+    pub fn wait_for(&self, text: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                started.elapsed() < TIMEOUT,
+                "timed out waiting for {text:?}; the screen shows:\n{screen}"
+            );
+            thread::sleep(POLL);
+        }
+    }
+
+    /// Waits for the process to exit and for its last output to be read.
+    pub fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < TIMEOUT,
+                "cairn did not exit; the screen shows:\n{}",
+                self.screen()
+            );
+            thread::sleep(POLL);
+        };
+        let started = Instant::now();
+        while !self.closed.load(Ordering::SeqCst) && started.elapsed() < TIMEOUT {
+            thread::sleep(POLL);
+        }
+        status
+    }
+
+    /// Quits with `keys` and checks the exit is clean: status 0, the terminal restored.
+    /// Returns the short session id printed as the way back (`cairn -s <id>`), if any: a
+    /// session nothing was written to is not stored and has none.
+    pub fn quit_cleanly(mut self, keys: &str) -> Option<String> {
+        self.send(keys);
+        let status = self.wait_exit();
+        assert!(status.success(), "cairn exited with {status:?}");
+        assert!(
+            !self.alternate_screen(),
+            "the alternate screen was not left"
+        );
+        let output = self.raw_output();
+        let (_, after) = output.rsplit_once("cairn -s ")?;
+        Some(after.chars().take_while(char::is_ascii_hexdigit).collect())
+    }
+
+    /// The short session id in the status line (the bottom row).
+    pub fn status_line(&self) -> String {
+        self.screen().lines().last().unwrap_or_default().to_owned()
+    }
+}
+
+impl Drop for Tui {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+        }
+    }
+}
