@@ -53,18 +53,6 @@ const SESSION_BY_ID: &str = concat!(
     " FROM sessions WHERE id = ?1"
 );
 
-/// A session's events, packed by SQLite into one string per 500 events: records separated
-/// by U+001E, fields by U+001F, in [`EventRow::split_chunks`]'s order with the event data
-/// last. Neither separator can occur in the other fields (uuid text, a type name, an
-/// integer) nor in JSON text, which escapes every control character inside strings.
-/// Chunks keep every string far below SQLite's length limit, however long the session.
-const LOAD_EVENT_CHUNKS: &str = "SELECT group_concat(id || char(31) || ifnull(parent_id, '') \
-     || char(31) || invocation_id || char(31) || event_type || char(31) || created_at \
-     || char(31) || event_data, char(30)) \
-     FROM (SELECT *, (row_number() OVER ()) / 500 AS chunk \
-           FROM session_events WHERE session_id = ?1) \
-     GROUP BY chunk";
-
 const INSERT_EVENT: &str = "INSERT INTO session_events \
      (id, session_id, parent_id, invocation_id, event_type, event_data, created_at) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -299,26 +287,22 @@ impl SessionService for SqliteSessionService {
             .await
             .map_err(|err| self.map_err(err))?
             .ok_or_else(|| ServiceError::SessionNotFound(session_id.to_string()))?;
-        // sqlx-sqlite hands every result row from its worker thread to this task through a
-        // channel and copies each column twice on the way, which costs several times what
-        // SQLite spends reading the row. So SQLite concatenates the events into a few long
-        // strings (see LOAD_EVENT_CHUNKS) and they are split here.
-        let chunks: Vec<String> = sqlx::query_scalar(LOAD_EVENT_CHUNKS)
-            .bind(session_id.to_string())
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(|err| self.map_err(err))?;
+        let event_rows = sqlx::query_as::<_, EventRow>(
+            "SELECT id, parent_id, invocation_id, event_type, event_data, created_at \
+             FROM session_events WHERE session_id = ?1",
+        )
+        .bind(session_id.to_string())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|err| self.map_err(err))?;
         tx.commit().await.map_err(|err| self.map_err(err))?;
 
-        let mut warnings = Vec::new();
-        let event_rows = EventRow::split_chunks(&chunks, &mut warnings);
         let branch = walk_branch(session_id, row.head_id.as_deref(), &event_rows);
-        warnings.extend(branch.warnings);
         Ok(LoadedSession {
             session: row.into_session()?,
             events: branch.events,
             off_branch_events: branch.off_branch_events,
-            warnings,
+            warnings: branch.warnings,
         })
     }
 

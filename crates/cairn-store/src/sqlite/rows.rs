@@ -38,7 +38,7 @@ pub(crate) struct SessionRow {
     pub preview: String,
 }
 
-#[derive(Debug)]
+#[derive(Debug, sqlx::FromRow)]
 pub(crate) struct EventRow {
     pub id: String,
     pub parent_id: Option<String>,
@@ -46,43 +46,6 @@ pub(crate) struct EventRow {
     pub event_type: String,
     pub event_data: String,
     pub created_at: i64,
-}
-
-impl EventRow {
-    /// Splits the strings of `LOAD_EVENT_CHUNKS` into rows. A record that does not split
-    /// into its six fields (damage) is skipped with a warning.
-    pub fn split_chunks(chunks: &[String], warnings: &mut Vec<String>) -> Vec<EventRow> {
-        let mut rows = Vec::new();
-        for record in chunks.iter().flat_map(|chunk| chunk.split('\u{1e}')) {
-            let mut fields = record.splitn(6, '\u{1f}');
-            let mut next = || fields.next().map(str::to_owned);
-            let (
-                Some(id),
-                Some(parent_id),
-                Some(invocation_id),
-                Some(event_type),
-                Some(created_at),
-                Some(event_data),
-            ) = (next(), next(), next(), next(), next(), next())
-            else {
-                warnings.push(format!("skipped an unreadable event row: {record:?}"));
-                continue;
-            };
-            let Ok(created_at) = created_at.parse() else {
-                warnings.push(format!("skipped event {id}: malformed time `{created_at}`"));
-                continue;
-            };
-            rows.push(EventRow {
-                id,
-                parent_id: Some(parent_id).filter(|parent| !parent.is_empty()),
-                invocation_id,
-                event_type,
-                event_data,
-                created_at,
-            });
-        }
-        rows
-    }
 }
 
 impl SessionRow {
