@@ -80,10 +80,7 @@ pub(crate) async fn open_pool(path: &Path) -> Result<SqlitePool, ServiceError> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(BUSY_TIMEOUT)
-        .foreign_keys(true)
-        // sqlx hands rows over from its worker thread in batches of this many; the default
-        // (50) makes loading a long session wait on the hand-over more than on SQLite.
-        .row_buffer_size(1024);
+        .foreign_keys(true);
     let pool = SqlitePoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .connect_with(options)
