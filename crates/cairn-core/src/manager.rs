@@ -21,8 +21,9 @@ use crate::service::{LoadedSession, Result, ServiceError, SessionService};
 use crate::session::{Session, title_from_message};
 use crate::workspace::Workspace;
 
-/// How many times a persist reloads and retries after another process moved the head.
-const MAX_CONFLICT_RETRIES: usize = 5;
+/// How many times a persist reloads and retries after another process moved the head. Each
+/// conflict means the other writer made progress, so this only bounds a pathological race.
+const MAX_CONFLICT_RETRIES: usize = 20;
 
 /// What `start` and `resume` did, for the front end to tell the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,6 +82,10 @@ pub struct SessionManager {
     stored_ids: HashSet<EventId>,
     /// The resume boundary, written just before the next event.
     held_boundary: Option<Event>,
+    /// The event the next new event chains onto. Usually the last of `events`, but after a
+    /// resume it is the stored head, which may be an event of a type this build skips (from
+    /// a newer Cairn): new events must still follow it, not fork the conversation.
+    tip: Option<EventId>,
 }
 
 impl SessionManager {
@@ -104,6 +109,7 @@ impl SessionManager {
             events: Vec::new(),
             stored_ids: HashSet::new(),
             held_boundary: None,
+            tip: None,
         }
     }
 
@@ -178,6 +184,7 @@ impl SessionManager {
         self.events.clear();
         self.stored_ids.clear();
         self.held_boundary = None;
+        self.tip = None;
     }
 
     /// Loads `session_id`'s head branch and begins a new invocation in it. An archived
@@ -218,11 +225,15 @@ impl SessionManager {
 
     /// Adds an event to the conversation (not yet persisted) and returns it.
     pub fn push(&mut self, kind: EventKind) -> &Event {
-        if let Some(boundary) = self.held_boundary.take() {
+        if let Some(mut boundary) = self.held_boundary.take() {
+            // The branch may have moved since the resume (an answer regenerated).
+            boundary.parent_id = self.tip;
+            self.tip = Some(boundary.id);
             self.events.push(boundary);
         }
         let now = self.clock.now_ms();
         let event = self.make_event(kind, now);
+        self.tip = Some(event.id);
         self.events.push(event);
         // `events` is non-empty: we just pushed.
         &self.events[self.events.len() - 1]
@@ -236,6 +247,7 @@ impl SessionManager {
             return false;
         };
         self.events.truncate(position + 1);
+        self.tip = Some(event_id);
         true
     }
 
@@ -338,7 +350,7 @@ impl SessionManager {
     }
 
     fn make_event(&self, kind: EventKind, now: i64) -> Event {
-        let parent_id = self.events.last().map(|event| event.id);
+        let parent_id = self.tip;
         Event {
             id: EventId::new(),
             session_id: self.session.id,
@@ -356,6 +368,7 @@ impl SessionManager {
         self.stored_ids = loaded.events.iter().map(|event| event.id).collect();
         self.events = loaded.events;
         self.held_boundary = None;
+        self.tip = self.session.head_id;
     }
 
     /// After a conflict: load what storage has now and re-chain our pending events (keeping
@@ -376,7 +389,8 @@ impl SessionManager {
         }
         for event in pending {
             let mut event = event.clone();
-            event.parent_id = self.events.last().map(|last| last.id);
+            event.parent_id = self.tip;
+            self.tip = Some(event.id);
             self.events.push(event);
         }
         Ok(merged)

@@ -377,6 +377,70 @@ async fn an_unknown_event_type_is_skipped_on_resume_with_a_warning() {
 }
 
 #[tokio::test]
+async fn new_events_follow_an_unknown_event_at_the_head_instead_of_forking() {
+    let fx = Fixture::new().await;
+    let id = fx.conversation("app").await;
+    let head = fx.service.get_session(id).await.unwrap().unwrap().head_id;
+    let pool = raw(&fx.path).await;
+    let hologram = EventId::new();
+    sqlx::query("INSERT INTO session_events VALUES (?1, ?2, ?3, ?4, 'hologram', '{}', ?5)")
+        .bind(hologram.to_string())
+        .bind(id.to_string())
+        .bind(head.map(|head| head.to_string()))
+        .bind(cairn_core::InvocationId::new().to_string())
+        .bind(T0)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE sessions SET head_id = ?1 WHERE id = ?2")
+        .bind(hologram.to_string())
+        .bind(id.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let mut manager = fx.manager("app");
+    resumed(manager.start().await.unwrap());
+    manager.push(user("more"));
+    manager.persist_pending().await.unwrap();
+
+    let loaded = fx.service.load_session(id).await.unwrap();
+    assert_eq!(
+        texts(&loaded.events),
+        vec!["hello", "hi", "<boundary>", "more"]
+    );
+    assert_eq!(
+        loaded.off_branch_events, 0,
+        "the newer build's event stays on the branch"
+    );
+    assert_eq!(loaded.events[2].parent_id, Some(hologram));
+}
+
+#[tokio::test]
+async fn regenerating_right_after_a_resume_keeps_the_boundary_on_the_new_branch() {
+    let fx = Fixture::new().await;
+    let mut manager = fx.manager("app");
+    let question = manager.push(user("q")).id;
+    manager.push(assistant("first answer"));
+    manager.persist_pending().await.unwrap();
+    fx.clock.advance_ms(MINUTE);
+
+    let mut manager = fx.manager("app");
+    resumed(manager.start().await.unwrap());
+    assert!(manager.branch_from(question));
+    manager.push(assistant("second answer"));
+    manager.persist_pending().await.unwrap();
+
+    let loaded = fx.service.load_session(manager.session().id).await.unwrap();
+    assert_eq!(
+        texts(&loaded.events),
+        vec!["q", "<boundary>", "second answer"]
+    );
+    assert_eq!(loaded.off_branch_events, 1);
+    assert_eq!(loaded.events, manager.events().cloned().collect::<Vec<_>>());
+}
+
+#[tokio::test]
 async fn branching_from_an_earlier_event_persists_a_new_branch() {
     let fx = Fixture::new().await;
     let mut manager = fx.manager("app");
