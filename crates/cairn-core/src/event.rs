@@ -119,13 +119,11 @@ impl EventKind {
         if !KNOWN_EVENT_TYPES.contains(&event_type) {
             return Err(DecodeEventError::UnknownType(event_type.to_owned()));
         }
-        let data: serde_json::Value =
-            serde_json::from_str(data_json).map_err(|source| DecodeEventError::Malformed {
-                event_type: event_type.to_owned(),
-                source,
-            })?;
-        let tagged = serde_json::json!({ "event_type": event_type, "event_data": data });
-        serde_json::from_value(tagged).map_err(|source| DecodeEventError::Malformed {
+        // One parse of the stored text: wrap it in the tagged form serde expects. The type is
+        // one of our own identifiers, so it needs no escaping; the tag comes first so serde
+        // does not have to buffer the data.
+        let tagged = format!(r#"{{"event_type":"{event_type}","event_data":{data_json}}}"#);
+        serde_json::from_str(&tagged).map_err(|source| DecodeEventError::Malformed {
             event_type: event_type.to_owned(),
             source,
         })
@@ -190,6 +188,14 @@ mod tests {
         for kind in kinds {
             let back = EventKind::from_parts(kind.event_type(), &kind.data_json()).unwrap();
             assert_eq!(back, kind);
+        }
+    }
+
+    #[test]
+    fn malformed_data_is_an_error_not_a_panic() {
+        for data in ["", "{", "{\"text\": 5}", "[1]", "{}}{"] {
+            let err = EventKind::from_parts("user_message", data).unwrap_err();
+            assert!(matches!(err, DecodeEventError::Malformed { .. }), "{data}");
         }
     }
 

@@ -28,23 +28,23 @@ use sqlx::{Sqlite, Transaction};
 
 use rows::{Counters, EventRow, SessionRow, path_text, session_columns, walk_branch};
 
-/// The newest resumable session of one directory. Written so the partial index
-/// `sessions_resumable_by_directory` answers it: its `WHERE` terms appear literally.
-const RESUME_BY_DIRECTORY: &str = concat!(
-    "SELECT ",
+/// The newest resumable session of one directory (preference 0), else of the git root
+/// (preference 1), in one round trip. Each arm is written so its partial index
+/// (`sessions_resumable_by_directory`, `sessions_resumable_by_git_root`) answers it: the
+/// `WHERE` terms appear literally, and `ORDER BY ... LIMIT 1` walks the index backwards and
+/// stops at the first row. Outside a repository `?3` is NULL and the second arm is empty.
+const RESUME_QUERY: &str = concat!(
+    "SELECT * FROM (SELECT * FROM (SELECT ",
     session_columns!(),
-    " FROM sessions \
+    ", 0 AS preference FROM sessions \
      WHERE directory = ?1 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
-     ORDER BY updated_at DESC LIMIT 1"
-);
-
-/// Like [`RESUME_BY_DIRECTORY`], for sessions sharing the git root.
-const RESUME_BY_GIT_ROOT: &str = concat!(
-    "SELECT ",
+     ORDER BY updated_at DESC LIMIT 1) \
+     UNION ALL SELECT * FROM (SELECT ",
     session_columns!(),
-    " FROM sessions \
-     WHERE git_root = ?1 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
-     ORDER BY updated_at DESC LIMIT 1"
+    ", 1 AS preference FROM sessions \
+     WHERE git_root = ?3 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
+     ORDER BY updated_at DESC LIMIT 1)) \
+     ORDER BY preference LIMIT 1"
 );
 
 const SESSION_BY_ID: &str = concat!(
@@ -164,22 +164,6 @@ impl SqliteSessionService {
             .fetch_optional(&self.pool)
             .await
             .map_err(|err| self.map_err(err))
-    }
-
-    async fn resume_candidate(
-        &self,
-        sql: &str,
-        place: &Path,
-        since: i64,
-    ) -> Result<Option<Session>> {
-        sqlx::query_as::<_, SessionRow>(sql)
-            .bind(path_text(place))
-            .bind(since)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|err| self.map_err(err))?
-            .map(SessionRow::into_session)
-            .transpose()
     }
 
     fn expect_one_row(session_id: SessionId, result: &SqliteQueryResult) -> Result<()> {
@@ -348,19 +332,15 @@ impl SessionService for SqliteSessionService {
 
     async fn find_resumable(&self, query: &ResumeQuery) -> Result<Option<Session>> {
         let since = query.updated_since_ms.unwrap_or(i64::MIN);
-        if let Some(found) = self
-            .resume_candidate(RESUME_BY_DIRECTORY, &query.directory, since)
-            .await?
-        {
-            return Ok(Some(found));
-        }
-        match &query.git_root {
-            Some(git_root) => {
-                self.resume_candidate(RESUME_BY_GIT_ROOT, git_root, since)
-                    .await
-            }
-            None => Ok(None),
-        }
+        sqlx::query_as::<_, SessionRow>(RESUME_QUERY)
+            .bind(path_text(&query.directory))
+            .bind(since)
+            .bind(query.git_root.as_deref().map(path_text))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|err| self.map_err(err))?
+            .map(SessionRow::into_session)
+            .transpose()
     }
 
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionSummary>> {
@@ -496,20 +476,31 @@ mod tests {
             .await
             .unwrap();
 
+        let resume_plan = plan(&service, RESUME_QUERY, 3).await;
+        let searches: Vec<&String> = resume_plan
+            .iter()
+            .filter(|detail| {
+                detail.starts_with("SEARCH sessions") || detail.starts_with("SCAN sessions")
+            })
+            .collect();
         assert_eq!(
-            plan(&service, RESUME_BY_DIRECTORY, 2).await,
+            searches,
             vec![
-                "SEARCH sessions USING INDEX sessions_resumable_by_directory (directory=? AND updated_at>?)"
-                    .to_owned()
-            ]
+                "SEARCH sessions USING INDEX sessions_resumable_by_directory (directory=? AND updated_at>?)",
+                "SEARCH sessions USING INDEX sessions_resumable_by_git_root (git_root=? AND updated_at>?)",
+            ],
+            "{resume_plan:#?}"
         );
-        assert_eq!(
-            plan(&service, RESUME_BY_GIT_ROOT, 2).await,
-            vec![
-                "SEARCH sessions USING INDEX sessions_resumable_by_git_root (git_root=? AND updated_at>?)"
-                    .to_owned()
-            ]
-        );
+        // The only sorting is of each arm's single candidate row, by preference: every
+        // temporary b-tree follows a scan of a one-row subquery, never of the table.
+        for (index, detail) in resume_plan.iter().enumerate() {
+            if detail.contains("TEMP B-TREE") {
+                assert!(
+                    resume_plan[index - 1].starts_with("SCAN (subquery"),
+                    "{resume_plan:#?}"
+                );
+            }
+        }
         let all_workspaces = format!(
             "SELECT {} FROM sessions WHERE archived_at IS NULL ORDER BY updated_at DESC LIMIT ?3",
             session_columns!()
