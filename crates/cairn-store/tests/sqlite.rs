@@ -356,3 +356,42 @@ async fn creating_without_events_is_refused() {
         text: String::new(),
     };
 }
+
+#[tokio::test]
+async fn separator_characters_in_stored_text_load_intact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    let service: Arc<dyn SessionService> =
+        Arc::new(SqliteSessionService::open(&path).await.unwrap());
+    let first = session("here", None, 1_000);
+    // Through the service the text is JSON-escaped; the raw row below is not.
+    let events = chain(
+        &first,
+        None,
+        1_000,
+        vec![user("fields\u{1f}and\u{1e}records"), assistant("a")],
+    );
+    store(&service, &first, &events).await;
+    let loaded = service.load_session(first.id).await.unwrap();
+    assert_eq!(loaded.events, events);
+
+    // A row written by other software with the raw separators inside its data. That is not
+    // valid JSON (control characters must be escaped in strings), so the event is skipped
+    // with a warning; the rest of the session still loads.
+    let pool = raw(&path).await;
+    sqlx::query("UPDATE session_events SET event_data = ?1 WHERE id = ?2")
+        .bind("{\"text\":\"a\u{1e}b\u{1f}c\",\"interrupted\":false}")
+        .bind(events[1].id.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let loaded = service.load_session(first.id).await.unwrap();
+    assert_eq!(loaded.events, vec![events[0].clone()]);
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert!(
+        loaded.warnings[0].starts_with(&format!("skipped unreadable event {}", events[1].id)),
+        "{:?}",
+        loaded.warnings
+    );
+}

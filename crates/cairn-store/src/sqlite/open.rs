@@ -83,6 +83,9 @@ pub(crate) async fn open_pool(path: &Path) -> Result<SqlitePool, ServiceError> {
         .foreign_keys(true);
     let pool = SqlitePoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
+        // A local file cannot drop a connection the way a network server can; pinging
+        // before every checkout would double the cost of the resume lookup.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|err| map_sqlx_error(path, err))?;

@@ -6,7 +6,7 @@
 //! cannot read is skipped with a warning, because one bad row must not make a whole
 //! conversation unreadable.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use cairn_core::event::DecodeEventError;
@@ -46,6 +46,31 @@ pub(crate) struct EventRow {
     pub event_type: String,
     pub event_data: String,
     pub created_at: i64,
+}
+
+/// One stored event's columns, borrowed: from an [`EventRow`] or straight out of the packed
+/// string `load_session` reads, without copying each field.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EventFields<'a> {
+    pub id: &'a str,
+    pub parent_id: Option<&'a str>,
+    pub invocation_id: &'a str,
+    pub event_type: &'a str,
+    pub event_data: &'a str,
+    pub created_at: i64,
+}
+
+impl EventRow {
+    pub fn fields(&self) -> EventFields<'_> {
+        EventFields {
+            id: &self.id,
+            parent_id: self.parent_id.as_deref(),
+            invocation_id: &self.invocation_id,
+            event_type: &self.event_type,
+            event_data: &self.event_data,
+            created_at: self.created_at,
+        }
+    }
 }
 
 impl SessionRow {
@@ -143,13 +168,12 @@ pub(crate) struct Branch {
 pub(crate) fn walk_branch(
     session_id: SessionId,
     head_id: Option<&str>,
-    rows: &[EventRow],
+    rows: &[EventFields<'_>],
 ) -> Branch {
-    let by_id: HashMap<&str, &EventRow> = rows.iter().map(|row| (row.id.as_str(), row)).collect();
+    let by_id: HashMap<&str, &EventFields<'_>> = rows.iter().map(|row| (row.id, row)).collect();
     let mut warnings = Vec::new();
     // Newest first while walking.
-    let mut chain: Vec<&EventRow> = Vec::new();
-    let mut visited: HashSet<&str> = HashSet::new();
+    let mut chain: Vec<&EventFields<'_>> = Vec::new();
     let mut cursor = head_id;
     while let Some(id) = cursor {
         let Some(row) = by_id.get(id) else {
@@ -162,14 +186,16 @@ pub(crate) fn walk_branch(
             }
             break;
         };
-        if !visited.insert(id) {
+        // A walk longer than the number of rows has met an event twice: a cycle. Cheaper
+        // than remembering every id visited, and cycles only come from damaged files.
+        if chain.len() == rows.len() {
             warnings.push(format!(
                 "event {id} is its own ancestor; history before it could not be loaded"
             ));
             break;
         }
         chain.push(row);
-        cursor = row.parent_id.as_deref();
+        cursor = row.parent_id;
     }
     let off_branch_events = rows.len() - chain.len();
 
@@ -205,27 +231,26 @@ enum SkippedEvent {
     Unreadable(String),
 }
 
-fn decode_event(session_id: SessionId, row: &EventRow) -> Result<Event, SkippedEvent> {
+fn decode_event(session_id: SessionId, row: &EventFields<'_>) -> Result<Event, SkippedEvent> {
     let bad_id =
         |what: &str, value: &str| SkippedEvent::Unreadable(format!("malformed {what} `{value}`"));
-    let kind =
-        EventKind::from_parts(&row.event_type, &row.event_data).map_err(|err| match err {
-            DecodeEventError::UnknownType(event_type) => SkippedEvent::UnknownType(event_type),
-            malformed @ DecodeEventError::Malformed { .. } => {
-                SkippedEvent::Unreadable(malformed.to_string())
-            }
-        })?;
+    let kind = EventKind::from_parts(row.event_type, row.event_data).map_err(|err| match err {
+        DecodeEventError::UnknownType(event_type) => SkippedEvent::UnknownType(event_type),
+        malformed @ DecodeEventError::Malformed { .. } => {
+            SkippedEvent::Unreadable(malformed.to_string())
+        }
+    })?;
     Ok(Event {
-        id: row.id.parse().map_err(|_| bad_id("id", &row.id))?,
+        id: row.id.parse().map_err(|_| bad_id("id", row.id))?,
         session_id,
-        parent_id: match &row.parent_id {
+        parent_id: match row.parent_id {
             Some(parent) => Some(parent.parse().map_err(|_| bad_id("parent id", parent))?),
             None => None,
         },
         invocation_id: row
             .invocation_id
             .parse()
-            .map_err(|_| bad_id("invocation id", &row.invocation_id))?,
+            .map_err(|_| bad_id("invocation id", row.invocation_id))?,
         created_at_ms: row.created_at,
         kind,
     })
@@ -247,6 +272,10 @@ mod tests {
         }
     }
 
+    fn fields(rows: &[EventRow]) -> Vec<EventFields<'_>> {
+        rows.iter().map(EventRow::fields).collect()
+    }
+
     fn uuid(n: u8) -> String {
         format!("00000000-0000-7000-8000-0000000000{n:02x}")
     }
@@ -258,7 +287,7 @@ mod tests {
             row(&uuid(1), None, "user_message", r#"{"text":"a"}"#),
             row(&uuid(2), Some(&uuid(1)), "hologram", "{}"),
         ];
-        let branch = walk_branch(SessionId::new(), Some(&uuid(3)), &rows);
+        let branch = walk_branch(SessionId::new(), Some(&uuid(3)), &fields(&rows));
         let texts: Vec<_> = branch.events.iter().map(|e| e.kind.clone()).collect();
         assert_eq!(
             texts,
@@ -279,7 +308,7 @@ mod tests {
     #[test]
     fn broken_links_cycles_and_malformed_rows_become_warnings() {
         let missing_parent = vec![row(&uuid(2), Some(&uuid(1)), "note", r#"{"text":"n"}"#)];
-        let branch = walk_branch(SessionId::new(), Some(&uuid(2)), &missing_parent);
+        let branch = walk_branch(SessionId::new(), Some(&uuid(2)), &fields(&missing_parent));
         assert_eq!(branch.events.len(), 1);
         assert_eq!(
             branch.warnings,
@@ -294,12 +323,12 @@ mod tests {
             row(&uuid(1), Some(&uuid(2)), "note", r#"{"text":"a"}"#),
             row(&uuid(2), Some(&uuid(1)), "note", r#"{"text":"b"}"#),
         ];
-        let branch = walk_branch(SessionId::new(), Some(&uuid(2)), &cycle);
+        let branch = walk_branch(SessionId::new(), Some(&uuid(2)), &fields(&cycle));
         assert_eq!(branch.events.len(), 2);
         assert_eq!(branch.warnings.len(), 1);
 
         let malformed = vec![row(&uuid(1), None, "user_message", r#"{"txt":1}"#)];
-        let branch = walk_branch(SessionId::new(), Some(&uuid(1)), &malformed);
+        let branch = walk_branch(SessionId::new(), Some(&uuid(1)), &fields(&malformed));
         assert_eq!(branch.events, vec![]);
         assert_eq!(branch.warnings.len(), 1);
         assert!(branch.warnings[0].starts_with(&format!("skipped unreadable event {}", uuid(1))));
