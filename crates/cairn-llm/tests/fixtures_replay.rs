@@ -266,13 +266,3 @@ async fn openai_fixtures_have_the_recorded_values() {
     assert_eq!(llama_tool.tool_calls.len(), 1);
     assert_eq!(llama_tool.tool_calls[0].name, "get_weather");
 }
-
-/// Prints what each fixture parsed to (`cargo test -- --ignored --nocapture`), for review.
-#[tokio::test]
-#[ignore]
-async fn print_every_fixture() {
-    for file in fixture_files() {
-        let drained = replay(&file).await;
-        println!("{file}: {:?} err={:?}", drained.answer, drained.error);
-    }
-}
