@@ -186,6 +186,26 @@ fn bench_store(c: &mut Criterion) {
     };
     let found = runtime.block_on(service.find_resumable(&big)).unwrap();
     assert_eq!(found.map(|session| session.id), Some(long_id));
+
+    // The floor under every query: one round trip to sqlx's SQLite worker thread for a
+    // statement that does no work. The resume lookup's own cost is what it adds to this.
+    let baseline = runtime
+        .block_on(SqliteConnection::connect_with(
+            &SqliteConnectOptions::new().filename(&path),
+        ))
+        .unwrap();
+    let baseline = tokio::sync::Mutex::new(baseline);
+    group.bench_function("baseline/sqlx_round_trip_select_1", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let mut connection = baseline.lock().await;
+            let one: i64 = sqlx::query_scalar("SELECT 1")
+                .fetch_one(&mut *connection)
+                .await
+                .unwrap();
+            one
+        });
+    });
+
     group.bench_function("find_resumable/workspace_of_50000", |b| {
         b.to_async(&runtime)
             .iter(|| async { service.find_resumable(&big).await.unwrap() });
