@@ -96,3 +96,28 @@ fn a_different_folder_starts_fresh() {
     // Nothing was written in this folder, so there is no session to come back to.
     assert_eq!(tui.quit_cleanly("\x03"), None);
 }
+
+#[test]
+fn a_panic_in_a_background_task_restores_the_terminal_and_keeps_the_message() {
+    let env = TestEnv::new();
+    let mut tui = Tui::spawn_with(
+        &env,
+        &env.work_dir(),
+        &[],
+        &[("CAIRN_TEST_PANIC_IN_STREAM", "1")],
+    );
+    tui.wait_for("echo/");
+    tui.submit("a message worth keeping");
+    let status = tui.wait_exit();
+    assert!(!status.success(), "a panic is a failure exit");
+    assert!(!tui.alternate_screen(), "the alternate screen was left");
+    let output = tui.raw_output();
+    assert!(output.contains("internal error"), "{output}");
+    // Raw mode is off again: the terminal echoes and translates newlines as usual, which
+    // vt100 cannot tell us, but the restore sequence ends with showing the cursor.
+    assert!(output.contains("\u{1b}[?25h"), "the cursor is shown again");
+
+    let listed = env.command().args(["sessions", "list"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("a message worth keeping"), "{listed}");
+}

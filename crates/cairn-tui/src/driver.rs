@@ -24,7 +24,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::app::{App, AppEvent, AppInit, Effect, Origin, SessionJob};
 use crate::session_task::{SessionTask, session_view};
-use crate::terminal::TerminalGuard;
+use crate::terminal::{self, TerminalGuard};
 use crate::{TuiExit, TuiOptions, history};
 
 /// The shortest time between two frames (about 60 frames a second).
@@ -162,6 +162,12 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         .await
         .wrap_err("the session task stopped unexpectedly")?;
     outcome?;
+    if terminal::has_panicked() {
+        eyre::bail!(
+            "Cairn hit an internal error and stopped; what was written so far is saved (details \
+             in the log)"
+        );
+    }
     Ok(TuiExit {
         session_id: exit.session_id,
         session_stored: exit.session_stored,
@@ -201,7 +207,8 @@ impl Driver {
                 _ = terminate.recv() => AppEvent::Terminate,
                 _ = hangup.recv() => AppEvent::Terminate,
                 _ = interrupt.recv() => AppEvent::Terminate,
-                () = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                () = terminal::panicked() => AppEvent::Terminate,
+                () = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() && !terminal::has_panicked() => {
                     screen
                         .draw(|frame| frame.render_widget(&self.app, frame.area()))
                         .wrap_err("drawing the screen")?;
@@ -283,6 +290,12 @@ impl Driver {
                 }
             };
             while let Some(item) = stream.next().await {
+                // Debug builds only: lets the end-to-end tests check that a panic in a
+                // background task still restores the terminal and keeps what was saved.
+                #[cfg(debug_assertions)]
+                if std::env::var_os("CAIRN_TEST_PANIC_IN_STREAM").is_some() {
+                    panic!("panic requested by CAIRN_TEST_PANIC_IN_STREAM");
+                }
                 let event = match item {
                     Ok(event) => AppEvent::Stream { turn, event },
                     Err(error) => {

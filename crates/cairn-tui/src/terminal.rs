@@ -18,11 +18,29 @@ use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use crossterm::{cursor, execute};
+use tokio::sync::Notify;
 
 /// Whether the terminal is currently taken over (so restoring twice is harmless).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 /// Whether keyboard enhancement flags were pushed and must be popped.
 static ENHANCED: AtomicBool = AtomicBool::new(false);
+/// Set by the panic hook. A panic in a background task (the stream, the session task) does
+/// not unwind the screen loop, so the loop must be told: the terminal is no longer set up.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+static PANIC_NOTICE: Notify = Notify::const_new();
+
+/// Resolves once any thread has panicked since the terminal was taken over.
+pub async fn panicked() {
+    if PANICKED.load(Ordering::SeqCst) {
+        return;
+    }
+    PANIC_NOTICE.notified().await;
+}
+
+/// Whether a panic happened while the terminal was taken over.
+pub fn has_panicked() -> bool {
+    PANICKED.load(Ordering::SeqCst)
+}
 
 pub struct TerminalGuard(());
 
@@ -90,5 +108,9 @@ fn install_panic_hook() {
         restore();
         tracing::error!(%info, "panic");
         previous(info);
+        PANICKED.store(true, Ordering::SeqCst);
+        // Wakes the screen loop, which then quits through the usual path: pending writes are
+        // finished and nothing is drawn on the restored terminal.
+        PANIC_NOTICE.notify_one();
     }));
 }
