@@ -545,3 +545,161 @@ fn list_first_id(env: &TestEnv) -> String {
     let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
     rows[0]["id"].as_str().unwrap().to_owned()
 }
+
+/// A one-shot HTTP server on 127.0.0.1 that answers every request with `status` and `body`,
+/// and hands back the requests it saw.
+fn serve(
+    status: &'static str,
+    content_type: &'static str,
+    body: Vec<u8>,
+) -> (String, std::thread::JoinHandle<Vec<String>>) {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let mut requests = Vec::new();
+        // One connection is enough: the client sends one request and no retries for these.
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut head = String::new();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap();
+            }
+            head.push_str(&line);
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut request_body = vec![0; length];
+        reader.read_exact(&mut request_body).unwrap();
+        requests.push(format!("{head}{}", String::from_utf8_lossy(&request_body)));
+        let mut stream = stream;
+        write!(
+            stream,
+            "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        )
+        .unwrap();
+        stream.write_all(&body).unwrap();
+        requests
+    });
+    (base_url, handle)
+}
+
+#[test]
+fn run_streams_a_real_openai_recording_through_the_whole_stack() {
+    let env = TestEnv::new();
+    // Recorded by openai/openai-python (Apache-2.0); see crates/cairn-llm/tests/fixtures.
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../crates/cairn-llm/tests/fixtures/openai-chat/text.sse"
+    ))
+    .unwrap();
+    let (base_url, server) = serve("200 OK", "text/event-stream", body);
+    env.write_config(&format!(
+        "[provider]\nkind = \"openai\"\nmodel = \"gpt-test\"\nbase_url = \"{base_url}\"\napi_key_env = \"CAIRN_TEST_KEY\"\n"
+    ));
+    let output = env
+        .command()
+        .args(["run", "--json", "what's the weather in SF?"])
+        .env_remove("CAIRN_PROVIDER")
+        .env("CAIRN_TEST_KEY", "sk-very-secret-test-key")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let message = lines.last().unwrap();
+    assert!(
+        message["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("I'm unable to provide real-time weather"),
+        "{message}"
+    );
+    assert_eq!(message["finish_reason"], "stop");
+    assert!(
+        message["usage"]["output_tokens"].as_u64().unwrap() > 0,
+        "{message}"
+    );
+
+    let request = server.join().unwrap().remove(0);
+    assert!(
+        request.starts_with("POST /v1/chat/completions HTTP/1.1"),
+        "{request}"
+    );
+    assert!(
+        request.contains("authorization: Bearer sk-very-secret-test-key"),
+        "{request}"
+    );
+    assert!(request.contains("\"stream\":true"), "{request}");
+    assert!(request.contains("what's the weather in SF?"), "{request}");
+
+    assert_key_is_nowhere(&env, "sk-very-secret-test-key");
+}
+
+#[test]
+fn a_rejected_key_is_a_clear_error_and_loses_nothing() {
+    let env = TestEnv::new();
+    let (base_url, server) = serve(
+        "401 Unauthorized",
+        "application/json",
+        br#"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}"#.to_vec(),
+    );
+    env.write_config(&format!(
+        "[provider]\nkind = \"openai\"\nbase_url = \"{base_url}\"\napi_key_env = \"CAIRN_TEST_KEY\"\n"
+    ));
+    let output = env
+        .command()
+        .args(["run", "an important question"])
+        .env_remove("CAIRN_PROVIDER")
+        .env("CAIRN_TEST_KEY", "sk-wrong-but-secret")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("check your API key (env var CAIRN_TEST_KEY)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("sk-wrong-but-secret"), "{stderr}");
+    assert_eq!(server.join().unwrap().len(), 1, "a 401 is not retried");
+
+    let (stdout, _) = ok(&env, &["sessions", "show", &list_first_id(&env)]);
+    assert!(stdout.contains("> an important question"), "{stdout}");
+    assert!(
+        stdout.contains("[error] authentication failed (401)"),
+        "{stdout}"
+    );
+    assert_key_is_nowhere(&env, "sk-wrong-but-secret");
+}
+
+/// The key is in neither the database (with its WAL) nor the log.
+fn assert_key_is_nowhere(env: &TestEnv, key: &str) {
+    let state = env.home().join(".local/state/cairn/cairn.log");
+    let db = env.db_path();
+    let wal = db.with_extension("db-wal");
+    for file in [db, wal, state] {
+        if let Ok(bytes) = std::fs::read(&file) {
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains(key),
+                "the key was written to {}",
+                file.display()
+            );
+        }
+    }
+}
