@@ -28,9 +28,11 @@ pub const TITLE_MAX_CHARS: usize = 60;
 
 /// A title taken from the first line of a user message, shortened with an ellipsis.
 pub fn title_from_message(text: &str) -> String {
+    // A Markdown heading marker says nothing about the topic: "# Fix the build" is titled
+    // "Fix the build".
     let first_line = text
         .lines()
-        .map(str::trim)
+        .map(|line| line.trim().trim_start_matches('#').trim())
         .find(|line| !line.is_empty())
         .unwrap_or("");
     let mut title: String = first_line.chars().take(TITLE_MAX_CHARS).collect();
@@ -52,6 +54,8 @@ mod tests {
             "fix the build"
         );
         let long = "x".repeat(100);
+        assert_eq!(title_from_message("## Plan\nsteps"), "Plan");
+        assert_eq!(title_from_message("#\nreal topic"), "real topic");
         let title = title_from_message(&long);
         assert_eq!(title.chars().count(), TITLE_MAX_CHARS);
         assert!(title.ends_with('…'));
