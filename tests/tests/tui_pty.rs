@@ -121,3 +121,36 @@ fn a_panic_in_a_background_task_restores_the_terminal_and_keeps_the_message() {
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(listed.contains("a message worth keeping"), "{listed}");
 }
+
+#[test]
+fn earlier_prompts_of_this_workspace_come_back_with_up() {
+    let env = TestEnv::new();
+    let tui = Tui::spawn(&env, &env.work_dir());
+    tui.wait_for("echo/");
+    tui.submit("the first prompt");
+    tui.wait_for("1 user message");
+    tui.submit("the second prompt");
+    tui.wait_for("2 user messages");
+    tui.quit_cleanly("\x04");
+
+    let tui = Tui::spawn_with(&env, &env.work_dir(), &["--new"], &[]);
+    tui.wait_for("echo/");
+    tui.send("\x1b[A");
+    tui.wait_for("› the second prompt");
+    tui.send("\x1b[A");
+    tui.wait_for("› the first prompt");
+    // Ctrl+U empties the input, so Ctrl+D quits.
+    tui.quit_cleanly("\x15\x04");
+    // Another folder has its own history.
+    let elsewhere = env.other_dir("elsewhere");
+    let tui = Tui::spawn(&env, &elsewhere);
+    tui.wait_for("echo/");
+    tui.send("\x1b[A");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !tui.screen().contains("the second prompt"),
+        "{}",
+        tui.screen()
+    );
+    tui.quit_cleanly("\x04");
+}

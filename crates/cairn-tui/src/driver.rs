@@ -86,8 +86,8 @@ struct Driver {
     jobs: UnboundedSender<SessionJob>,
     events: UnboundedSender<AppEvent>,
     stream: Option<(u64, JoinHandle<()>)>,
-    state_dir: std::path::PathBuf,
-    workspace_dir: std::path::PathBuf,
+    /// Prompts to append to the history file, written one at a time and in order.
+    history: UnboundedSender<String>,
 }
 
 enum Flow {
@@ -138,6 +138,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
     )
     .spawn(job_receiver);
 
+    let (history_sender, history_writer) = spawn_history_writer(state_dir, workspace_dir);
     let guard = TerminalGuard::enter().wrap_err("could not set up the terminal")?;
     let mut driver = Driver {
         app,
@@ -145,8 +146,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         jobs: job_sender,
         events: event_sender,
         stream: None,
-        state_dir,
-        workspace_dir,
+        history: history_sender,
     };
     let outcome = match Terminal::new(CrosstermBackend::new(io::stdout())) {
         Ok(mut screen) => driver.event_loop(&mut screen, &mut event_receiver).await,
@@ -161,6 +161,10 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
     let exit = session_task
         .await
         .wrap_err("the session task stopped unexpectedly")?;
+    // The history is a convenience: a failed writer is logged, not reported.
+    if let Err(error) = history_writer.await {
+        tracing::warn!(%error, "the prompt history writer stopped");
+    }
     outcome?;
     if terminal::has_panicked() {
         eyre::bail!(
@@ -252,13 +256,8 @@ impl Driver {
                     }
                 }
                 Effect::SaveHistory(text) => {
-                    let state_dir = self.state_dir.clone();
-                    let workspace_dir = self.workspace_dir.clone();
-                    tokio::task::spawn_blocking(move || {
-                        if let Err(error) = history::append(&state_dir, &workspace_dir, &text) {
-                            tracing::warn!(%error, "could not save the prompt history");
-                        }
-                    });
+                    // The writer only stops after the driver is gone.
+                    let _ = self.history.send(text);
                 }
                 Effect::CopyToClipboard(text) => {
                     // OSC 52 goes through the terminal, so it works over SSH too.
@@ -311,6 +310,31 @@ impl Driver {
         });
         self.stream = Some((turn, handle));
     }
+}
+
+/// One task appends prompts to the history file, in the order they were sent; file IO runs
+/// on the blocking pool so the screen never waits for the disk.
+fn spawn_history_writer(
+    state_dir: std::path::PathBuf,
+    workspace_dir: std::path::PathBuf,
+) -> (UnboundedSender<String>, JoinHandle<()>) {
+    let (sender, mut receiver) = mpsc::unbounded_channel::<String>();
+    let handle = tokio::spawn(async move {
+        while let Some(text) = receiver.recv().await {
+            let state_dir = state_dir.clone();
+            let workspace_dir = workspace_dir.clone();
+            let written = tokio::task::spawn_blocking(move || {
+                history::append(&state_dir, &workspace_dir, &text)
+            })
+            .await;
+            match written {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "could not save the prompt history"),
+                Err(error) => tracing::warn!(%error, "the prompt history write failed"),
+            }
+        }
+    });
+    (sender, handle)
 }
 
 fn terminal_event(event: TerminalEvent) -> Option<AppEvent> {
