@@ -291,8 +291,13 @@ async fn read_body(mut response: reqwest::Response) -> String {
     String::from_utf8_lossy(&body).into_owned()
 }
 
-/// `Retry-After` in seconds (OpenAI also sends `retry-after-ms`, which is more precise).
+/// `Retry-After` in seconds or as an HTTP date (OpenAI also sends `retry-after-ms`, which is
+/// more precise).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    retry_after_at(headers, std::time::SystemTime::now())
+}
+
+fn retry_after_at(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Duration> {
     let text = |value: &HeaderValue| value.to_str().ok().map(str::trim).map(str::to_owned);
     if let Some(ms) = headers
         .get("retry-after-ms")
@@ -302,13 +307,17 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     {
         return Some(Duration::from_secs_f64(ms / 1000.0));
     }
-    headers
-        .get(RETRY_AFTER)
-        .and_then(text)
-        .and_then(|value| value.parse::<f64>().ok())
+    let value = headers.get(RETRY_AFTER).and_then(text)?;
+    if let Some(secs) = value
+        .parse::<f64>()
+        .ok()
         .filter(|secs| secs.is_finite() && *secs >= 0.0)
-        // An HTTP-date is not parsed: the computed backoff is used instead.
-        .map(|secs| Duration::from_secs_f64(secs.min(86_400.0)))
+    {
+        return Some(Duration::from_secs_f64(secs.min(86_400.0)));
+    }
+    // A date already past means "now".
+    let date = httpdate::parse_http_date(&value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// Exponential backoff for retry number `retry` (1-based) with up to 25% jitter.
@@ -523,6 +532,14 @@ mod tests {
             RETRY_AFTER,
             HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
         );
+        let then = httpdate::parse_http_date("Wed, 21 Oct 2015 07:27:30 GMT").unwrap();
+        assert_eq!(retry_after_at(&date, then), Some(Duration::from_secs(30)));
+        assert_eq!(
+            retry_after(&date),
+            Some(Duration::ZERO),
+            "a past date means now"
+        );
+        date.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&date), None);
     }
 }
