@@ -148,3 +148,24 @@ pub trait SessionService: Send + Sync {
     /// Removes the session and all its events.
     async fn delete_session(&self, session_id: SessionId) -> Result<()>;
 }
+
+/// The shortest prefix of `id` (at least eight hex digits) that no other session shares: what
+/// to print in a `cairn -s <id>` hint.
+///
+/// The first twelve digits of a v7 id are its creation time, so sessions created within the
+/// same minute share their first eight digits; the prefix grows as needed. When storage cannot
+/// answer, the full id is returned (it is always unambiguous).
+pub async fn unique_short_id(service: &dyn SessionService, id: SessionId) -> String {
+    const MIN_SHORT_ID: usize = 8;
+    let hex = id.0.simple().to_string();
+    let mut length = MIN_SHORT_ID;
+    while length < hex.len() {
+        let prefix = &hex[..length];
+        match service.find_by_id_prefix(prefix, 2).await {
+            Ok(matches) if matches.len() <= 1 => return prefix.to_owned(),
+            Ok(_) => length += 2,
+            Err(_) => break,
+        }
+    }
+    hex
+}

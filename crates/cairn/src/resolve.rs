@@ -1,9 +1,6 @@
 //! Turning what the user typed into a session: a full id or a unique prefix of at least four
-//! hex digits (hyphens optional). And the reverse: the shortest prefix (at least eight
-//! digits) that names a session unambiguously, for `cairn -s <id>` hints.
-//!
-//! The first twelve digits of a v7 id are its creation time, so sessions created within the
-//! same minute share their first eight digits; the unique prefix grows as needed.
+//! hex digits (hyphens optional). The reverse, the shortest unambiguous prefix for a
+//! `cairn -s <id>` hint, is `cairn_core::service::unique_short_id`.
 
 use std::fmt::Write as _;
 
@@ -14,7 +11,6 @@ use eyre::bail;
 /// How many candidates an ambiguous prefix lists.
 const MAX_CANDIDATES: u32 = 10;
 const MIN_PREFIX: usize = 4;
-const MIN_SHORT_ID: usize = 8;
 
 pub async fn resolve_session(
     service: &dyn SessionService,
@@ -64,20 +60,4 @@ pub async fn resolve_session(
             bail!(message)
         }
     }
-}
-
-/// The shortest prefix of `id` (at least eight hex digits) that no other session shares.
-pub async fn unique_short_id(service: &dyn SessionService, id: SessionId) -> String {
-    let hex = id.0.simple().to_string();
-    let mut length = MIN_SHORT_ID;
-    while length < hex.len() {
-        let prefix = &hex[..length];
-        match service.find_by_id_prefix(prefix, 2).await {
-            Ok(matches) if matches.len() <= 1 => return prefix.to_owned(),
-            Ok(_) => length += 2,
-            // The hint is a convenience: when storage cannot answer, give the full id.
-            Err(_) => break,
-        }
-    }
-    hex
 }

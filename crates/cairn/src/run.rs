@@ -20,7 +20,8 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::cli::RunArgs;
 use crate::context::Context;
-use crate::resolve::{resolve_session, unique_short_id};
+use crate::resolve::resolve_session;
+use cairn_core::service::unique_short_id;
 
 /// Exit code after Ctrl+C, as shells expect (128 + SIGINT).
 const INTERRUPTED_EXIT: u8 = 130;

@@ -18,7 +18,8 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::cli::{ExportFormat, ListArgs, SessionsCommand};
 use crate::context::Context;
-use crate::resolve::{resolve_session, unique_short_id};
+use crate::resolve::resolve_session;
+use cairn_core::service::unique_short_id;
 
 const TITLE_COLUMN: usize = 40;
 

@@ -10,7 +10,8 @@ use eyre::{WrapErr, bail};
 
 use crate::cli::StartArgs;
 use crate::context::Context;
-use crate::resolve::{resolve_session, unique_short_id};
+use crate::resolve::resolve_session;
+use cairn_core::service::unique_short_id;
 
 pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
