@@ -25,7 +25,6 @@ use cairn_llm::AnswerAccumulator;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui_textarea::{CursorMove, TextArea, WrapMode};
-use unicode_width::UnicodeWidthStr;
 
 use crate::commands::{self, Command, Submission};
 use crate::picker::Picker;
@@ -315,6 +314,13 @@ impl App {
         app
     }
 
+    /// Replaces the prompt history (tests start from a given one).
+    #[cfg(test)]
+    pub fn replace_history(&mut self, history: Vec<String>) {
+        self.history = history;
+        self.history_position = None;
+    }
+
     /// The text in the input editor.
     pub fn input_text(&self) -> String {
         self.input.lines().join("\n")
@@ -360,15 +366,11 @@ impl App {
         }
     }
 
-    /// Rows the input needs when soft-wrapped to `width` (minus its two-column prompt).
+    /// Rows the input needs when soft-wrapped to `width` (minus its two-column prompt), as
+    /// the editor itself wraps. Past the cap the editor scrolls to keep the cursor in view.
     fn input_rows(&self, width: u16) -> u16 {
-        let inner = usize::from(width.saturating_sub(2)).max(1);
-        let rows: usize = self
-            .input
-            .lines()
-            .iter()
-            .map(|line| line.width().div_ceil(inner).max(1))
-            .sum();
+        let inner = usize::from(width.saturating_sub(2));
+        let rows = crate::wrap::editor_rows(self.input.lines(), inner);
         let cap = MAX_INPUT_ROWS.min((self.size.1 / 3).max(1));
         u16::try_from(rows).unwrap_or(u16::MAX).clamp(1, cap)
     }
@@ -612,8 +614,13 @@ impl App {
             KeyCode::Char('b') if alt => self.input.move_cursor(CursorMove::WordBack),
             KeyCode::Char('f') if alt => self.input.move_cursor(CursorMove::WordForward),
             _ => {
+                // Moving the cursor in a recalled prompt keeps the place in the history;
+                // only an edit makes it a new draft.
+                let before = self.input.lines().to_vec();
                 self.input.input(key);
-                self.history_position = None;
+                if self.input.lines() != before.as_slice() {
+                    self.history_position = None;
+                }
                 self.popup_selected = self
                     .popup_selected
                     .min(self.completions().len().saturating_sub(1));
@@ -1159,6 +1166,9 @@ impl App {
         self.history_position = Some(position);
         let text = self.history[position].clone();
         self.set_input(&text);
+        // On the first line, so the next Up goes on to an older prompt.
+        self.input.move_cursor(CursorMove::Top);
+        self.input.move_cursor(CursorMove::End);
     }
 
     fn history_forward(&mut self) {

@@ -126,3 +126,14 @@ pub fn draw(app: &App) -> Terminal<TestBackend> {
         .expect("draw");
     terminal
 }
+
+/// A fresh 80x20 screen whose workspace history is `history`, oldest first.
+pub fn app_with_history(history: &[&str]) -> App {
+    let mut app = new_app();
+    app.replace_history(history.iter().map(|text| (*text).to_owned()).collect());
+    app
+}
+
+pub fn ctrl_key(code: KeyCode) -> AppEvent {
+    AppEvent::Key(KeyEvent::new(code, KeyModifiers::CONTROL))
+}

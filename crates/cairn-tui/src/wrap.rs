@@ -227,6 +227,89 @@ fn trim_trailing_space(row: &mut Vec<Span<'static>>) {
     }
 }
 
+/// Tab width of the input editor (ratatui-textarea's default, which Cairn keeps).
+const EDITOR_TAB_WIDTH: usize = 4;
+
+/// Rows the input editor draws `lines` in at `width` columns.
+///
+/// The editor (ratatui-textarea with `WrapMode::WordOrGlyph`) wraps by its own rules, which
+/// differ from [`LogicalLine::wrap`]: it breaks at Unicode word boundaries, splits a word
+/// wider than the row between graphemes and starts the next word on a fresh row, and keeps
+/// spaces at the start of a row. The box around it must be exactly as tall as what it draws,
+/// or a row is hidden, so this follows the widget's algorithm step by step.
+pub fn editor_rows(lines: &[String], width: usize) -> usize {
+    let width = width.max(1);
+    lines.iter().map(|line| editor_line_rows(line, width)).sum()
+}
+
+/// Rows one line of the editor takes (at least one, for an empty line).
+fn editor_line_rows(line: &str, width: usize) -> usize {
+    let mut rows = 0;
+    // Width of the row being filled; zero means the row is empty.
+    let mut row_width = 0;
+    let mut row_used = false;
+    let mut words = line.split_word_bounds().peekable();
+    while let Some(&word) = words.peek() {
+        let word_width = editor_width_to(word, row_width) - row_width;
+        if row_width + word_width <= width {
+            row_width += word_width;
+            row_used = true;
+            words.next();
+        } else if row_used {
+            // The word goes to a fresh row and is measured again from its start (tabs).
+            rows += 1;
+            row_width = 0;
+            row_used = false;
+        } else {
+            rows += editor_glyph_rows(word, width);
+            row_width = 0;
+            row_used = false;
+            words.next();
+        }
+    }
+    rows + usize::from(row_used || rows == 0)
+}
+
+/// Rows a word wider than the row takes when split between graphemes; the widget starts
+/// whatever follows on a new row.
+fn editor_glyph_rows(word: &str, width: usize) -> usize {
+    let mut rows = 0;
+    let mut graphemes = word.graphemes(true).peekable();
+    while graphemes.peek().is_some() {
+        let mut row_width = 0;
+        let mut taken = 0;
+        while let Some(&grapheme) = graphemes.peek() {
+            let next = editor_width_to(grapheme, row_width);
+            if taken > 0 && next > width {
+                break;
+            }
+            row_width = next;
+            taken += 1;
+            graphemes.next();
+            if row_width > width {
+                break;
+            }
+        }
+        rows += 1;
+    }
+    rows
+}
+
+/// The column after drawing `text` from column `start`, as the editor counts it: tabs to
+/// the next stop, control characters take nothing, everything else its cell width.
+fn editor_width_to(text: &str, start: usize) -> usize {
+    use ratatui::buffer::CellWidth;
+    text.chars().fold(start, |column, c| {
+        if c == '\t' {
+            column + EDITOR_TAB_WIDTH - column % EDITOR_TAB_WIDTH
+        } else if c.is_control() {
+            column
+        } else {
+            column + usize::from(c.encode_utf8(&mut [0; 4]).cell_width())
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,5 +396,53 @@ mod tests {
         line.wrap(9, &mut out);
         let rows: Vec<String> = out.iter().map(|l| l.to_string()).collect();
         assert_eq!(rows, vec!["- one two", "  three"]);
+    }
+
+    /// Rows the real editor widget draws `text` in, read back from a tall buffer.
+    fn widget_rows(text: &str, width: u16) -> usize {
+        use ratatui::buffer::Buffer;
+        use ratatui::layout::Rect;
+        use ratatui::widgets::Widget;
+        let mut editor = ratatui_textarea::TextArea::default();
+        editor.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+        editor.insert_str(text);
+        editor.move_cursor(ratatui_textarea::CursorMove::Top);
+        let area = Rect::new(0, 0, width, 60);
+        let mut buffer = Buffer::empty(area);
+        (&editor).render(area, &mut buffer);
+        (0..area.height)
+            .rev()
+            .find(|&y| (0..width).any(|x| buffer[(x, y)].symbol() != " "))
+            .map_or(0, |y| usize::from(y) + 1)
+    }
+
+    #[test]
+    fn editor_rows_match_what_the_editor_draws() {
+        let hundred = "x".repeat(100);
+        let cases = [
+            format!("{} end", "x".repeat(104)),
+            format!("see {hundred} tail words here"),
+            "short".to_owned(),
+            "two words\nand a second line".to_owned(),
+            "tab\there and\tthere".to_owned(),
+            "漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字 done".to_owned(),
+            "a ".repeat(80) + "z",
+            "word ".repeat(40),
+        ];
+        for text in &cases {
+            for width in [7u16, 20, 98] {
+                let lines: Vec<String> = text.split('\n').map(str::to_owned).collect();
+                assert_eq!(
+                    editor_rows(&lines, usize::from(width)),
+                    widget_rows(text, width),
+                    "{text:?} at {width}"
+                );
+            }
+        }
+        // The cases QA measured at 100 columns (98 for the text).
+        let qa = |text: String| editor_rows(&[text], 98);
+        assert_eq!(qa(format!("{} end", "x".repeat(104))), 3);
+        assert_eq!(qa(format!("see {hundred} tail words here")), 4);
+        assert_eq!(editor_rows(&[String::new()], 98), 1);
     }
 }

@@ -159,6 +159,104 @@ fn up_inside_a_multi_line_input_moves_the_cursor_not_the_history() {
 }
 
 #[test]
+fn up_and_down_walk_past_a_multi_line_prompt_like_a_shell() {
+    let mut app = app_with_history(&["from A one", "from B one", "from A two", "m1\nm2"]);
+    type_text(&mut app, "my draft");
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        app.handle(key(KeyCode::Up));
+        seen.push((app.input_text(), app.input.cursor().0));
+    }
+    // A recalled prompt puts the cursor on its first line, so Up keeps going back.
+    assert_eq!(
+        seen,
+        vec![
+            ("m1\nm2".to_owned(), 0),
+            ("from A two".to_owned(), 0),
+            ("from B one".to_owned(), 0),
+            ("from A one".to_owned(), 0),
+            ("from A one".to_owned(), 0),
+        ]
+    );
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        app.handle(key(KeyCode::Down));
+        seen.push((app.input_text(), app.input.cursor().0));
+    }
+    // Going down the cursor lands on the last line, so Down keeps going forward.
+    assert_eq!(
+        seen,
+        vec![
+            ("from B one".to_owned(), 0),
+            ("from A two".to_owned(), 0),
+            ("m1\nm2".to_owned(), 1),
+            ("my draft".to_owned(), 0),
+        ]
+    );
+}
+
+#[test]
+fn moving_inside_a_recalled_multi_line_prompt_keeps_the_history_place() {
+    let mut app = app_with_history(&["older", "m1\nm2"]);
+    app.handle(key(KeyCode::Up));
+    assert_eq!(
+        (app.input_text(), app.input.cursor().0),
+        ("m1\nm2".to_owned(), 0)
+    );
+    // Down on the first line moves to the second line, not forward in the history.
+    app.handle(key(KeyCode::Down));
+    assert_eq!(
+        (app.input_text(), app.input.cursor().0),
+        ("m1\nm2".to_owned(), 1)
+    );
+    app.handle(key(KeyCode::Up));
+    app.handle(key(KeyCode::Up));
+    assert_eq!(app.input_text(), "older");
+    app.handle(key(KeyCode::Down));
+    app.handle(key(KeyCode::Down));
+    app.handle(key(KeyCode::Down));
+    assert_eq!(app.input_text(), "");
+}
+
+#[test]
+fn the_input_box_is_as_tall_as_the_editor_wraps_its_text() {
+    let mut app = app_with((100, 30), Origin::New, Vec::new(), &[]);
+    let screen = Rect::new(0, 0, 100, 30);
+    type_text(&mut app, &format!("{} end", "x".repeat(104)));
+    // 98 columns of text: 98 x, then 6 x, then " end" (the editor starts a new row after a
+    // word it had to split).
+    assert_eq!(app.areas(screen).input.height, 3);
+    app.handle(ctrl('a'));
+    assert_eq!(app.areas(screen).input.height, 3);
+    let drawn = format!("{:?}", draw(&app).backend());
+    assert!(drawn.contains(" end"), "{drawn}");
+
+    let mut app = app_with((100, 30), Origin::New, Vec::new(), &[]);
+    type_text(
+        &mut app,
+        &format!("see {} tail words here", "x".repeat(100)),
+    );
+    assert_eq!(app.areas(screen).input.height, 4);
+}
+
+#[test]
+fn a_tall_input_is_capped_and_keeps_the_cursor_row_in_view() {
+    let mut app = app_with((40, 24), Origin::New, Vec::new(), &[]);
+    for line in 1..=12 {
+        type_text(&mut app, &format!("line {line}"));
+        app.handle(shift(KeyCode::Enter));
+    }
+    type_text(&mut app, "last");
+    let screen = Rect::new(0, 0, 40, 24);
+    assert_eq!(app.areas(screen).input.height, MAX_INPUT_ROWS);
+    let drawn = format!("{:?}", draw(&app).backend());
+    assert!(drawn.contains("last"), "{drawn}");
+    app.handle(ctrl_key(KeyCode::Home));
+    let drawn = format!("{:?}", draw(&app).backend());
+    assert!(drawn.contains("line 1 "), "{drawn}");
+}
+
+#[test]
 fn sent_prompts_join_the_history() {
     let mut app = new_app();
     type_text(&mut app, "fresh");
