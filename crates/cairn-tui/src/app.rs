@@ -86,9 +86,10 @@ pub enum AppEvent {
     },
     Persisted(PersistReport),
     SessionChanged(SessionView),
-    /// `/new` done: `archived` is the session put away, if it had been written.
+    /// `/new` done: `archived` is the id of the session put away, if it had been written,
+    /// shortened only as far as it stays unambiguous (it is shown as `cairn -s <id>`).
     SessionReset {
-        archived: Option<SessionId>,
+        archived: Option<String>,
         view: SessionView,
     },
     /// A session picked in `/sessions` is now the current one.
@@ -432,8 +433,7 @@ impl App {
                 self.clear_conversation();
                 let text = match archived {
                     Some(id) => format!(
-                        "Started a new session. The previous one was archived; `cairn -s {}` brings it back.",
-                        id.short()
+                        "Started a new session. The previous one was archived; `cairn -s {id}` brings it back."
                     ),
                     None => "Started a new session.".to_owned(),
                 };

@@ -105,7 +105,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         max_output_tokens,
         state_dir,
     } = options;
-    let workspace_dir = manager.workspace().directory.clone();
+    let history_scope = history::HistoryScope::for_workspace(manager.workspace());
     let mut notes = startup_notes;
     let origin = match &start {
         StartOutcome::New => Origin::New,
@@ -123,7 +123,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         model,
         events: manager.events().cloned().collect(),
         notes,
-        history: history::load(&state_dir, &workspace_dir),
+        history: history::load(&state_dir, &history_scope),
         now_ms: wall_clock_ms(),
         size,
     });
@@ -138,7 +138,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
     )
     .spawn(job_receiver);
 
-    let (history_sender, history_writer) = spawn_history_writer(state_dir, workspace_dir);
+    let (history_sender, history_writer) = spawn_history_writer(state_dir, history_scope);
     let guard = TerminalGuard::enter().wrap_err("could not set up the terminal")?;
     let mut driver = Driver {
         app,
@@ -316,17 +316,16 @@ impl Driver {
 /// on the blocking pool so the screen never waits for the disk.
 fn spawn_history_writer(
     state_dir: std::path::PathBuf,
-    workspace_dir: std::path::PathBuf,
+    scope: history::HistoryScope,
 ) -> (UnboundedSender<String>, JoinHandle<()>) {
     let (sender, mut receiver) = mpsc::unbounded_channel::<String>();
     let handle = tokio::spawn(async move {
         while let Some(text) = receiver.recv().await {
             let state_dir = state_dir.clone();
-            let workspace_dir = workspace_dir.clone();
-            let written = tokio::task::spawn_blocking(move || {
-                history::append(&state_dir, &workspace_dir, &text)
-            })
-            .await;
+            let scope = scope.clone();
+            let written =
+                tokio::task::spawn_blocking(move || history::append(&state_dir, &scope, &text))
+                    .await;
             match written {
                 Ok(Ok(())) => {}
                 Ok(Err(error)) => tracing::warn!(%error, "could not save the prompt history"),

@@ -1,5 +1,10 @@
 //! The prompt history file: what was sent, per workspace, for Up/Down recall.
 //!
+//! A workspace is the git repository when there is one (its root is the key, so every
+//! subfolder shares one history) and the folder otherwise; see [`HistoryScope`]. Entries
+//! written before histories were kept per repository carry the subfolder they were sent
+//! from; they still count for the repository that contains that folder.
+//!
 //! One JSON object a line (`{"dir": "/abs/workspace", "text": "..."}`) in
 //! `<state_dir>/prompt-history.jsonl`, private to the user (file 0600, folder 0700). The file
 //! keeps the newest [`MAX_ENTRIES`] prompts across all workspaces; older lines are dropped
@@ -22,32 +27,64 @@ struct Entry {
     text: String,
 }
 
+/// Which prompts belong together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HistoryScope {
+    /// A git repository, by its root: prompts sent anywhere inside it.
+    Repository(PathBuf),
+    /// A folder outside git: prompts sent in exactly that folder.
+    Folder(PathBuf),
+}
+
+impl HistoryScope {
+    pub fn for_workspace(workspace: &cairn_core::Workspace) -> Self {
+        match &workspace.git_root {
+            Some(root) => Self::Repository(root.clone()),
+            None => Self::Folder(workspace.directory.clone()),
+        }
+    }
+
+    /// What new entries are written under.
+    fn key(&self) -> &Path {
+        match self {
+            Self::Repository(path) | Self::Folder(path) => path,
+        }
+    }
+
+    fn contains(&self, dir: &str) -> bool {
+        let dir = Path::new(dir);
+        match self {
+            Self::Repository(root) => dir.starts_with(root),
+            Self::Folder(folder) => dir == folder,
+        }
+    }
+}
+
 pub fn history_path(state_dir: &Path) -> PathBuf {
     state_dir.join(FILE_NAME)
 }
 
-/// The prompts sent in `workspace_dir`, oldest first.
-pub fn load(state_dir: &Path, workspace_dir: &Path) -> Vec<String> {
+/// The prompts sent in `scope`, oldest first.
+pub fn load(state_dir: &Path, scope: &HistoryScope) -> Vec<String> {
     let Ok(text) = fs::read_to_string(history_path(state_dir)) else {
         return Vec::new();
     };
-    let dir = workspace_dir.display().to_string();
     text.lines()
         .filter_map(|line| serde_json::from_str::<Entry>(line).ok())
-        .filter(|entry| entry.dir == dir)
+        .filter(|entry| scope.contains(&entry.dir))
         .map(|entry| entry.text)
         .collect()
 }
 
 /// Adds a prompt, trimming the file to the newest [`MAX_ENTRIES`].
-pub fn append(state_dir: &Path, workspace_dir: &Path, text: &str) -> io::Result<()> {
+pub fn append(state_dir: &Path, scope: &HistoryScope, text: &str) -> io::Result<()> {
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(state_dir)?;
     let path = history_path(state_dir);
     let entry = Entry {
-        dir: workspace_dir.display().to_string(),
+        dir: scope.key().display().to_string(),
         text: text.to_owned(),
     };
     let line = serde_json::to_string(&entry).map_err(io::Error::other)?;
@@ -83,15 +120,19 @@ mod tests {
     use pretty_assertions::assert_eq;
     use std::os::unix::fs::PermissionsExt;
 
+    fn folder(path: &str) -> HistoryScope {
+        HistoryScope::Folder(PathBuf::from(path))
+    }
+
     #[test]
     fn prompts_are_kept_per_workspace_in_a_private_file() {
         let state = tempfile::tempdir().unwrap();
         let state_dir = state.path().join("cairn");
-        append(&state_dir, Path::new("/a"), "first\nmultiline").unwrap();
-        append(&state_dir, Path::new("/b"), "other").unwrap();
-        append(&state_dir, Path::new("/a"), "second").unwrap();
+        append(&state_dir, &folder("/a"), "first\nmultiline").unwrap();
+        append(&state_dir, &folder("/b"), "other").unwrap();
+        append(&state_dir, &folder("/a"), "second").unwrap();
         assert_eq!(
-            load(&state_dir, Path::new("/a")),
+            load(&state_dir, &folder("/a")),
             vec!["first\nmultiline".to_owned(), "second".to_owned()]
         );
         let mode = fs::metadata(history_path(&state_dir))
@@ -105,9 +146,9 @@ mod tests {
     fn the_file_is_capped() {
         let state = tempfile::tempdir().unwrap();
         for index in 0..MAX_ENTRIES + 5 {
-            append(state.path(), Path::new("/a"), &format!("p{index}")).unwrap();
+            append(state.path(), &folder("/a"), &format!("p{index}")).unwrap();
         }
-        let loaded = load(state.path(), Path::new("/a"));
+        let loaded = load(state.path(), &folder("/a"));
         assert_eq!(loaded.len(), MAX_ENTRIES);
         assert_eq!(loaded[0], "p5");
     }
@@ -120,6 +161,36 @@ mod tests {
             "not json\n{\"dir\":\"/a\",\"text\":\"ok\"}\n",
         )
         .unwrap();
-        assert_eq!(load(state.path(), Path::new("/a")), vec!["ok".to_owned()]);
+        assert_eq!(load(state.path(), &folder("/a")), vec!["ok".to_owned()]);
+    }
+
+    #[test]
+    fn a_repository_shares_one_history_across_its_subfolders() {
+        let state = tempfile::tempdir().unwrap();
+        let repo = HistoryScope::Repository(PathBuf::from("/repo"));
+        // Written before histories were per repository: keyed by the subfolder.
+        append(state.path(), &folder("/repo/sub"), "old from sub").unwrap();
+        append(state.path(), &repo, "from the root").unwrap();
+        append(state.path(), &folder("/repository-next-door"), "not ours").unwrap();
+        append(state.path(), &repo, "newest").unwrap();
+        assert_eq!(
+            load(state.path(), &repo),
+            vec![
+                "old from sub".to_owned(),
+                "from the root".to_owned(),
+                "newest".to_owned()
+            ]
+        );
+        // A plain folder keeps its own, exactly.
+        assert_eq!(
+            load(state.path(), &folder("/repo")),
+            vec!["from the root".to_owned(), "newest".to_owned()]
+        );
+        let workspace = cairn_core::Workspace {
+            directory: PathBuf::from("/repo/sub"),
+            git_root: Some(PathBuf::from("/repo")),
+            git_branch: None,
+        };
+        assert_eq!(HistoryScope::for_workspace(&workspace), repo);
     }
 }

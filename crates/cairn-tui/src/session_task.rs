@@ -9,7 +9,7 @@
 //! When the job channel closes (the screen is leaving), the task writes anything still
 //! pending and returns the session id and whether the session was stored; `run` awaits it.
 
-use cairn_core::service::WorkspaceFilter;
+use cairn_core::service::{WorkspaceFilter, unique_short_id};
 use cairn_core::{Event, EventKind, SessionFilter, SessionId, SessionManager, utc_date};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
@@ -151,10 +151,18 @@ impl SessionTask {
                 self.reply(AppEvent::SessionChanged(session_view(&self.manager)));
             }
             SessionJob::NewSession => match self.manager.archive_and_reset().await {
-                Ok(archived) => self.reply(AppEvent::SessionReset {
-                    archived,
-                    view: session_view(&self.manager),
-                }),
+                Ok(archived) => {
+                    let archived = match archived {
+                        Some(id) => {
+                            Some(unique_short_id(self.manager.service().as_ref(), id).await)
+                        }
+                        None => None,
+                    };
+                    self.reply(AppEvent::SessionReset {
+                        archived,
+                        view: session_view(&self.manager),
+                    });
+                }
                 Err(error) => self.reply(AppEvent::JobFailed {
                     what: "starting a new session".to_owned(),
                     error: error.to_string(),

@@ -544,11 +544,11 @@ fn slash_new_archives_and_clears_the_screen() {
             Effect::Job(SessionJob::NewSession)
         ]
     );
-    let archived = app.session.id;
     let mut fresh = view();
     fresh.id = cairn_core::SessionId(uuid::Uuid::from_u128(42));
+    // The session task shortens the id only as far as it stays unambiguous.
     app.handle(AppEvent::SessionReset {
-        archived: Some(archived),
+        archived: Some("0193a1b2c3d4".to_owned()),
         view: fresh.clone(),
     });
     assert_eq!(app.origin, Origin::New);
@@ -557,10 +557,8 @@ fn slash_new_archives_and_clears_the_screen() {
         texts(&app),
         vec![(
             CellKind::Note,
-            format!(
-                "Started a new session. The previous one was archived; `cairn -s {}` brings it back.",
-                archived.short()
-            )
+            "Started a new session. The previous one was archived; `cairn -s 0193a1b2c3d4` brings it back."
+                .to_owned()
         )]
     );
     assert_eq!(app.usage, UsageTotals::default());

@@ -218,7 +218,9 @@ async fn new_rename_list_resume_and_export() {
     jobs.send(SessionJob::NewSession).unwrap();
     loop {
         if let AppEvent::SessionReset { archived, view } = events.recv().await.unwrap() {
-            assert_eq!(archived, Some(first_id));
+            let expected =
+                cairn_core::service::unique_short_id(fixture.service.as_ref(), first_id).await;
+            assert_eq!(archived, Some(expected));
             assert_ne!(view.id, first_id);
             assert!(!view.stored);
             break;
@@ -260,4 +262,40 @@ async fn new_rename_list_resume_and_export() {
     drop(jobs);
     let exit = task.await.unwrap();
     assert_eq!(exit.session_id, first_id);
+}
+
+#[tokio::test]
+async fn the_archived_id_in_the_new_session_note_is_unambiguous() {
+    let fixture = fixture().await;
+    // Another session created in the same minute: ids are time-ordered, so the two share
+    // their first eight digits.
+    let mut other = fixture.manager();
+    other.push(EventKind::UserMessage {
+        text: "other".into(),
+    });
+    other.persist_pending().await.unwrap();
+    let (replies, mut events) = mpsc::unbounded_channel();
+    let (jobs, receiver) = mpsc::unbounded_channel();
+    let task = SessionTask::new(fixture.manager(), 8_000, None, replies).spawn(receiver);
+    jobs.send(SessionJob::SendUserMessage {
+        turn: 1,
+        text: "mine".into(),
+        model: "m".into(),
+    })
+    .unwrap();
+    jobs.send(SessionJob::NewSession).unwrap();
+    let archived = loop {
+        if let AppEvent::SessionReset { archived, .. } = events.recv().await.unwrap() {
+            break archived.unwrap();
+        }
+    };
+    let matches = fixture
+        .service
+        .find_by_id_prefix(&archived, 2)
+        .await
+        .unwrap();
+    assert_eq!(matches.len(), 1, "{archived} names one session");
+    assert_ne!(matches[0].id, other.session().id);
+    drop(jobs);
+    task.await.unwrap();
 }
