@@ -23,9 +23,12 @@ pub struct Tui {
     raw: Arc<Mutex<Vec<u8>>>,
     /// Set when the pty reports end of output (the process and its children are gone).
     closed: Arc<AtomicBool>,
-    writer: Arc<Mutex<Box<dyn Write + Send>>>,
+    /// `None` once the terminal was closed with [`Tui::close_terminal`].
+    writer: Arc<Mutex<Option<Box<dyn Write + Send>>>>,
+    /// Set by [`Tui::close_terminal`]: the reader drops its end at its next read.
+    closing: Arc<AtomicBool>,
     child: Box<dyn Child + Send + Sync>,
-    _master: Box<dyn MasterPty + Send>,
+    master: Option<Box<dyn MasterPty + Send>>,
 }
 
 impl Tui {
@@ -61,17 +64,26 @@ impl Tui {
 
         let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
         let raw = Arc::new(Mutex::new(Vec::new()));
-        let writer = Arc::new(Mutex::new(pair.master.take_writer().expect("pty writer")));
+        let writer = Arc::new(Mutex::new(Some(
+            pair.master.take_writer().expect("pty writer"),
+        )));
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
         let closed = Arc::new(AtomicBool::new(false));
+        let closing = Arc::new(AtomicBool::new(false));
         {
             let closed = closed.clone();
+            let closing = closing.clone();
             let parser = parser.clone();
             let raw = raw.clone();
             let writer = writer.clone();
             thread::spawn(move || {
                 let mut buffer = [0u8; 8192];
                 loop {
+                    if closing.load(Ordering::SeqCst) {
+                        // Dropping the reader closes the last handle on the pty master.
+                        closed.store(true, Ordering::SeqCst);
+                        break;
+                    }
                     match reader.read(&mut buffer) {
                         Ok(0) | Err(_) => {
                             closed.store(true, Ordering::SeqCst);
@@ -82,7 +94,9 @@ impl Tui {
                             // Answer "primary device attributes" like a real terminal, so the
                             // keyboard-enhancement probe does not wait for its timeout.
                             if bytes.windows(3).any(|window| window == b"\x1b[c") {
-                                let _ = writer.lock().unwrap().write_all(b"\x1b[?62;22c");
+                                if let Some(writer) = writer.lock().unwrap().as_mut() {
+                                    let _ = writer.write_all(b"\x1b[?62;22c");
+                                }
                             }
                             parser.lock().unwrap().process(bytes);
                             raw.lock().unwrap().extend_from_slice(bytes);
@@ -96,13 +110,15 @@ impl Tui {
             raw,
             closed,
             writer,
+            closing,
             child,
-            _master: pair.master,
+            master: Some(pair.master),
         }
     }
 
     pub fn send(&self, text: &str) {
         let mut writer = self.writer.lock().unwrap();
+        let writer = writer.as_mut().expect("the terminal is open");
         writer.write_all(text.as_bytes()).unwrap();
         writer.flush().unwrap();
     }
@@ -176,6 +192,15 @@ impl Tui {
         let output = self.raw_output();
         let (_, after) = output.rsplit_once("cairn -s ")?;
         Some(after.chars().take_while(char::is_ascii_hexdigit).collect())
+    }
+
+    /// Closes the terminal like a window being closed: every handle on the pty master is
+    /// dropped (the reader's at its next read, so cairn must be writing), after which the
+    /// kernel hangs up cairn (SIGHUP) and its terminal reads and writes fail with EIO.
+    pub fn close_terminal(&mut self) {
+        self.closing.store(true, Ordering::SeqCst);
+        self.writer.lock().unwrap().take();
+        self.master.take();
     }
 
     /// The short session id in the status line (the bottom row).

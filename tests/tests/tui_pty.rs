@@ -154,3 +154,43 @@ fn earlier_prompts_of_this_workspace_come_back_with_up() {
     );
     tui.quit_cleanly("\x04");
 }
+
+#[test]
+fn closing_the_terminal_mid_answer_keeps_the_partial_answer() {
+    let env = TestEnv::new();
+    let mut tui = Tui::spawn_with(
+        &env,
+        &env.work_dir(),
+        &[],
+        &[("CAIRN_ECHO_WORD_DELAY_MS", "300")],
+    );
+    tui.wait_for("echo/");
+    tui.submit("one two three four five six seven eight nine ten eleven twelve");
+    tui.wait_for("echo: one");
+    tui.close_terminal();
+    tui.wait_exit();
+    // Writing to the closed terminal fails; none of that may become a panic.
+    let log = std::fs::read_to_string(env.home().join(".local/state/cairn/cairn.log")).unwrap();
+    assert!(!log.contains("panic"), "{log}");
+
+    let listed = env
+        .command()
+        .args(["sessions", "list", "--json"])
+        .output()
+        .unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    let id = rows[0]["id"].as_str().unwrap();
+    let shown = env
+        .command()
+        .args(["sessions", "show", "--json", id])
+        .output()
+        .unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let events = value["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{value}");
+    let answer = &events[1]["kind"]["event_data"];
+    assert_eq!(answer["interrupted"], true, "{value}");
+    let text = answer["text"].as_str().unwrap();
+    assert!(text.starts_with("echo: one"), "{text}");
+    assert!(!text.contains("twelve"), "the answer was cut short: {text}");
+}

@@ -6,7 +6,7 @@
 //! at most once per [`FRAME_INTERVAL`], so a burst of a thousand tokens costs one frame and
 //! keystrokes are never queued behind drawing. Queued events are drained before a frame.
 
-use std::io::{self, Stdout, Write};
+use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -24,7 +24,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::app::{App, AppEvent, AppInit, Effect, Origin, SessionJob};
 use crate::session_task::{SessionTask, session_view};
-use crate::terminal::{self, TerminalGuard};
+use crate::terminal::{self, TerminalGuard, TerminalOutput};
 use crate::{TuiExit, TuiOptions, history};
 
 /// The shortest time between two frames (about 60 frames a second).
@@ -78,7 +78,7 @@ fn wall_clock_ms() -> i64 {
         .unwrap_or(0)
 }
 
-type Screen = Terminal<CrosstermBackend<Stdout>>;
+type Screen = Terminal<CrosstermBackend<TerminalOutput>>;
 
 struct Driver {
     app: App,
@@ -148,10 +148,21 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         stream: None,
         history: history_sender,
     };
-    let outcome = match Terminal::new(CrosstermBackend::new(io::stdout())) {
-        Ok(mut screen) => driver.event_loop(&mut screen, &mut event_receiver).await,
+    let outcome = match Terminal::new(CrosstermBackend::new(TerminalOutput::new())) {
+        Ok(mut screen) => {
+            let outcome = driver.event_loop(&mut screen, &mut event_receiver).await;
+            // Shown here so ratatui's drop has nothing left to do: when it fails there, it
+            // says so with `eprintln!`, which panics when stderr is a closed terminal. A
+            // failure here leaves the output quiet (see `TerminalOutput`); the guard
+            // restores the cursor anyway.
+            let _ = screen.show_cursor();
+            outcome
+        }
         Err(error) => Err(eyre::Report::new(error).wrap_err("could not open the terminal")),
     };
+    // Whichever way the loop ended (a quit, a hung-up terminal, an error), an answer still
+    // streaming is recorded as interrupted before the session task is told to finish.
+    driver.leave();
     if let Some((_, handle)) = driver.stream.take() {
         handle.abort();
     }
@@ -213,9 +224,12 @@ impl Driver {
                 _ = interrupt.recv() => AppEvent::Terminate,
                 () = terminal::panicked() => AppEvent::Terminate,
                 () = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() && !terminal::has_panicked() => {
-                    screen
-                        .draw(|frame| frame.render_widget(&self.app, frame.area()))
-                        .wrap_err("drawing the screen")?;
+                    if let Err(error) = screen.draw(|frame| frame.render_widget(&self.app, frame.area())) {
+                        // Typically EIO: the terminal was closed. Nobody is left to read an
+                        // error, so this ends like a hang-up and `run` saves what streamed.
+                        tracing::warn!(%error, "drawing the screen failed; leaving");
+                        return Ok(());
+                    }
                     frames.drawn(Instant::now());
                     continue;
                 }
@@ -263,15 +277,42 @@ impl Driver {
                     // OSC 52 goes through the terminal, so it works over SSH too.
                     let encoded = base64::engine::general_purpose::STANDARD.encode(text);
                     let backend = screen.backend_mut();
-                    write!(backend, "\x1b]52;c;{encoded}\x07")
-                        .and_then(|()| backend.flush())
-                        .wrap_err("writing to the clipboard")?;
+                    let written =
+                        write!(backend, "\x1b]52;c;{encoded}\x07").and_then(|()| backend.flush());
+                    if let Err(error) = written {
+                        tracing::warn!(%error, "writing to the clipboard failed; leaving");
+                        return Ok(Flow::Quit);
+                    }
                 }
-                Effect::ClearScreen => screen.clear().wrap_err("clearing the screen")?,
+                Effect::ClearScreen => {
+                    if let Err(error) = screen.clear() {
+                        tracing::warn!(%error, "clearing the screen failed; leaving");
+                        return Ok(Flow::Quit);
+                    }
+                }
                 Effect::Quit => return Ok(Flow::Quit),
             }
         }
         Ok(Flow::Continue)
+    }
+
+    /// Quits the state machine if it has not quit yet, so a streaming answer is recorded
+    /// as interrupted; only its persistence jobs matter now, the screen may be gone.
+    fn leave(&mut self) {
+        for effect in self.app.handle(AppEvent::Terminate) {
+            match effect {
+                Effect::Job(job) => {
+                    // A closed channel means the session task already stopped; it logged why.
+                    let _ = self.jobs.send(job);
+                }
+                Effect::StartStream { .. }
+                | Effect::CancelStream { .. }
+                | Effect::SaveHistory(_)
+                | Effect::CopyToClipboard(_)
+                | Effect::ClearScreen
+                | Effect::Quit => {}
+            }
+        }
     }
 
     fn start_stream(&mut self, turn: u64, request: ModelRequest) {

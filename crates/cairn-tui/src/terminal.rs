@@ -6,6 +6,12 @@
 //! whichever comes first: the guard being dropped (normal exit, error, early return) or a
 //! panic anywhere (a hook restores it before the panic message prints, so the message is
 //! readable).
+//!
+//! Nothing here may panic when the terminal is gone (a closed window answers every write
+//! with EIO): restoring ignores errors, and the screen writes through [`TerminalOutput`],
+//! which goes quiet after the first failed write so ratatui's own clean-up on drop (which
+//! reports a failure with `eprintln!`, a panic when stderr is that closed terminal) never
+//! sees one.
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,6 +46,48 @@ pub async fn panicked() {
 /// Whether a panic happened while the terminal was taken over.
 pub fn has_panicked() -> bool {
     PANICKED.load(Ordering::SeqCst)
+}
+
+/// Standard output for the screen; after the first failed write every later write is
+/// dropped and reported as done. The failure itself still reaches whoever wrote, so the
+/// driver learns that the terminal is gone and leaves.
+pub struct TerminalOutput {
+    stdout: io::Stdout,
+    gone: bool,
+}
+
+impl TerminalOutput {
+    pub fn new() -> Self {
+        Self {
+            stdout: io::stdout(),
+            gone: false,
+        }
+    }
+
+    fn note<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
+        if result.is_err() {
+            self.gone = true;
+        }
+        result
+    }
+}
+
+impl Write for TerminalOutput {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.gone {
+            return Ok(buf.len());
+        }
+        let result = self.stdout.write(buf);
+        self.note(result)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.gone {
+            return Ok(());
+        }
+        let result = self.stdout.flush();
+        self.note(result)
+    }
 }
 
 pub struct TerminalGuard(());
@@ -106,7 +154,7 @@ fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore();
-        tracing::error!(%info, "panic");
+        tracing::error!(%info, backtrace = %std::backtrace::Backtrace::force_capture(), "panic");
         previous(info);
         PANICKED.store(true, Ordering::SeqCst);
         // Wakes the screen loop, which then quits through the usual path: pending writes are
