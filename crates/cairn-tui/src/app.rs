@@ -183,7 +183,10 @@ pub enum Effect {
 #[derive(Debug)]
 pub enum Overlay {
     None,
-    Help,
+    /// `scroll`: help rows scrolled past at the top.
+    Help {
+        scroll: usize,
+    },
     Sessions(Picker),
 }
 
@@ -506,10 +509,26 @@ impl App {
             self.hint = None;
         }
         match &self.overlay {
-            Overlay::Help => {
-                if matches!(key.code, KeyCode::Esc | KeyCode::Char('?' | 'q')) || is_ctrl_c {
-                    self.overlay = Overlay::None;
-                }
+            Overlay::Help { scroll } => {
+                let max = crate::render::help_max_scroll(self.screen());
+                let page = usize::from(self.size.1.saturating_sub(4)).max(1);
+                let scroll = match key.code {
+                    KeyCode::Esc | KeyCode::Char('?' | 'q') => None,
+                    KeyCode::Char('c') if ctrl => None,
+                    KeyCode::Up | KeyCode::Char('k') => Some(scroll.saturating_sub(1)),
+                    KeyCode::Down | KeyCode::Char('j') => Some(scroll + 1),
+                    KeyCode::PageUp => Some(scroll.saturating_sub(page)),
+                    KeyCode::PageDown | KeyCode::Char(' ') => Some(scroll + page),
+                    KeyCode::Home => Some(0),
+                    KeyCode::End => Some(max),
+                    _ => Some(*scroll),
+                };
+                self.overlay = match scroll {
+                    Some(scroll) => Overlay::Help {
+                        scroll: scroll.min(max),
+                    },
+                    None => Overlay::None,
+                };
                 return;
             }
             Overlay::Sessions(_) => {
@@ -593,7 +612,7 @@ impl App {
                 CursorMove::Head
             }),
             KeyCode::Char('?') if self.input_text().is_empty() && !ctrl && !alt => {
-                self.overlay = Overlay::Help;
+                self.overlay = Overlay::Help { scroll: 0 };
             }
             KeyCode::Char('a') if ctrl => self.input.move_cursor(CursorMove::Head),
             KeyCode::Char('e') if ctrl => self.input.move_cursor(CursorMove::End),
@@ -771,7 +790,7 @@ impl App {
                 }
                 effects.push(Effect::Job(SessionJob::NewSession));
             }
-            Command::Help => self.overlay = Overlay::Help,
+            Command::Help => self.overlay = Overlay::Help { scroll: 0 },
             Command::Quit => self.quit(effects),
             Command::Sessions => {
                 self.overlay = Overlay::Sessions(Picker::loading(

@@ -12,11 +12,12 @@ pub struct CommandSpec {
     pub about: &'static str,
 }
 
+/// `/exit` is left out: it is `/quit`'s other name, which `/quit` mentions.
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "new",
         args: "",
-        about: "archive this session and start a fresh one",
+        about: "archive this session, start a fresh one",
     },
     CommandSpec {
         name: "sessions",
@@ -41,7 +42,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "export",
         args: "[path]",
-        about: "write the conversation to a Markdown file",
+        about: "save the conversation as Markdown",
     },
     CommandSpec {
         name: "copy",
@@ -57,11 +58,6 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "quit",
         args: "",
         about: "leave Cairn (also /exit)",
-    },
-    CommandSpec {
-        name: "exit",
-        args: "",
-        about: "leave Cairn",
     },
 ];
 

@@ -18,23 +18,59 @@ use crate::sanitize::sanitize;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
-/// Every key, for the help overlay.
+/// Every key, for the help overlay. Descriptions stay short enough for an 80-column screen.
 const KEYS: &[(&str, &str)] = &[
-    ("Enter", "send (on an empty line after an error: retry)"),
+    ("Enter", "send (after an error: retry)"),
     ("Shift+Enter  Alt+Enter  Ctrl+J", "new line"),
     ("← → Home End  Ctrl+A  Ctrl+E", "move in the line"),
     ("Ctrl+← →  Alt+B  Alt+F", "move by word"),
     ("Ctrl+W  Ctrl+U  Ctrl+K", "delete word / to start / to end"),
-    ("↑ ↓ (first/last line)", "earlier prompts in this workspace"),
+    ("↑ ↓ (first/last line)", "earlier prompts here"),
     ("PageUp PageDown  wheel", "scroll the conversation"),
     ("End", "back to the bottom"),
     ("Esc", "cancel a streaming answer"),
-    ("Ctrl+C", "cancel answer, clear input, or quit (twice)"),
+    ("Ctrl+C", "cancel, clear, or quit (twice)"),
     ("Ctrl+D", "quit (on an empty line)"),
     ("Ctrl+L", "redraw the screen"),
     ("/  Tab", "commands, complete a command"),
     ("?", "this help (on an empty line)"),
 ];
+
+/// Width of the key column in the help, spaces included.
+const HELP_KEY_COLUMN: usize = 32;
+
+/// The help overlay's text, one entry a row.
+fn help_lines() -> Vec<Line<'static>> {
+    let mut lines: Vec<Line<'static>> = vec![Line::from("Keys".bold())];
+    for (keys, what) in KEYS {
+        lines.push(Line::from(vec![
+            format!(" {keys:<width$}", width = HELP_KEY_COLUMN - 1).cyan(),
+            Span::raw(*what),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from("Commands".bold()));
+    for spec in COMMANDS {
+        let name = format!("/{} {}", spec.name, spec.args);
+        lines.push(Line::from(vec![
+            format!(" {name:<width$}", width = HELP_KEY_COLUMN - 1).cyan(),
+            Span::raw(spec.about),
+        ]));
+    }
+    lines
+}
+
+/// Where the help box goes on `screen` and how many of its rows can show at once.
+fn help_area(screen: Rect) -> Rect {
+    let height = u16::try_from(help_lines().len()).unwrap_or(u16::MAX) + 2;
+    centered(screen, 80, height)
+}
+
+/// The furthest the help scrolls on `screen`: its rows that do not fit.
+pub fn help_max_scroll(screen: Rect) -> usize {
+    let visible = usize::from(help_area(screen).height.saturating_sub(2));
+    help_lines().len().saturating_sub(visible)
+}
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
@@ -54,7 +90,7 @@ impl Widget for &App {
         }
         match &self.overlay {
             Overlay::None => {}
-            Overlay::Help => render_help(area, buf),
+            Overlay::Help { scroll } => render_help(*scroll, area, buf),
             Overlay::Sessions(picker) => render_picker(picker, self.now_ms, area, buf),
         }
     }
@@ -220,32 +256,30 @@ fn centered(screen: Rect, width: u16, height: u16) -> Rect {
     )
 }
 
-fn render_help(screen: Rect, buf: &mut Buffer) {
-    let mut lines: Vec<Line<'static>> = vec![Line::from("Keys".bold())];
-    for (keys, what) in KEYS {
-        lines.push(Line::from(vec![
-            format!("  {keys:<32}").cyan(),
-            Span::raw(*what),
-        ]));
-    }
-    lines.push(Line::default());
-    lines.push(Line::from("Commands".bold()));
-    for spec in COMMANDS {
-        lines.push(Line::from(vec![
-            format!("  /{:<31}", format!("{} {}", spec.name, spec.args)).cyan(),
-            Span::raw(spec.about),
-        ]));
-    }
-    let height = u16::try_from(lines.len()).unwrap_or(u16::MAX) + 2;
-    let area = centered(screen, 84, height);
-    Clear.render(area, buf);
-    let block = Block::new()
+fn render_help(scroll: usize, screen: Rect, buf: &mut Buffer) {
+    let lines = help_lines();
+    let area = help_area(screen);
+    let scroll = scroll.min(help_max_scroll(screen));
+    let visible = usize::from(area.height.saturating_sub(2));
+    let mut block = Block::new()
         .borders(Borders::ALL)
-        .title(" help · Esc or ? closes ")
+        .title(" help · Esc closes ")
         .border_style(Style::new().cyan());
+    let above = scroll > 0;
+    let below = scroll + visible < lines.len();
+    let more = match (above, below) {
+        (true, true) => Some(" ↑↓ more "),
+        (true, false) => Some(" ↑ more above "),
+        (false, true) => Some(" ↓ more below "),
+        (false, false) => None,
+    };
+    if let Some(more) = more {
+        block = block.title_bottom(Line::from(more.yellow()).right_aligned());
+    }
+    Clear.render(area, buf);
     let inner = block.inner(area);
     block.render(area, buf);
-    for (line, y) in lines.iter().zip(inner.y..inner.bottom()) {
+    for (line, y) in lines.iter().skip(scroll).zip(inner.y..inner.bottom()) {
         buf.set_line(inner.x, y, line, inner.width);
     }
 }

@@ -477,17 +477,45 @@ fn ctrl_l_redraws() {
 fn question_mark_and_slash_help_open_the_help_which_esc_or_question_mark_close() {
     let mut app = new_app();
     app.handle(key(KeyCode::Char('?')));
-    assert!(matches!(app.overlay, Overlay::Help));
+    assert!(matches!(app.overlay, Overlay::Help { .. }));
     app.handle(key(KeyCode::Esc));
     assert!(matches!(app.overlay, Overlay::None));
     type_text(&mut app, "/help");
     app.handle(key(KeyCode::Enter));
-    assert!(matches!(app.overlay, Overlay::Help));
+    assert!(matches!(app.overlay, Overlay::Help { .. }));
     app.handle(key(KeyCode::Char('?')));
     assert!(matches!(app.overlay, Overlay::None));
     // In the middle of text, ? is just a character.
     type_text(&mut app, "why?");
     assert_eq!(app.input_text(), "why?");
+    assert!(matches!(app.overlay, Overlay::None));
+}
+
+#[test]
+fn the_help_scrolls_with_arrows_and_page_keys_within_its_length() {
+    let mut app = app_with((80, 24), Origin::New, Vec::new(), &[]);
+    app.handle(key(KeyCode::Char('?')));
+    let max = crate::render::help_max_scroll(Rect::new(0, 0, 80, 24));
+    assert!(max > 0, "the help is taller than 24 rows");
+    let mut seen = Vec::new();
+    for code in [
+        KeyCode::Down,
+        KeyCode::Down,
+        KeyCode::Up,
+        KeyCode::PageDown,
+        KeyCode::PageDown,
+        KeyCode::Home,
+        KeyCode::End,
+        KeyCode::PageUp,
+    ] {
+        app.handle(key(code));
+        let Overlay::Help { scroll } = app.overlay else {
+            panic!("the help closed on {code:?}");
+        };
+        seen.push(scroll);
+    }
+    assert_eq!(seen, vec![1, 2, 1, max, max, 0, max, 0]);
+    app.handle(key(KeyCode::Esc));
     assert!(matches!(app.overlay, Overlay::None));
 }
 
@@ -519,7 +547,7 @@ fn enter_on_a_partial_command_runs_the_highlighted_one() {
     let mut app = new_app();
     type_text(&mut app, "/he");
     app.handle(key(KeyCode::Enter));
-    assert!(matches!(app.overlay, Overlay::Help));
+    assert!(matches!(app.overlay, Overlay::Help { .. }));
     // A command that needs an argument is completed, not run.
     app.handle(key(KeyCode::Esc));
     type_text(&mut app, "/ren");

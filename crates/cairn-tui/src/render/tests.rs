@@ -143,6 +143,25 @@ fn help_overlay() {
 }
 
 #[test]
+fn help_overlay_at_80_by_24_scrolls_to_its_end() {
+    let mut app = app_with((80, 24), Origin::New, Vec::new(), &[]);
+    app.handle(key(KeyCode::Char('?')));
+    let top = draw(&app).backend().to_string();
+    app.handle(key(KeyCode::End));
+    let bottom = draw(&app).backend().to_string();
+    assert_snapshot!("help_overlay_80x24_top", top);
+    assert_snapshot!("help_overlay_80x24_bottom", bottom);
+}
+
+#[test]
+fn help_overlay_in_a_tiny_terminal() {
+    let mut app = app_with((20, 6), Origin::New, Vec::new(), &[]);
+    app.handle(key(KeyCode::Char('?')));
+    app.handle(key(KeyCode::Down));
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
 fn slash_completion_popup() {
     let mut app = app_with((80, 16), Origin::Resumed, conversation(), &[]);
     type_text(&mut app, "/re");
