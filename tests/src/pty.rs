@@ -93,10 +93,10 @@ impl Tui {
                             let bytes = &buffer[..count];
                             // Answer "primary device attributes" like a real terminal, so the
                             // keyboard-enhancement probe does not wait for its timeout.
-                            if bytes.windows(3).any(|window| window == b"\x1b[c") {
-                                if let Some(writer) = writer.lock().unwrap().as_mut() {
-                                    let _ = writer.write_all(b"\x1b[?62;22c");
-                                }
+                            if bytes.windows(3).any(|window| window == b"\x1b[c")
+                                && let Some(writer) = writer.lock().unwrap().as_mut()
+                            {
+                                let _ = writer.write_all(b"\x1b[?62;22c");
                             }
                             parser.lock().unwrap().process(bytes);
                             raw.lock().unwrap().extend_from_slice(bytes);

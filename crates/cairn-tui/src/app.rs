@@ -252,6 +252,12 @@ pub struct App {
     history_position: Option<usize>,
     history_draft: String,
     pub popup_selected: usize,
+    /// Esc closed the command popup; typing opens it again.
+    popup_dismissed: bool,
+    /// The highlight was moved with Up/Down, so Tab takes that command.
+    popup_picked: bool,
+    /// Tab was pressed on an ambiguous prefix; further Tabs move the highlight.
+    popup_cycling: bool,
     pub overlay: Overlay,
     /// Rows scrolled up from the bottom of the transcript.
     pub scroll: usize,
@@ -301,6 +307,9 @@ impl App {
             history_position: None,
             history_draft: String::new(),
             popup_selected: 0,
+            popup_dismissed: false,
+            popup_picked: false,
+            popup_cycling: false,
             overlay: Overlay::None,
             scroll: 0,
             size: init.size,
@@ -336,7 +345,10 @@ impl App {
 
     /// The slash commands the popup offers for the current input.
     pub fn completions(&self) -> Vec<&'static commands::CommandSpec> {
-        if self.input.lines().len() != 1 || !matches!(self.overlay, Overlay::None) {
+        if self.input.lines().len() != 1
+            || !matches!(self.overlay, Overlay::None)
+            || self.popup_dismissed
+        {
             return Vec::new();
         }
         commands::completions(&self.input.lines()[0])
@@ -546,7 +558,8 @@ impl App {
                 if self.turn.is_some() {
                     self.cancel_turn(effects);
                 } else if !completions.is_empty() {
-                    self.input = new_input();
+                    // Only the popup goes; what was typed stays.
+                    self.popup_dismissed = true;
                 }
             }
             KeyCode::Char('d') if ctrl => {
@@ -564,7 +577,7 @@ impl App {
                     let typed = self.input_text();
                     let exact = commands::COMMANDS
                         .iter()
-                        .any(|command| typed == format!("/{}", command.name));
+                        .any(|command| typed.eq_ignore_ascii_case(&format!("/{}", command.name)));
                     if !exact {
                         self.complete_command(spec.name, spec.args);
                         if !spec.args.is_empty() && !spec.args.starts_with('[') {
@@ -574,15 +587,14 @@ impl App {
                 }
                 self.submit(effects);
             }
-            KeyCode::Tab if !completions.is_empty() => {
-                let spec = completions[self.popup_selected.min(completions.len() - 1)];
-                self.complete_command(spec.name, spec.args);
-            }
+            KeyCode::Tab if !completions.is_empty() => self.tab_complete(&completions),
             KeyCode::Up if !completions.is_empty() => {
                 self.popup_selected = self.popup_selected.saturating_sub(1);
+                self.popup_picked = true;
             }
             KeyCode::Down if !completions.is_empty() => {
                 self.popup_selected = (self.popup_selected + 1).min(completions.len() - 1);
+                self.popup_picked = true;
             }
             KeyCode::Up if self.input.cursor().0 == 0 && !alt && !ctrl => self.history_back(),
             KeyCode::Down
@@ -639,6 +651,9 @@ impl App {
                 self.input.input(key);
                 if self.input.lines() != before.as_slice() {
                     self.history_position = None;
+                    self.popup_dismissed = false;
+                    self.popup_picked = false;
+                    self.popup_cycling = false;
                 }
                 self.popup_selected = self
                     .popup_selected
@@ -652,6 +667,44 @@ impl App {
         let suffix = if args.is_empty() { "" } else { " " };
         self.input.insert_str(format!("/{name}{suffix}"));
         self.popup_selected = 0;
+        self.popup_picked = false;
+        self.popup_cycling = false;
+    }
+
+    /// Tab in the command popup: one match completes; several complete their common
+    /// prefix, then Tab moves the highlight through them (Enter runs the highlighted one).
+    /// A command picked with Up/Down completes.
+    fn tab_complete(&mut self, completions: &[&'static commands::CommandSpec]) {
+        let selected = self.popup_selected.min(completions.len() - 1);
+        if completions.len() == 1 || self.popup_picked {
+            let spec = completions[selected];
+            self.complete_command(spec.name, spec.args);
+            return;
+        }
+        let typed = self.input_text().to_ascii_lowercase();
+        let common = completions
+            .iter()
+            .map(|spec| spec.name)
+            .reduce(|common, name| {
+                let length = common
+                    .bytes()
+                    .zip(name.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                &common[..length]
+            })
+            .unwrap_or("");
+        if typed.len() < common.len() + 1 {
+            self.input = new_input();
+            self.input.insert_str(format!("/{common}"));
+            self.popup_selected = 0;
+        } else if self.popup_cycling {
+            self.popup_selected = (selected + 1) % completions.len();
+        } else {
+            self.popup_cycling = true;
+            self.hint =
+                Some("Tab again for the next match · Enter runs the highlighted one".into());
+        }
     }
 
     fn on_picker_key(&mut self, key: KeyEvent, effects: &mut Vec<Effect>) {
@@ -729,9 +782,7 @@ impl App {
         match commands::parse(&text) {
             Submission::Message(message) => {
                 if self.turn.is_some() {
-                    self.hint = Some(
-                        "an answer is still streaming: wait, or press Esc to cancel it".into(),
-                    );
+                    self.hint = Some("an answer is streaming · Esc cancels".into());
                     return;
                 }
                 self.input = new_input();
@@ -803,7 +854,17 @@ impl App {
             }
             Command::Rename(title) => effects.push(Effect::Job(SessionJob::Rename(title))),
             Command::Export(path) => {
+                let has_messages =
+                    self.transcript.cells().iter().any(|cell| {
+                        matches!(cell.kind, CellKind::User | CellKind::Assistant { .. })
+                    });
+                if !has_messages {
+                    self.note("There is nothing to export yet.");
+                    return;
+                }
                 let file = match path {
+                    // Expanded by the session task, which may read the environment.
+                    Some(path) if path == "~" || path.starts_with("~/") => PathBuf::from(path),
                     Some(path) => self.session.directory.join(path),
                     None => self
                         .session

@@ -96,7 +96,8 @@ pub fn parse(input: &str) -> Submission {
         None => (rest, ""),
     };
     let argument = (!argument.is_empty()).then(|| argument.to_owned());
-    let command = match name {
+    let name = name.to_ascii_lowercase();
+    let command = match name.as_str() {
         "new" => Command::New,
         "help" => Command::Help,
         "quit" | "exit" => Command::Quit,
@@ -126,9 +127,10 @@ pub fn completions(input: &str) -> Vec<&'static CommandSpec> {
     if prefix.starts_with('/') || prefix.contains(char::is_whitespace) {
         return Vec::new();
     }
+    let prefix = prefix.to_ascii_lowercase();
     COMMANDS
         .iter()
-        .filter(|spec| spec.name.starts_with(prefix))
+        .filter(|spec| spec.name.starts_with(&prefix))
         .collect()
 }
 
@@ -141,6 +143,8 @@ mod tests {
     fn commands_parse_with_arguments() {
         assert_eq!(parse("/new"), Submission::Command(Command::New));
         assert_eq!(parse("/exit"), Submission::Command(Command::Quit));
+        assert_eq!(parse("/QUIT"), Submission::Command(Command::Quit));
+        assert_eq!(parse("/Exit"), Submission::Command(Command::Quit));
         assert_eq!(
             parse("/rename  my title "),
             Submission::Command(Command::Rename("my title".into()))
@@ -175,6 +179,7 @@ mod tests {
     fn completions_follow_the_prefix() {
         let names: Vec<&str> = completions("/re").iter().map(|spec| spec.name).collect();
         assert_eq!(names, vec!["retry", "rename"]);
+        assert_eq!(completions("/RE").len(), 2);
         assert!(completions("/new ").is_empty());
         assert!(completions("hello").is_empty());
         assert_eq!(completions("/").len(), COMMANDS.len());

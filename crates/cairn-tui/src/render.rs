@@ -124,13 +124,19 @@ fn render_activity(app: &App, area: Rect, buf: &mut Buffer) {
             (None, false) => "thinking".to_owned(),
             (None, true) => "answering".to_owned(),
         };
-        Line::from(vec![
+        let mut spans = vec![
             Span::raw(" "),
             frame.cyan(),
             Span::raw(" "),
             what.into(),
-            format!(" · {seconds}s · Esc to cancel").dim(),
-        ])
+            format!(" · {seconds}s").dim(),
+        ];
+        // A hint (Enter pressed while streaming) replaces the reminder, which it includes.
+        match &app.hint {
+            Some(hint) => spans.extend([" · ".dim(), hint.clone().yellow()]),
+            None => spans.push(" · Esc to cancel".dim()),
+        }
+        Line::from(spans)
     } else if let Some(hint) = &app.hint {
         Line::from(vec![Span::raw(" "), hint.clone().yellow()])
     } else {
@@ -168,35 +174,82 @@ fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
     if area.is_empty() {
         return;
     }
-    let session = &app.session;
-    let title = sanitize(&session.title).replace('\n', " ");
-    let origin = match app.origin {
-        Origin::New => "new".green(),
-        Origin::Resumed => "resumed".yellow(),
-    };
-    let mut spans = vec![
-        session.display_directory.clone().blue(),
-        " · ".dim(),
-        session.id.short().bold(),
-    ];
-    if !title.is_empty() {
-        spans.push(Span::raw(" "));
-        spans.push(title.italic());
+    let width = usize::from(area.width);
+    // Least important first: the title, the word "tokens", new/resumed, then the folder's
+    // parents. The provider, model and token counts stay in view as long as they can.
+    let mut line = Line::default();
+    for level in 0..=4 {
+        line = status_line(app, level, width);
+        if line.width() <= width {
+            break;
+        }
     }
-    spans.extend([
-        " · ".dim(),
-        origin,
+    buf.set_line(area.x, area.y, &line, area.width);
+}
+
+/// The status line with the first `dropped` of the optional parts left out or shortened.
+fn status_line(app: &App, dropped: usize, width: usize) -> Line<'static> {
+    let session = &app.session;
+    let directory = if dropped >= 4 {
+        match session.display_directory.rsplit_once('/') {
+            Some((_, last)) => format!("…/{last}"),
+            None => session.display_directory.clone(),
+        }
+    } else {
+        session.display_directory.clone()
+    };
+    let head = vec![directory.blue(), " · ".dim(), session.id.short().bold()];
+    let mut tail = Vec::new();
+    if dropped < 3 {
+        tail.push(" · ".dim());
+        tail.push(match app.origin {
+            Origin::New => "new".green(),
+            Origin::Resumed => "resumed".yellow(),
+        });
+    }
+    let unit = if dropped >= 2 { "" } else { " tokens" };
+    tail.extend([
         " · ".dim(),
         app.provider_label().magenta(),
         " · ".dim(),
         format!(
-            "{} in / {} out tokens",
+            "{} in / {} out{unit}",
             compact(app.usage.last_input),
             compact(app.usage.output)
         )
         .dim(),
     ]);
-    buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+    let mut spans = head;
+    let room =
+        width.saturating_sub(crate::wrap::spans_width(&spans) + crate::wrap::spans_width(&tail));
+    let title = sanitize(&session.title).replace('\n', " ");
+    // The title gets what room is left; too little room and it is left out.
+    if dropped < 1 && !title.is_empty() && room >= 5 {
+        spans.push(Span::raw(" "));
+        spans.push(shorten(&title, room - 1).italic());
+    }
+    spans.extend(tail);
+    Line::from(spans)
+}
+
+/// `text` cut to at most `width` columns, with `…` when cut.
+fn shorten(text: &str, width: usize) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
+    if text.width() <= width {
+        return text.to_owned();
+    }
+    let mut shown = String::new();
+    let mut used = 0;
+    for grapheme in text.graphemes(true) {
+        let grapheme_width = grapheme.width();
+        if used + grapheme_width + 1 > width {
+            break;
+        }
+        used += grapheme_width;
+        shown.push_str(grapheme);
+    }
+    shown.push('…');
+    shown
 }
 
 fn compact(count: u64) -> String {
@@ -206,6 +259,9 @@ fn compact(count: u64) -> String {
         _ => format!("{:.1}M", count as f64 / 1_000_000.0),
     }
 }
+
+/// Width of the command column in the popup.
+const POPUP_NAME_COLUMN: usize = 18;
 
 /// The command popup, drawn just above the rule over the transcript.
 fn render_completions(
@@ -220,7 +276,13 @@ fn render_completions(
     if height == 0 {
         return;
     }
-    let width = screen.width.min(60);
+    // As wide as the longest entry, within the screen.
+    let width = completions
+        .iter()
+        .map(|spec| POPUP_NAME_COLUMN + 1 + spec.about.width() + 1)
+        .max()
+        .unwrap_or(0);
+    let width = u16::try_from(width).unwrap_or(u16::MAX).min(screen.width);
     let area = Rect::new(screen.x, rule.y - height, width, height);
     Clear.render(area, buf);
     // Keep the selection visible when the list is taller than the room.
@@ -233,7 +295,7 @@ fn render_completions(
     {
         let name = format!(" /{} {}", spec.name, spec.args);
         let mut line = Line::from(vec![
-            format!("{name:<18}").cyan(),
+            format!("{name:<POPUP_NAME_COLUMN$}").cyan(),
             Span::raw(" "),
             spec.about.dim(),
         ]);

@@ -714,7 +714,12 @@ fn rename_needs_a_title() {
 
 #[test]
 fn export_writes_to_the_workspace_by_default_and_says_where() {
-    let mut app = new_app();
+    let mut app = app_with(
+        (80, 20),
+        Origin::Resumed,
+        vec![user("q"), assistant("a")],
+        &[],
+    );
     type_text(&mut app, "/export");
     let effects = app.handle(key(KeyCode::Enter));
     let expected = PathBuf::from(format!(
@@ -740,6 +745,68 @@ fn export_writes_to_the_workspace_by_default_and_says_where() {
         last_text(&app),
         format!("Exported the conversation to {}", expected.display())
     );
+}
+
+#[test]
+fn export_leaves_a_home_path_to_the_session_task_and_refuses_an_empty_session() {
+    let mut app = new_app();
+    type_text(&mut app, "/export ~/exp.md");
+    let effects = app.handle(key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::SaveHistory("/export ~/exp.md".into())]
+    );
+    assert_eq!(last_text(&app), "There is nothing to export yet.");
+
+    let mut app = app_with((80, 20), Origin::Resumed, vec![user("q")], &[]);
+    type_text(&mut app, "/export ~/exp.md");
+    let effects = app.handle(key(KeyCode::Enter));
+    assert_eq!(
+        effects.last(),
+        Some(&Effect::Job(SessionJob::Export(PathBuf::from("~/exp.md"))))
+    );
+}
+
+#[test]
+fn esc_closes_the_command_popup_and_keeps_the_text() {
+    let mut app = new_app();
+    type_text(&mut app, "/mo");
+    assert_eq!(app.completions().len(), 1);
+    app.handle(key(KeyCode::Esc));
+    assert_eq!(app.input_text(), "/mo");
+    assert!(app.completions().is_empty());
+    // Typing brings it back.
+    type_text(&mut app, "d");
+    assert_eq!(app.completions().len(), 1);
+}
+
+#[test]
+fn commands_are_case_insensitive() {
+    let mut app = new_app();
+    type_text(&mut app, "/QUIT");
+    assert_eq!(app.handle(key(KeyCode::Enter)).last(), Some(&Effect::Quit));
+}
+
+#[test]
+fn tab_on_an_ambiguous_prefix_completes_the_common_part_then_cycles() {
+    let mut app = new_app();
+    type_text(&mut app, "/r");
+    app.handle(key(KeyCode::Tab));
+    // retry and rename share "re"; neither is picked for the user.
+    assert_eq!(app.input_text(), "/re");
+    app.handle(key(KeyCode::Tab));
+    assert_eq!(app.input_text(), "/re");
+    assert_eq!(app.popup_selected, 0);
+    assert!(app.hint.as_deref().unwrap_or("").contains("Tab again"));
+    app.handle(key(KeyCode::Tab));
+    assert_eq!(app.popup_selected, 1);
+    app.handle(key(KeyCode::Tab));
+    assert_eq!(app.popup_selected, 0);
+    app.handle(key(KeyCode::Tab));
+    let effects = app.handle(key(KeyCode::Enter));
+    // Enter on the highlighted /rename completes it and waits for the title.
+    assert!(effects.is_empty());
+    assert_eq!(app.input_text(), "/rename ");
 }
 
 #[test]
@@ -984,7 +1051,15 @@ fn sending_while_an_answer_streams_keeps_the_text_and_says_why() {
     type_text(&mut app, "follow-up");
     assert!(app.handle(key(KeyCode::Enter)).is_empty());
     assert_eq!(app.input_text(), "follow-up");
-    assert!(app.hint.as_deref().unwrap().contains("Esc"));
+    assert_eq!(
+        app.hint.as_deref(),
+        Some("an answer is streaming · Esc cancels")
+    );
+    let drawn = draw(&app).backend().to_string();
+    assert!(
+        drawn.contains("an answer is streaming · Esc cancels"),
+        "{drawn}"
+    );
 }
 
 #[test]

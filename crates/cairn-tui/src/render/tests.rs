@@ -162,6 +162,21 @@ fn help_overlay_in_a_tiny_terminal() {
 }
 
 #[test]
+fn status_line_at_80_columns_shortens_the_title_first() {
+    let mut app = app_with((80, 8), Origin::Resumed, conversation(), &[]);
+    app.session.title = "A rather long title about reading files in Rust line by line".into();
+    app.handle(AppEvent::Tick { now_ms: NOW_MS });
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn command_popup_is_as_wide_as_its_entries() {
+    let mut app = app_with((100, 16), Origin::New, Vec::new(), &[]);
+    type_text(&mut app, "/");
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
 fn slash_completion_popup() {
     let mut app = app_with((80, 16), Origin::Resumed, conversation(), &[]);
     type_text(&mut app, "/re");

@@ -210,6 +210,9 @@ async fn new_rename_list_resume_and_export() {
         }
     }
     let markdown = std::fs::read_to_string(&export).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&export).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "a conversation is private");
     assert!(
         markdown.contains("# Named") && markdown.contains("first"),
         "{markdown}"
