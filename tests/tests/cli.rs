@@ -703,3 +703,95 @@ fn assert_key_is_nowhere(env: &TestEnv, key: &str) {
         }
     }
 }
+
+#[test]
+fn escape_sequences_never_reach_the_terminal_through_titles_or_listings() {
+    let env = TestEnv::new();
+    let hostile = "hi \u{1b}[2J \u{1b}]0;pwned\u{7} there \u{1b}]52;c;cHduZWQ=\u{7} end";
+    let (_, stderr) = ok(&env, &["run", hostile]);
+    let id = session_id_from(&stderr);
+    ok(&env, &["run", "a second session for an ambiguous prefix"]);
+
+    let (stdout, _) = ok(&env, &["sessions", "list", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    let title = rows[1]["title"].as_str().unwrap();
+    assert_eq!(title, "hi [2J ]0;pwned there ]52;c;cHduZWQ= end");
+
+    let (stdout, _) = ok(&env, &["sessions", "list"]);
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
+        "{stdout:?}"
+    );
+    let (stdout, _) = ok(&env, &["sessions", "show", &id]);
+    let title_line = stdout.lines().next().unwrap();
+    assert!(!title_line.contains('\u{1b}'), "{title_line:?}");
+
+    // Renaming cleans the title too; the confirmation is as clean as what was stored.
+    let (stdout, _) = ok(
+        &env,
+        &["sessions", "rename", &id, "T \u{1b}]0;renamed\u{7} x"],
+    );
+    assert!(stdout.contains("\"T ]0;renamed x\""), "{stdout:?}");
+    let (_, stderr) = fails(&env, &["sessions", "rename", &id, " \u{1b} "]);
+    assert!(
+        stderr.contains("at least one visible character"),
+        "{stderr}"
+    );
+
+    let (_, stderr) = fails(&env, &["sessions", "show", &id[..8]]);
+    assert!(stderr.contains("ambiguous"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let env = TestEnv::new();
+    ok(&env, &["run", "something to list"]);
+    for args in [
+        vec!["completions", "fish"],
+        vec!["sessions", "list"],
+        vec!["sessions", "list", "--json"],
+        vec!["config", "path"],
+    ] {
+        let mut child = env
+            .command()
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader is gone before cairn writes anything.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_named_config_file_that_does_not_exist_is_an_error() {
+    let env = TestEnv::new();
+    let missing = env.root.path().join("nope.toml");
+    let (code, stderr) = fails(
+        &env,
+        &["config", "check", "--config", missing.to_str().unwrap()],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("nope.toml") && stderr.contains("does not exist"),
+        "{stderr}"
+    );
+    let output = env
+        .command()
+        .args(["run", "hi"])
+        .env("CAIRN_CONFIG", &missing)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+
+    let (code, _) = fails(&env, &["sessions", "list", "--limit", "0"]);
+    assert_eq!(code, 2);
+}

@@ -90,6 +90,9 @@ pub struct Config {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Paths {
     pub config_file: PathBuf,
+    /// Named by the user (`--config`, `CAIRN_CONFIG`) rather than the default location: then
+    /// a missing file is a mistake to report, not a reason to use the defaults.
+    pub config_is_explicit: bool,
     pub data_dir: PathBuf,
     /// Logs and prompt history.
     pub state_dir: PathBuf,
@@ -101,10 +104,11 @@ impl Paths {
         let dirs = directories::ProjectDirs::from("", "", "cairn").ok_or_else(|| {
             ConfigError::plain("could not determine the home directory (is HOME set?)")
         })?;
-        let config_file = env("CAIRN_CONFIG")
+        let explicit = env("CAIRN_CONFIG")
             .filter(|value| !value.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| dirs.config_dir().join("config.toml"));
+            .map(PathBuf::from);
+        let config_is_explicit = explicit.is_some();
+        let config_file = explicit.unwrap_or_else(|| dirs.config_dir().join("config.toml"));
         let data_dir = dirs.data_dir().to_path_buf();
         let state_dir = dirs
             .state_dir()
@@ -112,6 +116,7 @@ impl Paths {
             .to_path_buf();
         Ok(Self {
             config_file,
+            config_is_explicit,
             data_dir,
             state_dir,
         })
@@ -163,13 +168,19 @@ impl Config {
                 parse_file(&text, &paths.config_file)?,
                 Some(paths.config_file.clone()),
             ),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => (ConfigFile::default(), None),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound && !paths.config_is_explicit => {
+                (ConfigFile::default(), None)
+            }
             Err(err) => {
                 return Err(ConfigError {
                     file: Some(paths.config_file.clone()),
                     line: None,
                     key: None,
-                    message: format!("cannot read the file: {err}"),
+                    message: if err.kind() == std::io::ErrorKind::NotFound {
+                        "the file does not exist (named by --config or CAIRN_CONFIG)".to_owned()
+                    } else {
+                        format!("cannot read the file: {err}")
+                    },
                 });
             }
         };
@@ -358,6 +369,7 @@ mod tests {
         std::fs::write(&config_file, text).unwrap();
         let paths = Paths {
             config_file,
+            config_is_explicit: false,
             data_dir: dir.path().join("data"),
             state_dir: dir.path().join("state"),
         };
@@ -378,6 +390,23 @@ mod tests {
                 .unwrap_or(config.db_path.clone());
             config
         })
+    }
+
+    #[test]
+    fn a_missing_file_is_fine_unless_it_was_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths = Paths {
+            config_file: dir.path().join("absent.toml"),
+            config_is_explicit: false,
+            data_dir: dir.path().join("data"),
+            state_dir: dir.path().join("state"),
+        };
+        let no_env = |_: &str| None;
+        assert_eq!(Config::load(&paths, &no_env).unwrap().source, None);
+        paths.config_is_explicit = true;
+        let err = Config::load(&paths, &no_env).unwrap_err();
+        assert!(err.to_string().contains("absent.toml"), "{err}");
+        assert!(err.to_string().contains("does not exist"), "{err}");
     }
 
     #[test]

@@ -339,7 +339,7 @@ impl SessionManager {
     /// Renames the current session (written at once if the session is stored, else with
     /// its first event).
     pub async fn rename(&mut self, title: &str) -> Result<()> {
-        let title = title.trim().to_owned();
+        let title = crate::session::clean_title(title);
         if self.session_stored {
             self.service
                 .set_title(self.session.id, &title, self.clock.now_ms())

@@ -26,6 +26,16 @@ pub struct Session {
 /// Longest automatic title, in characters.
 pub const TITLE_MAX_CHARS: usize = 60;
 
+/// A title as typed or derived, made one clean line: control characters (escape sequences
+/// included) and runs of white space become single spaces. Titles are printed in listings
+/// and status lines, so they must never carry anything a terminal would act on.
+pub fn clean_title(text: &str) -> String {
+    text.split(|c: char| c.is_whitespace() || crate::text::control_replacement(c).is_some())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A title taken from the first line of a user message, shortened with an ellipsis.
 pub fn title_from_message(text: &str) -> String {
     // A Markdown heading marker says nothing about the topic: "# Fix the build" is titled
@@ -35,6 +45,7 @@ pub fn title_from_message(text: &str) -> String {
         .map(|line| line.trim().trim_start_matches('#').trim())
         .find(|line| !line.is_empty())
         .unwrap_or("");
+    let first_line = clean_title(first_line);
     let mut title: String = first_line.chars().take(TITLE_MAX_CHARS).collect();
     if first_line.chars().count() > TITLE_MAX_CHARS {
         title.pop();
@@ -55,6 +66,10 @@ mod tests {
         );
         let long = "x".repeat(100);
         assert_eq!(title_from_message("## Plan\nsteps"), "Plan");
+        assert_eq!(
+            title_from_message("hi \x1b[2J \x1b]0;pwned\x07 there\tnow"),
+            "hi [2J ]0;pwned there now"
+        );
         assert_eq!(title_from_message("#\nreal topic"), "real topic");
         let title = title_from_message(&long);
         assert_eq!(title.chars().count(), TITLE_MAX_CHARS);

@@ -139,7 +139,8 @@ pub struct ListArgs {
     #[arg(long)]
     pub archived: bool,
     /// At most this many sessions
-    #[arg(long, value_name = "N", default_value_t = 50)]
+    #[arg(long, value_name = "N", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: u32,
     /// One JSON object per session, as a JSON array
     #[arg(long)]

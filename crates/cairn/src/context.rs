@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use cairn_core::config::{Config, Paths, ProviderKind};
-use cairn_core::{ResumePolicy, SessionService, Workspace};
+use cairn_core::{ResumePolicy, ServiceError, SessionService, Workspace};
 use cairn_llm::{ProviderOverrides, Selection};
 use eyre::{WrapErr, eyre};
 
@@ -26,6 +26,7 @@ fn resolve_paths(global: &GlobalArgs) -> eyre::Result<Paths> {
     let mut paths = Paths::from_env(&env_var)?;
     if let Some(file) = &global.config {
         paths.config_file = file.clone();
+        paths.config_is_explicit = true;
     }
     Ok(paths)
 }
@@ -56,15 +57,17 @@ impl Context {
     }
 
     pub async fn open_store(&self) -> eyre::Result<Arc<dyn SessionService>> {
-        let service = cairn_store::SqliteSessionService::open(&self.config.db_path)
-            .await
-            .wrap_err_with(|| {
-                format!(
-                    "could not open the session database {}",
-                    self.config.db_path.display()
-                )
-            })?;
-        Ok(Arc::new(service))
+        match cairn_store::SqliteSessionService::open(&self.config.db_path).await {
+            Ok(service) => Ok(Arc::new(service)),
+            // These already name the file and say what to do.
+            Err(error @ (ServiceError::Corrupt { .. } | ServiceError::NewerSchema { .. })) => {
+                Err(error.into())
+            }
+            Err(error) => Err(eyre::Report::new(error).wrap_err(format!(
+                "could not open the session database {}",
+                self.config.db_path.display()
+            ))),
+        }
     }
 
     pub fn workspace(&self) -> eyre::Result<Workspace> {
@@ -103,23 +106,23 @@ pub fn print_paths(global: &GlobalArgs) -> eyre::Result<ExitCode> {
             " (not created yet)"
         }
     };
-    println!(
+    outln!(
         "config:   {}{}",
         paths.config_file.display(),
         exists(&paths.config_file)
-    );
+    )?;
     match Config::load(&paths, &env_var) {
         Ok(config) => {
-            println!(
+            outln!(
                 "database: {}{}",
                 config.db_path.display(),
                 exists(&config.db_path)
-            );
+            )?;
         }
-        Err(err) => println!("database: unknown ({err})"),
+        Err(err) => outln!("database: unknown ({err})")?,
     }
     let log = paths.state_dir.join("cairn.log");
-    println!("logs:     {}{}", log.display(), exists(&log));
+    outln!("logs:     {}{}", log.display(), exists(&log))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -129,16 +132,16 @@ pub fn check_config(global: &GlobalArgs) -> eyre::Result<ExitCode> {
     match Config::load(&paths, &env_var) {
         Ok(config) => {
             match &config.source {
-                Some(file) => println!("{}: ok", file.display()),
-                None => println!(
+                Some(file) => outln!("{}: ok", file.display())?,
+                None => outln!(
                     "{}: not found; using the defaults",
                     paths.config_file.display()
-                ),
+                )?,
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(err) => {
-            eprintln!("error: {err}");
+            errln!("error: {err}");
             Ok(ExitCode::FAILURE)
         }
     }

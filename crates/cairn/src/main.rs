@@ -4,6 +4,9 @@
 //! Errors reach the user as one `error: ...` line on standard error and a non-zero exit
 //! code; nothing a user can cause panics.
 
+#[macro_use]
+mod output;
+
 mod cli;
 mod context;
 mod logging;
@@ -29,7 +32,7 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("error: could not start the async runtime: {err}");
+            errln!("error: could not start the async runtime: {err}");
             return ExitCode::FAILURE;
         }
     };
@@ -38,9 +41,11 @@ fn main() -> ExitCode {
     runtime.shutdown_background();
     match result {
         Ok(code) => code,
+        // The reader went away (`cairn sessions list | head`): nothing is wrong.
+        Err(err) if output::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let _ = std::io::stdout().flush();
-            eprintln!("error: {err:#}");
+            errln!("error: {err:#}");
             ExitCode::FAILURE
         }
     }
@@ -49,7 +54,12 @@ fn main() -> ExitCode {
 async fn dispatch(cli: Cli) -> eyre::Result<ExitCode> {
     match cli.command {
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(shell, &mut Cli::command(), "cairn", &mut std::io::stdout());
+            // Generated into memory first: clap_complete panics on a failed write.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "cairn", &mut script);
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&script)?;
+            stdout.flush()?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Config(ConfigCommand::Path)) => context::print_paths(&cli.global),

@@ -45,9 +45,9 @@ pub async fn resolve_session(
                 format!("session id prefix `{typed}` is ambiguous; it matches{more}:");
             for session in found.iter().take(MAX_CANDIDATES as usize) {
                 let title = if session.title.is_empty() {
-                    "(untitled)"
+                    "(untitled)".to_owned()
                 } else {
-                    &session.title
+                    crate::output::human(&session.title)
                 };
                 let _ = write!(
                     message,

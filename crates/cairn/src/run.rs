@@ -50,7 +50,7 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
     let model = info.model.clone();
     let mut out = Output::new(args.json);
     if !args.json {
-        eprintln!("{}", selection.reason);
+        errln!("{}", selection.reason);
     }
     out.session(&manager, resumed, &info.label());
 
@@ -138,14 +138,14 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
         out.error(message);
     }
     if !args.json {
-        eprintln!(
+        errln!(
             "session: {}  (continue with: cairn run -s {short} \"...\")",
             manager.session().id
         );
     }
     saved.wrap_err("could not save the answer")?;
     if interrupted {
-        eprintln!("interrupted; the partial answer was saved");
+        errln!("interrupted; the partial answer was saved");
         return Ok(ExitCode::from(INTERRUPTED_EXIT));
     }
     if let Some(message) = failure {
@@ -267,7 +267,7 @@ impl Output {
                 "reason": reason,
             }));
         } else {
-            eprintln!("{reason}; retrying in {delay_secs:.1}s ({attempt}/{max_attempts})");
+            errln!("{reason}; retrying in {delay_secs:.1}s ({attempt}/{max_attempts})");
         }
     }
 

@@ -18,8 +18,10 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::cli::{ExportFormat, ListArgs, SessionsCommand};
 use crate::context::Context;
+use crate::output::human;
 use crate::resolve::resolve_session;
 use cairn_core::service::unique_short_id;
+use cairn_core::session::clean_title;
 
 const TITLE_COLUMN: usize = 40;
 
@@ -33,24 +35,23 @@ pub async fn run(context: &Context, command: SessionsCommand) -> eyre::Result<Ex
             let session = resolve_session(service, &id, now).await?;
             let loaded = service.load_session(session.id).await?;
             for warning in &loaded.warnings {
-                eprintln!("warning: {warning}");
+                errln!("warning: {}", human(warning));
             }
             if json {
-                println!("{}", session_json(&loaded)?);
+                outln!("{}", session_json(&loaded)?)?;
             } else {
-                let title = display_title(&loaded.session.title);
-                println!("{title}");
-                println!(
+                outln!("{}", human(display_title(&loaded.session.title)))?;
+                outln!(
                     "session {}  ·  {}  ·  last active {}{}\n",
                     loaded.session.id,
-                    shorten_home(&loaded.session.directory),
+                    human(&shorten_home(&loaded.session.directory)),
                     describe_age(now - loaded.session.updated_at_ms),
                     if loaded.session.archived_at_ms.is_some() {
                         "  ·  archived"
                     } else {
                         ""
                     }
-                );
+                )?;
                 let text = transcript::to_text(&loaded.events);
                 print_untrusted(&text)?;
             }
@@ -65,33 +66,32 @@ pub async fn run(context: &Context, command: SessionsCommand) -> eyre::Result<Ex
             match output {
                 Some(path) => {
                     write_private(&path, &document)?;
-                    eprintln!("exported session {} to {}", session.id, path.display());
+                    errln!("exported session {} to {}", session.id, path.display());
                 }
-                None => {
-                    let mut stdout = std::io::stdout().lock();
-                    stdout.write_all(document.as_bytes())?;
-                    stdout.flush()?;
-                }
+                None => print_untrusted(&document)?,
             }
         }
         SessionsCommand::Rename { id, title } => {
             let session = resolve_session(service, &id, now).await?;
-            let title = title.trim();
-            service.set_title(session.id, title, now).await?;
-            println!(
+            let title = clean_title(&title);
+            if title.is_empty() {
+                bail!("a title needs at least one visible character");
+            }
+            service.set_title(session.id, &title, now).await?;
+            outln!(
                 "renamed {} to \"{title}\"",
                 unique_short_id(service, session.id).await
-            );
+            )?;
         }
         SessionsCommand::Archive { id } => {
             let session = resolve_session(service, &id, now).await?;
             service.set_archived(session.id, Some(now)).await?;
-            println!("archived {}", unique_short_id(service, session.id).await);
+            outln!("archived {}", unique_short_id(service, session.id).await)?;
         }
         SessionsCommand::Unarchive { id } => {
             let session = resolve_session(service, &id, now).await?;
             service.set_archived(session.id, None).await?;
-            println!("unarchived {}", unique_short_id(service, session.id).await);
+            outln!("unarchived {}", unique_short_id(service, session.id).await)?;
         }
         SessionsCommand::Delete { id, yes } => {
             let session = resolve_session(service, &id, now).await?;
@@ -100,19 +100,19 @@ pub async fn run(context: &Context, command: SessionsCommand) -> eyre::Result<Ex
                 if !std::io::stdin().is_terminal() {
                     bail!("not deleting {short} without confirmation: pass --yes");
                 }
-                eprint!(
+                err!(
                     "Delete session {short} \"{}\" and all its messages? [y/N] ",
-                    display_title(&session.title)
+                    human(display_title(&session.title))
                 );
                 let mut answer = String::new();
                 std::io::stdin().lock().read_line(&mut answer)?;
                 if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-                    eprintln!("not deleted");
+                    errln!("not deleted");
                     return Ok(ExitCode::FAILURE);
                 }
             }
             service.delete_session(session.id).await?;
-            println!("deleted {short}");
+            outln!("deleted {short}")?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -157,12 +157,12 @@ async fn list(
                 })
             })
             .collect();
-        println!("{}", serde_json::Value::Array(rows));
+        outln!("{}", serde_json::Value::Array(rows))?;
         return Ok(());
     }
     if sessions.is_empty() {
         let scope = if args.all { "" } else { " in this workspace" };
-        eprintln!("no sessions{scope} yet (run `cairn` to start one; --all lists every workspace)");
+        errln!("no sessions{scope} yet (run `cairn` to start one; --all lists every workspace)");
         return Ok(());
     }
     let mut rows = Vec::with_capacity(sessions.len());
@@ -175,7 +175,7 @@ async fn list(
         rows.push([
             unique_short_id(service, session.id).await,
             truncate_to_width(&title, TITLE_COLUMN),
-            shorten_home(&session.directory),
+            human(&shorten_home(&session.directory)),
             describe_age(now - session.updated_at_ms),
             summary.message_count.to_string(),
         ]);
@@ -204,7 +204,7 @@ async fn list(
     for row in &rows {
         push_row([&row[0], &row[1], &row[2], &row[3], &row[4]]);
     }
-    print!("{out}");
+    out!("{out}")?;
     Ok(())
 }
 

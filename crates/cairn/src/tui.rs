@@ -64,7 +64,8 @@ pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode>
 
     if exit.session_stored {
         let short = unique_short_id(service.as_ref(), exit.session_id).await;
-        println!("Continue this session with: cairn -s {short}");
+        // The terminal may be gone (a closed window); the session is saved either way.
+        let _ = outln!("Continue this session with: cairn -s {short}");
     }
     Ok(ExitCode::SUCCESS)
 }
