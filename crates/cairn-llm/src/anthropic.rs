@@ -23,13 +23,13 @@ use cairn_core::provider::{
     Role, StreamEvent,
 };
 use eventsource_stream::Event as SseEvent;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::http::{
     DialectParser, Driver, Exchange, Item, build_client, dropped_before_end, error_from_value,
-    malformed,
+    malformed, stream_headers,
 };
 use crate::settings::{DEFAULT_ANTHROPIC_MAX_TOKENS, ProviderSettings};
 
@@ -53,23 +53,15 @@ impl AnthropicProvider {
     }
 
     fn headers(&self) -> Result<HeaderMap, ProviderError> {
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+        let mut headers = stream_headers(
+            &self.settings,
+            HeaderName::from_static("x-api-key"),
+            /*key_prefix*/ "",
+        )?;
         headers.insert(
             "anthropic-version",
             HeaderValue::from_static(ANTHROPIC_VERSION),
         );
-        if let Some(key) = &self.settings.api_key {
-            let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
-                ProviderError::Config(format!(
-                    "the API key in {} contains characters not allowed in a header",
-                    self.settings.api_key_env
-                ))
-            })?;
-            value.set_sensitive(true);
-            headers.insert("x-api-key", value);
-        }
         Ok(headers)
     }
 }

@@ -51,6 +51,36 @@ pub(crate) trait DialectParser: Send + 'static {
 
 /// Builds the HTTP client. rustls with the ring provider, installed once as the process
 /// default because reqwest's `*-no-provider` features expect one.
+/// The headers every streaming request sends, plus the API key (if any) under `key_header`
+/// as `key_prefix` + key, marked sensitive so it is never logged by the HTTP stack.
+pub(crate) fn stream_headers(
+    settings: &ProviderSettings,
+    key_header: reqwest::header::HeaderName,
+    key_prefix: &str,
+) -> Result<HeaderMap, ProviderError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        reqwest::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        reqwest::header::ACCEPT,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    if let Some(key) = &settings.api_key {
+        let mut value =
+            HeaderValue::from_str(&format!("{key_prefix}{}", key.expose())).map_err(|_| {
+                ProviderError::Config(format!(
+                    "the API key in {} contains characters not allowed in a header",
+                    settings.api_key_env
+                ))
+            })?;
+        value.set_sensitive(true);
+        headers.insert(key_header, value);
+    }
+    Ok(headers)
+}
+
 pub(crate) fn build_client(settings: &ProviderSettings) -> Result<reqwest::Client, ProviderError> {
     install_crypto_provider();
     reqwest::Client::builder()

@@ -20,13 +20,13 @@ use cairn_core::provider::{
     ProviderInfo, Role, StreamEvent,
 };
 use eventsource_stream::Event as SseEvent;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::http::{
     DialectParser, Driver, Exchange, Item, build_client, dropped_before_end, error_from_value,
-    malformed,
+    malformed, stream_headers,
 };
 use crate::settings::ProviderSettings;
 
@@ -48,21 +48,7 @@ impl OpenAiProvider {
     }
 
     fn headers(&self) -> Result<HeaderMap, ProviderError> {
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
-        if let Some(key) = &self.settings.api_key {
-            let mut value =
-                HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
-                    ProviderError::Config(format!(
-                        "the API key in {} contains characters not allowed in a header",
-                        self.settings.api_key_env
-                    ))
-                })?;
-            value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
-        }
-        Ok(headers)
+        stream_headers(&self.settings, AUTHORIZATION, "Bearer ")
     }
 }
 
