@@ -284,7 +284,6 @@ impl SessionManager {
             match result {
                 Ok(()) => {
                     let was_stored = self.session_stored;
-                    let newly_titled = !was_stored || self.session.title.is_empty();
                     self.session_stored = true;
                     self.stored_head = pending.last().map(|event| event.id);
                     self.stored_ids.extend(pending.iter().map(|event| event.id));
@@ -292,8 +291,7 @@ impl SessionManager {
                     if let Some(last) = pending.last() {
                         self.session.updated_at_ms = last.created_at_ms;
                     }
-                    if newly_titled
-                        && self.session.title.is_empty()
+                    if self.session.title.is_empty()
                         && let Some(title) = first_user_title(&self.events)
                     {
                         // A new row already got this title from `create_session`.
