@@ -119,6 +119,24 @@ impl TestEnv {
     pub fn command(&self) -> Command {
         self.command_in(&self.work_dir())
     }
+
+    /// Runs `cairn ARGS` in the work folder with no input, asserts it succeeded, and returns
+    /// (stdout, stderr).
+    pub fn run_ok(&self, args: &[&str]) -> (String, String) {
+        let output = self
+            .command()
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run cairn");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(
+            output.status.success(),
+            "cairn {args:?} failed\nstdout: {stdout}\nstderr: {stderr}"
+        );
+        (stdout, stderr)
+    }
 }
 
 impl Default for TestEnv {

@@ -19,17 +19,6 @@ fn run(mut command: Command, args: &[&str]) -> Output {
         .expect("run cairn")
 }
 
-fn ok(env: &TestEnv, args: &[&str]) -> (String, String) {
-    let output = run(env.command(), args);
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(
-        output.status.success(),
-        "cairn {args:?} failed\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    (stdout, stderr)
-}
-
 fn fails(env: &TestEnv, args: &[&str]) -> (i32, String) {
     let output = run(env.command(), args);
     assert!(!output.status.success(), "cairn {args:?} should fail");
@@ -52,7 +41,7 @@ fn session_id_from(stderr: &str) -> String {
 #[test]
 fn version_and_help_on_every_command() {
     let env = TestEnv::new();
-    let (stdout, _) = ok(&env, &["--version"]);
+    let (stdout, _) = env.run_ok(&["--version"]);
     assert!(stdout.starts_with("cairn "), "{stdout}");
     for args in [
         vec!["--help"],
@@ -70,7 +59,7 @@ fn version_and_help_on_every_command() {
         vec!["config", "check", "--help"],
         vec!["completions", "--help"],
     ] {
-        let (stdout, _) = ok(&env, &args);
+        let (stdout, _) = env.run_ok(&args);
         assert!(stdout.contains("Usage: cairn"), "{args:?}: {stdout}");
     }
 }
@@ -96,7 +85,7 @@ fn start_flags_are_mutually_exclusive() {
 #[test]
 fn run_streams_the_echo_and_reports_the_session() {
     let env = TestEnv::new();
-    let (stdout, stderr) = ok(&env, &["run", "hello", "there"]);
+    let (stdout, stderr) = env.run_ok(&["run", "hello", "there"]);
     assert_eq!(
         stdout,
         "echo: hello there\n\n(offline echo provider: 1 user messages in context)\n"
@@ -158,21 +147,21 @@ fn run_continue_and_session_flags() {
     let (_, stderr) = fails(&env, &["run", "-s", "01", "x"]);
     assert!(stderr.contains("at least 4"), "{stderr}");
 
-    let (_, stderr) = ok(&env, &["run", "first question"]);
+    let (_, stderr) = env.run_ok(&["run", "first question"]);
     let first = session_id_from(&stderr);
 
     // A new session by default.
-    let (stdout, stderr) = ok(&env, &["run", "unrelated"]);
+    let (stdout, stderr) = env.run_ok(&["run", "unrelated"]);
     assert!(stdout.contains("1 user messages in context"), "{stdout}");
     let second = session_id_from(&stderr);
     assert_ne!(first, second);
 
     // --continue takes the most recent one; --session a given one, by full id or prefix.
-    let (stdout, stderr) = ok(&env, &["run", "-C", "follow up"]);
+    let (stdout, stderr) = env.run_ok(&["run", "-C", "follow up"]);
     assert!(stdout.contains("2 user messages in context"), "{stdout}");
     assert_eq!(session_id_from(&stderr), second);
 
-    let (stdout, stderr) = ok(&env, &["run", "-s", &first, "back to the first"]);
+    let (stdout, stderr) = env.run_ok(&["run", "-s", &first, "back to the first"]);
     assert!(stdout.starts_with("echo: back to the first\n"), "{stdout}");
     assert!(stdout.contains("2 user messages in context"), "{stdout}");
     assert_eq!(session_id_from(&stderr), first);
@@ -193,7 +182,7 @@ fn run_continue_and_session_flags() {
     );
 
     // The unique prefix printed by run works.
-    let (_, stderr) = ok(&env, &["run", "-s", &first, "third"]);
+    let (_, stderr) = env.run_ok(&["run", "-s", &first, "third"]);
     let hint = stderr
         .lines()
         .find_map(|line| line.split("cairn run -s ").nth(1))
@@ -204,14 +193,14 @@ fn run_continue_and_session_flags() {
         hint.len() >= 8 && first.replace('-', "").starts_with(&hint),
         "{hint}"
     );
-    let (stdout, _) = ok(&env, &["run", "-s", &hint, "fourth"]);
+    let (stdout, _) = env.run_ok(&["run", "-s", &hint, "fourth"]);
     assert!(stdout.contains("4 user messages in context"), "{stdout}");
 }
 
 #[test]
 fn run_in_another_folder_does_not_continue_this_one() {
     let env = TestEnv::new();
-    ok(&env, &["run", "here"]);
+    env.run_ok(&["run", "here"]);
     let other = env.other_dir("elsewhere");
     let output = run(env.command_in(&other), &["run", "-C", "there"]);
     assert!(!output.status.success());
@@ -221,7 +210,7 @@ fn run_in_another_folder_does_not_continue_this_one() {
 #[test]
 fn run_json_lines_parse_and_match_the_text() {
     let env = TestEnv::new();
-    let (stdout, _) = ok(&env, &["run", "--json", "structured please"]);
+    let (stdout, _) = env.run_ok(&["run", "--json", "structured please"]);
     let lines: Vec<serde_json::Value> = stdout
         .lines()
         .map(|line| serde_json::from_str(line).expect("JSON line"))
@@ -248,12 +237,12 @@ fn run_json_lines_parse_and_match_the_text() {
 #[test]
 fn sessions_list_show_and_export() {
     let env = TestEnv::new();
-    let (_, stderr) = ok(&env, &["run", "Why is the build slow?\nsecond line"]);
+    let (_, stderr) = env.run_ok(&["run", "Why is the build slow?\nsecond line"]);
     let id = session_id_from(&stderr);
-    ok(&env, &["run", "-s", &id, "and the tests?"]);
-    ok(&env, &["run", "another topic"]);
+    env.run_ok(&["run", "-s", &id, "and the tests?"]);
+    env.run_ok(&["run", "another topic"]);
 
-    let (stdout, _) = ok(&env, &["sessions", "list"]);
+    let (stdout, _) = env.run_ok(&["sessions", "list"]);
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(
         lines[0].starts_with("ID") && lines[0].contains("TITLE"),
@@ -272,17 +261,17 @@ fn sessions_list_show_and_export() {
     );
     assert!(lines[2].contains("just now"), "{stdout}");
 
-    let (stdout, _) = ok(&env, &["sessions", "list", "--limit", "1"]);
+    let (stdout, _) = env.run_ok(&["sessions", "list", "--limit", "1"]);
     assert_eq!(stdout.lines().count(), 2);
 
-    let (stdout, _) = ok(&env, &["sessions", "list", "--json"]);
+    let (stdout, _) = env.run_ok(&["sessions", "list", "--json"]);
     let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1]["id"], id.as_str());
     assert_eq!(rows[1]["title"], "Why is the build slow?");
     assert_eq!(rows[1]["message_count"], 4);
 
-    let (stdout, _) = ok(&env, &["sessions", "show", &id[..13]]);
+    let (stdout, _) = env.run_ok(&["sessions", "show", &id[..13]]);
     assert!(stdout.starts_with("Why is the build slow?\n"), "{stdout}");
     assert!(
         stdout.contains("> Why is the build slow?\n> second line"),
@@ -291,7 +280,7 @@ fn sessions_list_show_and_export() {
     assert!(stdout.contains("> and the tests?"), "{stdout}");
     assert!(stdout.contains("2 user messages in context"), "{stdout}");
 
-    let (stdout, _) = ok(&env, &["sessions", "show", &id, "--json"]);
+    let (stdout, _) = env.run_ok(&["sessions", "show", &id, "--json"]);
     let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(value["session"]["id"], id.as_str());
     let kinds: Vec<&str> = value["events"]
@@ -312,10 +301,7 @@ fn sessions_list_show_and_export() {
     );
 
     let file = env.root.path().join("export.md");
-    ok(
-        &env,
-        &["sessions", "export", &id, "-o", file.to_str().unwrap()],
-    );
+    env.run_ok(&["sessions", "export", &id, "-o", file.to_str().unwrap()]);
     let markdown = std::fs::read_to_string(&file).unwrap();
     assert!(
         markdown.starts_with("# Why is the build slow?\n"),
@@ -327,7 +313,7 @@ fn sessions_list_show_and_export() {
         0o600
     );
 
-    let (stdout, _) = ok(&env, &["sessions", "export", &id, "--format", "json"]);
+    let (stdout, _) = env.run_ok(&["sessions", "export", &id, "--format", "json"]);
     let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(value["events"].as_array().unwrap().len(), 5);
 
@@ -346,29 +332,29 @@ fn sessions_list_show_and_export() {
 #[test]
 fn rename_archive_unarchive_delete() {
     let env = TestEnv::new();
-    let (_, stderr) = ok(&env, &["run", "original title"]);
+    let (_, stderr) = env.run_ok(&["run", "original title"]);
     let id = session_id_from(&stderr);
 
-    ok(&env, &["sessions", "rename", &id, "Better title"]);
-    let (stdout, _) = ok(&env, &["sessions", "list"]);
+    env.run_ok(&["sessions", "rename", &id, "Better title"]);
+    let (stdout, _) = env.run_ok(&["sessions", "list"]);
     assert!(stdout.contains("Better title"), "{stdout}");
 
-    ok(&env, &["sessions", "archive", &id]);
-    let (stdout, _) = ok(&env, &["sessions", "list"]);
+    env.run_ok(&["sessions", "archive", &id]);
+    let (stdout, _) = env.run_ok(&["sessions", "list"]);
     assert_eq!(stdout, "");
-    let (stdout, _) = ok(&env, &["sessions", "list", "--archived"]);
+    let (stdout, _) = env.run_ok(&["sessions", "list", "--archived"]);
     assert!(stdout.contains("Better title [archived]"), "{stdout}");
     // Archived sessions are not continued by --continue either.
     let (_, stderr) = fails(&env, &["run", "-C", "x"]);
     assert!(stderr.contains("no sessions found to continue"), "{stderr}");
 
-    ok(&env, &["sessions", "unarchive", &id]);
-    let (stdout, _) = ok(&env, &["sessions", "list"]);
+    env.run_ok(&["sessions", "unarchive", &id]);
+    let (stdout, _) = env.run_ok(&["sessions", "list"]);
     assert!(stdout.contains("Better title"), "{stdout}");
 
     let (_, stderr) = fails(&env, &["sessions", "delete", &id]);
     assert!(stderr.contains("--yes"), "{stderr}");
-    ok(&env, &["sessions", "delete", &id, "--yes"]);
+    env.run_ok(&["sessions", "delete", &id, "--yes"]);
     let (_, stderr) = fails(&env, &["sessions", "show", &id]);
     assert!(
         stderr.contains(&format!("session not found: {id}")),
@@ -379,18 +365,18 @@ fn rename_archive_unarchive_delete() {
 #[test]
 fn config_path_check_and_errors() {
     let env = TestEnv::new();
-    let (stdout, _) = ok(&env, &["config", "path"]);
+    let (stdout, _) = env.run_ok(&["config", "path"]);
     assert!(
         stdout.contains(&env.config_path().display().to_string()),
         "{stdout}"
     );
     assert!(stdout.contains("sessions.db"), "{stdout}");
 
-    let (stdout, _) = ok(&env, &["config", "check"]);
+    let (stdout, _) = env.run_ok(&["config", "check"]);
     assert!(stdout.contains("not found; using the defaults"), "{stdout}");
 
     env.write_config("session_continue_minutes = 30\n[provider]\nkind = \"echo\"\n");
-    let (stdout, _) = ok(&env, &["config", "check"]);
+    let (stdout, _) = env.run_ok(&["config", "check"]);
     assert!(stdout.ends_with(": ok\n"), "{stdout}");
 
     env.write_config("session_continue_minutes = 30\n\n[provider]\nmodle = \"x\"\n");
@@ -415,10 +401,7 @@ fn config_path_check_and_errors() {
     // --config points elsewhere.
     let custom = env.root.path().join("custom.toml");
     std::fs::write(&custom, "session_continue_minutes = 5\n").unwrap();
-    let (stdout, _) = ok(
-        &env,
-        &["config", "check", "--config", custom.to_str().unwrap()],
-    );
+    let (stdout, _) = env.run_ok(&["config", "check", "--config", custom.to_str().unwrap()]);
     assert!(stdout.contains("custom.toml: ok"), "{stdout}");
 }
 
@@ -433,7 +416,7 @@ fn unknown_provider_is_a_clear_error() {
 fn completions_for_each_shell() {
     let env = TestEnv::new();
     for shell in ["bash", "zsh", "fish"] {
-        let (stdout, _) = ok(&env, &["completions", shell]);
+        let (stdout, _) = env.run_ok(&["completions", shell]);
         assert!(
             stdout.contains("cairn") && stdout.contains("sessions"),
             "{shell}"
@@ -500,7 +483,7 @@ fn sigterm_mid_answer_keeps_the_partial_answer() {
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130));
 
-    let (stdout, _) = ok(&env, &["sessions", "show", "--json", &list_first_id(&env)]);
+    let (stdout, _) = env.run_ok(&["sessions", "show", "--json", &list_first_id(&env)]);
     let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let events = value["events"].as_array().unwrap();
     assert_eq!(events.len(), 2, "{stdout}");
@@ -531,17 +514,17 @@ fn kill_9_mid_answer_loses_no_user_text_and_the_database_stays_usable() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let (stdout, _) = ok(&env, &["sessions", "show", &list_first_id(&env)]);
+    let (stdout, _) = env.run_ok(&["sessions", "show", &list_first_id(&env)]);
     assert!(
         stdout.contains("> please remember this question"),
         "{stdout}"
     );
-    let (stdout, _) = ok(&env, &["run", "-C", "still there?"]);
+    let (stdout, _) = env.run_ok(&["run", "-C", "still there?"]);
     assert!(stdout.contains("2 user messages in context"), "{stdout}");
 }
 
 fn list_first_id(env: &TestEnv) -> String {
-    let (stdout, _) = ok(env, &["sessions", "list", "--json"]);
+    let (stdout, _) = env.run_ok(&["sessions", "list", "--json"]);
     let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
     rows[0]["id"].as_str().unwrap().to_owned()
 }
@@ -678,7 +661,7 @@ fn a_rejected_key_is_a_clear_error_and_loses_nothing() {
     assert!(!stderr.contains("sk-wrong-but-secret"), "{stderr}");
     assert_eq!(server.join().unwrap().len(), 1, "a 401 is not retried");
 
-    let (stdout, _) = ok(&env, &["sessions", "show", &list_first_id(&env)]);
+    let (stdout, _) = env.run_ok(&["sessions", "show", &list_first_id(&env)]);
     assert!(stdout.contains("> an important question"), "{stdout}");
     assert!(
         stdout.contains("[error] authentication failed (401)"),
@@ -708,29 +691,26 @@ fn assert_key_is_nowhere(env: &TestEnv, key: &str) {
 fn escape_sequences_never_reach_the_terminal_through_titles_or_listings() {
     let env = TestEnv::new();
     let hostile = "hi \u{1b}[2J \u{1b}]0;pwned\u{7} there \u{1b}]52;c;cHduZWQ=\u{7} end";
-    let (_, stderr) = ok(&env, &["run", hostile]);
+    let (_, stderr) = env.run_ok(&["run", hostile]);
     let id = session_id_from(&stderr);
-    ok(&env, &["run", "a second session for an ambiguous prefix"]);
+    env.run_ok(&["run", "a second session for an ambiguous prefix"]);
 
-    let (stdout, _) = ok(&env, &["sessions", "list", "--json"]);
+    let (stdout, _) = env.run_ok(&["sessions", "list", "--json"]);
     let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
     let title = rows[1]["title"].as_str().unwrap();
     assert_eq!(title, "hi [2J ]0;pwned there ]52;c;cHduZWQ= end");
 
-    let (stdout, _) = ok(&env, &["sessions", "list"]);
+    let (stdout, _) = env.run_ok(&["sessions", "list"]);
     assert!(
         !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
         "{stdout:?}"
     );
-    let (stdout, _) = ok(&env, &["sessions", "show", &id]);
+    let (stdout, _) = env.run_ok(&["sessions", "show", &id]);
     let title_line = stdout.lines().next().unwrap();
     assert!(!title_line.contains('\u{1b}'), "{title_line:?}");
 
     // Renaming cleans the title too; the confirmation is as clean as what was stored.
-    let (stdout, _) = ok(
-        &env,
-        &["sessions", "rename", &id, "T \u{1b}]0;renamed\u{7} x"],
-    );
+    let (stdout, _) = env.run_ok(&["sessions", "rename", &id, "T \u{1b}]0;renamed\u{7} x"]);
     assert!(stdout.contains("\"T ]0;renamed x\""), "{stdout:?}");
     let (_, stderr) = fails(&env, &["sessions", "rename", &id, " \u{1b} "]);
     assert!(
@@ -746,7 +726,7 @@ fn escape_sequences_never_reach_the_terminal_through_titles_or_listings() {
 #[test]
 fn a_closed_pipe_ends_quietly() {
     let env = TestEnv::new();
-    ok(&env, &["run", "something to list"]);
+    env.run_ok(&["run", "something to list"]);
     for args in [
         vec!["completions", "fish"],
         vec!["sessions", "list"],

@@ -5,8 +5,6 @@
 // Test-only helpers: a failed set-up step should stop the test loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::process::Stdio;
-
 use cairn_tests::TestEnv;
 use cairn_tests::pty::Tui;
 
@@ -19,21 +17,6 @@ fn first_session(env: &TestEnv) -> String {
     tui.submit("remember the number 42");
     tui.wait_for("in context)");
     tui.quit_cleanly("\x04").expect("a way back is printed")
-}
-
-fn run_stdout(env: &TestEnv, args: &[&str]) -> String {
-    let output = env
-        .command()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
 }
 
 #[test]
@@ -91,7 +74,7 @@ fn session_flag_opens_any_session_from_anywhere_and_unarchives_it() {
     let back = tui.quit_cleanly("\x04").unwrap();
     assert_eq!(back, short);
 
-    let listed = run_stdout(&env, &["sessions", "list"]);
+    let (listed, _) = env.run_ok(&["sessions", "list"]);
     assert!(
         listed.contains("remember the number 42"),
         "no longer archived: {listed}"
@@ -117,7 +100,7 @@ fn unknown_session_id_is_an_error_and_the_terminal_is_left_alone() {
 fn cairn_run_continues_a_session_started_in_the_tui() {
     let env = TestEnv::new();
     let short = first_session(&env);
-    let stdout = run_stdout(&env, &["run", "-s", &short, "what was the number?"]);
+    let (stdout, _) = env.run_ok(&["run", "-s", &short, "what was the number?"]);
     assert!(stdout.starts_with("echo: what was the number?"), "{stdout}");
     assert!(stdout.contains("2 user messages in context"), "{stdout}");
 
