@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 pub mod pty;
+pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

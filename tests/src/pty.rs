@@ -36,7 +36,8 @@ impl Tui {
         Self::spawn_with(env, dir, &[], &[])
     }
 
-    /// Spawns `cairn ARGS...` with extra environment variables.
+    /// Spawns `cairn ARGS...` with extra environment variables; an empty value removes the
+    /// variable (the echo provider the test environment sets, say).
     pub fn spawn_with(env: &TestEnv, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Self {
         let pair = native_pty_system()
             .openpty(PtySize {
@@ -57,7 +58,11 @@ impl Tui {
         command.env("TERM", "xterm-256color");
         command.args(args);
         for (name, value) in vars {
-            command.env(name, value);
+            if value.is_empty() {
+                command.env_remove(name);
+            } else {
+                command.env(name, value);
+            }
         }
         let child = pair.slave.spawn_command(command).expect("spawn cairn");
         drop(pair.slave);

@@ -3,7 +3,8 @@
 //! Everything the front ends (TUI, CLI) and the back ends (storage, model providers) agree on
 //! lives here: sessions and their events, the [`SessionService`] storage trait, the
 //! [`SessionManager`] that owns the conversation in memory and persists it, workspace
-//! detection, the resume policy, configuration and the [`ModelProvider`] trait.
+//! detection, the resume policy, configuration, the [`ModelProvider`] trait and the
+//! [`turn`] engine both front ends share.
 //!
 //! This crate knows nothing of SQL or terminals; dependencies point inward, to here.
 
@@ -18,6 +19,7 @@ pub mod service;
 pub mod session;
 pub mod text;
 pub mod transcript;
+pub mod turn;
 pub mod workspace;
 
 pub use clock::{Clock, ManualClock, SystemClock, utc_date};

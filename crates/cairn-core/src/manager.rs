@@ -13,12 +13,14 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, utc_date};
 use crate::event::{Event, EventKind};
 use crate::ids::{EventId, InvocationId, SessionId};
+use crate::provider::ModelRequest;
 use crate::resume::{ResumePolicy, describe_age};
 use crate::service::{LoadedSession, Result, ServiceError, SessionService};
 use crate::session::{Session, title_from_message};
+use crate::turn::build_request;
 use crate::workspace::Workspace;
 
 /// How many times a persist reloads and retries after another process moved the head. Each
@@ -139,6 +141,25 @@ impl SessionManager {
         self.events.iter().chain(self.held_boundary.iter())
     }
 
+    /// The request for the next answer, built from the branch as it stands by
+    /// [`turn::build_request`](crate::turn::build_request) with today's date from the clock.
+    pub fn next_request(
+        &self,
+        model: &str,
+        max_output_tokens: Option<u32>,
+        context_window: u64,
+    ) -> ModelRequest {
+        let events: Vec<Event> = self.events().cloned().collect();
+        build_request(
+            &events,
+            &self.workspace,
+            model,
+            max_output_tokens,
+            context_window,
+            &utc_date(self.now_ms()),
+        )
+    }
+
     /// Whether the session exists in storage.
     pub fn is_stored(&self) -> bool {
         self.session_stored
@@ -208,10 +229,8 @@ impl SessionManager {
         let boundary = EventKind::SystemContext {
             text: format!(
                 "The user has started a new Cairn session in the same conversation. The previous \
-                 one ended {} ({} minutes ago). Files and state in the workspace may have changed \
-                 since then.",
-                describe_age(ago),
-                ago.max(0) / 60_000
+                 one ended {}. Files and state in the workspace may have changed since then.",
+                describe_age(ago)
             ),
         };
         self.held_boundary = Some(self.make_event(boundary, now));

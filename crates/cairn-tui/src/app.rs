@@ -17,11 +17,11 @@
 use std::path::PathBuf;
 
 use cairn_core::provider::FinishReason;
+use cairn_core::turn::{AnswerAccumulator, TurnEnd, answer_events};
 use cairn_core::{
     Event, EventKind, ModelRequest, ProviderError, ProviderInfo, SessionId, SessionSummary,
     StreamEvent,
 };
-use cairn_llm::AnswerAccumulator;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui_textarea::{CursorMove, TextArea, WrapMode};
@@ -1069,7 +1069,12 @@ impl App {
             return;
         };
         self.live = None;
-        let mut record = Vec::new();
+        let end = match &error {
+            Some(error) => TurnEnd::Failed(error.to_string()),
+            None if interrupted => TurnEnd::Cancelled,
+            None => TurnEnd::Completed,
+        };
+        let record = answer_events(&active.answer, &end, &self.model);
         let tail = active.answer.text[active.committed..].trim_end();
         if !tail.is_empty() || (active.committed > 0 && interrupted) {
             self.transcript.push(Cell::new(
@@ -1086,48 +1091,23 @@ impl App {
                 self.usage.output += usage.output_tokens;
             }
             self.last_answer = Some(active.answer.text.clone());
-            record.push(EventKind::AssistantMessage {
-                text: active.answer.text.clone(),
-                usage: active.answer.usage,
-                interrupted,
-                model: Some(self.model.clone()),
-            });
         }
-        for call in &active.answer.tool_calls {
-            let name = if call.name.is_empty() {
-                "unnamed"
-            } else {
-                &call.name
-            };
-            self.transcript.push(Cell::new(
-                CellKind::ToolCall,
-                &tool_call_summary(name, &call.arguments),
-            ));
-            let call_id = if call.id.is_empty() {
-                format!("call_{}", call.index)
-            } else {
-                call.id.clone()
-            };
-            record.push(EventKind::ToolCall {
-                call_id: call_id.clone(),
-                name: name.to_owned(),
-                arguments: call.arguments.clone(),
-            });
-            // No tools run yet; answering every call keeps the conversation valid for
-            // providers that require a result for each call.
-            record.push(EventKind::ToolResult {
-                call_id,
-                output: "Tools are not available in this version of Cairn; answer without them."
-                    .to_owned(),
-                is_error: true,
-            });
+        for event in &record {
+            if let EventKind::ToolCall {
+                name, arguments, ..
+            } = event
+            {
+                self.transcript.push(Cell::new(
+                    CellKind::ToolCall,
+                    &tool_call_summary(name, arguments),
+                ));
+            }
         }
         match (&error, &active.answer.finish_reason) {
             (Some(error), _) => {
-                let message =
-                    format!("{error}. Press Enter on an empty line or type /retry to try again.");
-                self.error(&message);
-                record.push(EventKind::Error { message });
+                self.error(&format!(
+                    "{error}. Press Enter on an empty line or type /retry to try again."
+                ));
                 self.last_turn_failed = true;
             }
             (None, Some(FinishReason::Length)) => {
@@ -1197,6 +1177,10 @@ impl App {
                     if let Some(usage) = usage {
                         self.usage.last_input = usage.input_tokens;
                         self.usage.output += usage.output_tokens;
+                    }
+                    if text.is_empty() {
+                        // An answer made only of tool calls: the calls show themselves.
+                        continue;
                     }
                     self.last_answer = Some(text.clone());
                     Cell::new(

@@ -10,7 +10,7 @@
 //! pending and returns the session id and whether the session was stored; `run` awaits it.
 
 use cairn_core::service::{WorkspaceFilter, unique_short_id};
-use cairn_core::{Event, EventKind, SessionFilter, SessionId, SessionManager, utc_date};
+use cairn_core::{EventKind, SessionFilter, SessionId, SessionManager};
 use std::path::{Path, PathBuf};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -108,15 +108,9 @@ impl SessionTask {
     }
 
     fn request_for(&self, turn: u64, model: &str) -> AppEvent {
-        let events: Vec<Event> = self.manager.events().cloned().collect();
-        let request = cairn_llm::build_request(
-            &events,
-            self.manager.workspace(),
-            model,
-            self.max_output_tokens,
-            self.context_window,
-            &utc_date(self.manager.now_ms()),
-        );
+        let request = self
+            .manager
+            .next_request(model, self.max_output_tokens, self.context_window);
         AppEvent::RequestReady { turn, request }
     }
 

@@ -11,8 +11,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use cairn_core::provider::{FinishReason, StreamEvent};
-use cairn_core::{EventKind, SessionManager, SystemClock, utc_date};
-use cairn_llm::AnswerAccumulator;
+use cairn_core::turn::{AnswerAccumulator, TurnEnd, answer_events};
+use cairn_core::{EventKind, SessionManager, SystemClock};
 use eyre::{WrapErr, bail};
 use futures::StreamExt;
 use serde_json::json;
@@ -60,14 +60,10 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
         .await
         .wrap_err("could not save your message")?;
 
-    let events: Vec<_> = manager.events().cloned().collect();
-    let request = cairn_llm::build_request(
-        &events,
-        manager.workspace(),
+    let request = manager.next_request(
         &model,
         context.config.provider.max_output_tokens,
         selection.provider.context_window(),
-        &utc_date(manager.now_ms()),
     );
 
     let mut answer = AnswerAccumulator::new();
@@ -108,28 +104,17 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
     }
     out.end_of_text();
 
-    let incomplete = interrupted || failure.is_some();
-    if !answer.text.is_empty() || !incomplete {
-        for call in &answer.tool_calls {
-            manager.push(EventKind::ToolCall {
-                call_id: call.id.clone(),
-                name: call.name.clone(),
-                arguments: call.arguments.clone(),
-            });
+    let end = match (&failure, interrupted) {
+        (Some(message), _) => TurnEnd::Failed(message.clone()),
+        (None, true) => TurnEnd::Cancelled,
+        (None, false) => TurnEnd::Completed,
+    };
+    for kind in answer_events(&answer, &end, &model) {
+        let is_answer = matches!(kind, EventKind::AssistantMessage { .. });
+        let event_id = manager.push(kind).id;
+        if is_answer {
+            out.message(&manager, event_id, &answer, end.is_interrupted(), &model);
         }
-        let event = manager.push(EventKind::AssistantMessage {
-            text: answer.text.clone(),
-            usage: answer.usage,
-            interrupted: incomplete,
-            model: Some(model.clone()),
-        });
-        let event_id = event.id;
-        out.message(&manager, event_id, &answer, incomplete, &model);
-    }
-    if let Some(message) = &failure {
-        manager.push(EventKind::Error {
-            message: message.clone(),
-        });
     }
     let saved = manager.persist_pending().await;
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use cairn_core::config::ProviderKind;
 use cairn_core::provider::{Message, ModelRequest, ModelStream, ProviderError, Role, StreamEvent};
-use cairn_llm::{AnswerAccumulator, ApiKey, ProviderSettings};
+use cairn_core::turn::AnswerAccumulator;
+use cairn_llm::{ApiKey, ProviderSettings};
 use futures::StreamExt;
 
 pub const TEST_KEY: &str = "sk-test-0123456789abcdef";

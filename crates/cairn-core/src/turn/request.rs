@@ -1,22 +1,32 @@
 //! Turning a session's events into a dialect-neutral [`ModelRequest`].
 //!
-//! Invariants:
+//! The shape of every request is the one the strictest chat templates accept (many
+//! open-weight models served by llama.cpp, Ollama or vLLM raise on anything else):
+//! - one system prompt, first, and no system message after it: context notes (the resume
+//!   boundary) are folded into the user turn that follows them, and the notice about omitted
+//!   history into the system prompt;
+//! - then user and assistant strictly alternating, starting with a user turn;
+//! - tool calls ride on the assistant message they belong to, and the user message right
+//!   after it holds a result for every one of them (a call left without one, by a crash, gets
+//!   a result saying it was not run); tool results are `Role::User` messages whose
+//!   `Part::ToolResult`s the dialects regroup as they require.
+//!
+//! Further invariants:
 //! - Notes and errors never reach the model; everything else does, in chain order.
 //! - An interrupted assistant message is sent with the partial text that arrived (an empty
 //!   one is skipped: providers reject empty assistant turns).
-//! - Tool calls ride on the assistant message they follow; tool results are `Role::User`
-//!   messages made only of `Part::ToolResult` (the dialects regroup them as they require).
 //! - Budgeting never separates a tool call from its results: a message holding tool results
 //!   is always kept or dropped together with the message before it.
 //! - When the history does not fit, the first exchange and the most recent messages are kept
-//!   and exactly one `Role::System` message says how many were omitted.
+//!   and the system prompt says how many were omitted.
 //!
 //! Token counts are estimates: about four characters per token (the usual rule of thumb for
 //! English text with BPE tokenizers) plus a small per-message overhead for the role and
 //! framing. That errs on the generous side for code, which is fine for a budget.
 
-use cairn_core::provider::{Message, ModelRequest, Part, Role};
-use cairn_core::{Event, EventKind, Workspace};
+use crate::event::{Event, EventKind};
+use crate::provider::{Message, ModelRequest, Part, Role};
+use crate::workspace::Workspace;
 
 /// Tokens set aside for the answer when the caller gives no `max_output_tokens`.
 const DEFAULT_OUTPUT_RESERVE: u64 = 4096;
@@ -35,7 +45,7 @@ pub fn build_request(
     context_window: u64,
     today: &str,
 ) -> ModelRequest {
-    let system = system_prompt(workspace, today);
+    let mut system = system_prompt(workspace, today);
     let messages = messages_from_events(events);
     let output_reserve = max_output_tokens
         .map(u64::from)
@@ -43,10 +53,16 @@ pub fn build_request(
     let budget = context_window
         .saturating_sub(output_reserve)
         .saturating_sub(estimate_text_tokens(&system));
+    let (messages, omitted) = fit_to_budget(messages, budget);
+    if omitted > 0 {
+        system.push('\n');
+        system.push_str(&omission_notice(omitted));
+        system.push('\n');
+    }
     ModelRequest {
         model: model.to_owned(),
         system,
-        messages: fit_to_budget(messages, budget),
+        messages: alternate_roles(messages),
         max_output_tokens,
     }
 }
@@ -71,10 +87,20 @@ fn system_prompt(workspace: &Workspace, today: &str) -> String {
     prompt
 }
 
-/// Maps events to neutral messages, in order.
+/// Maps events to neutral messages, in order. Roles may repeat here (two user messages when
+/// an answer failed between them); [`alternate_roles`] merges them once budgeting is done.
 fn messages_from_events(events: &[Event]) -> Vec<Message> {
     let mut messages: Vec<Message> = Vec::new();
+    // Calls of the latest assistant message still waiting for their result.
+    let mut unanswered: Vec<String> = Vec::new();
     for event in events {
+        let answers_a_call = matches!(
+            &event.kind,
+            EventKind::ToolResult { .. } | EventKind::ToolCall { .. }
+        );
+        if !answers_a_call && event.kind.goes_to_model() {
+            answer_unanswered(&mut messages, &mut unanswered);
+        }
         match &event.kind {
             EventKind::UserMessage { text } => messages.push(Message::text(Role::User, text)),
             EventKind::AssistantMessage { text, .. } => {
@@ -92,6 +118,11 @@ fn messages_from_events(events: &[Event]) -> Vec<Message> {
                     name: name.clone(),
                     arguments: arguments.clone(),
                 };
+                if messages.last().is_some_and(is_tool_results) {
+                    // A call after results belongs to a new assistant step.
+                    answer_unanswered(&mut messages, &mut unanswered);
+                }
+                unanswered.push(call_id.clone());
                 match messages.last_mut() {
                     Some(last) if last.role == Role::Assistant => last.parts.push(part),
                     _ => messages.push(Message {
@@ -105,6 +136,11 @@ fn messages_from_events(events: &[Event]) -> Vec<Message> {
                 output,
                 is_error,
             } => {
+                let Some(position) = unanswered.iter().position(|id| id == call_id) else {
+                    // A result for no call we sent would be rejected; it is not sent.
+                    continue;
+                };
+                unanswered.remove(position);
                 let part = Part::ToolResult {
                     call_id: call_id.clone(),
                     output: output.clone(),
@@ -118,11 +154,97 @@ fn messages_from_events(events: &[Event]) -> Vec<Message> {
                     }),
                 }
             }
-            EventKind::SystemContext { text } => messages.push(Message::text(Role::System, text)),
+            // Folded into the user turn that follows by `alternate_roles`.
+            EventKind::SystemContext { text } => {
+                messages.push(Message::text(Role::User, context_note(text)))
+            }
             EventKind::Note { .. } | EventKind::Error { .. } => {}
         }
     }
+    answer_unanswered(&mut messages, &mut unanswered);
     messages
+}
+
+/// How a context note from Cairn reads inside a user turn.
+fn context_note(text: &str) -> String {
+    format!("[Cairn: {text}]")
+}
+
+/// Gives every call in `unanswered` a result saying it was not run (the answer was cut off,
+/// or Cairn stopped, before it ran): providers reject a call without a result.
+fn answer_unanswered(messages: &mut Vec<Message>, unanswered: &mut Vec<String>) {
+    if unanswered.is_empty() {
+        return;
+    }
+    let parts = unanswered.drain(..).map(|call_id| Part::ToolResult {
+        call_id,
+        output: UNANSWERED_CALL_RESULT.to_owned(),
+        is_error: true,
+    });
+    match messages.last_mut() {
+        Some(last) if is_tool_results(last) => last.parts.extend(parts),
+        _ => messages.push(Message {
+            role: Role::User,
+            parts: parts.collect(),
+        }),
+    }
+}
+
+/// The result sent for a tool call that has none in the session.
+pub const UNANSWERED_CALL_RESULT: &str = "This tool call was interrupted and was not run.";
+
+/// Merges neighbours of the same role and drops what comes before the first user text (an
+/// answer whose question is gone, with its tool results), so the messages alternate
+/// user/assistant starting with the user, as strict chat templates demand.
+fn alternate_roles(messages: Vec<Message>) -> Vec<Message> {
+    let mut out: Vec<Message> = Vec::with_capacity(messages.len());
+    for message in messages {
+        if out.is_empty() && !has_user_text(&message) {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if last.role == message.role => merge_into(last, message),
+            _ => out.push(message),
+        }
+    }
+    out
+}
+
+/// Appends `next`'s parts to `last`. Texts are joined with a blank line into one part (a
+/// dialect that joins parts itself would otherwise lose the separation); tool results stay
+/// before text, as the OpenAI dialect sends them as messages of their own first.
+fn merge_into(last: &mut Message, next: Message) {
+    for part in next.parts {
+        match (last.parts.last_mut(), part) {
+            (Some(Part::Text { text }), Part::Text { text: more }) => {
+                text.push_str("\n\n");
+                text.push_str(&more);
+            }
+            (
+                _,
+                Part::ToolResult {
+                    call_id,
+                    output,
+                    is_error,
+                },
+            ) if last.role == Role::User => {
+                let position = last
+                    .parts
+                    .iter()
+                    .position(|part| !matches!(part, Part::ToolResult { .. }))
+                    .unwrap_or(last.parts.len());
+                last.parts.insert(
+                    position,
+                    Part::ToolResult {
+                        call_id,
+                        output,
+                        is_error,
+                    },
+                );
+            }
+            (_, part) => last.parts.push(part),
+        }
+    }
 }
 
 fn is_tool_results(message: &Message) -> bool {
@@ -170,7 +292,7 @@ pub(crate) fn estimate_message_tokens(message: &Message) -> u64 {
     text_tokens + PER_MESSAGE_OVERHEAD
 }
 
-/// The text of the message that stands in for dropped history.
+/// The line of the system prompt that says history was dropped.
 pub fn omission_notice(omitted: usize) -> String {
     let noun = if omitted == 1 {
         "message was"
@@ -180,11 +302,13 @@ pub fn omission_notice(omitted: usize) -> String {
     format!("[Cairn: {omitted} earlier {noun} omitted to fit the model's context window]")
 }
 
-/// Keeps the first exchange and as many recent messages as fit in `budget` tokens.
-fn fit_to_budget(messages: Vec<Message>, budget: u64) -> Vec<Message> {
+/// Keeps the first exchange and as many recent messages as fit in `budget` tokens; returns
+/// them with the number of messages left out. The kept recent part always starts with a
+/// user turn, so no answer is sent without its question.
+fn fit_to_budget(messages: Vec<Message>, budget: u64) -> (Vec<Message>, usize) {
     let total: u64 = messages.iter().map(estimate_message_tokens).sum();
     if total <= budget {
-        return messages;
+        return (messages, 0);
     }
 
     // Units are the smallest pieces budgeting may drop: a message plus the tool results
@@ -198,17 +322,18 @@ fn fit_to_budget(messages: Vec<Message>, budget: u64) -> Vec<Message> {
     }
     let unit_tokens =
         |unit: &Vec<Message>| -> u64 { unit.iter().map(estimate_message_tokens).sum() };
+    let opens_with_user_text = |unit: &Vec<Message>| unit.first().is_some_and(has_user_text);
 
     // The first exchange runs up to (not including) the second unit that opens with user text.
     let head_len = units
         .iter()
         .enumerate()
-        .filter(|(_, unit)| unit.first().is_some_and(has_user_text))
+        .filter(|(_, unit)| opens_with_user_text(unit))
         .nth(1)
         .map(|(index, _)| index)
         .unwrap_or(units.len());
-    // A reserve for the notice itself (its count has at most a few digits).
-    let notice_tokens = estimate_text_tokens(&omission_notice(usize::MAX)) + PER_MESSAGE_OVERHEAD;
+    // A reserve for the notice in the system prompt (its count has at most a few digits).
+    let notice_tokens = estimate_text_tokens(&omission_notice(usize::MAX)) + 1;
 
     let mut head_len = head_len.min(units.len().saturating_sub(1));
     let mut head_tokens: u64 = units[..head_len].iter().map(unit_tokens).sum();
@@ -231,24 +356,91 @@ fn fit_to_budget(messages: Vec<Message>, budget: u64) -> Vec<Message> {
         remaining = remaining.saturating_sub(cost);
         tail_start -= 1;
     }
+    // Never open the kept part with an answer whose question was dropped.
+    while tail_start < units.len().saturating_sub(1)
+        && tail_start > head_len
+        && !opens_with_user_text(&units[tail_start])
+    {
+        tail_start += 1;
+    }
 
     let omitted: usize = units[head_len..tail_start].iter().map(Vec::len).sum();
-    let mut kept = Vec::new();
-    for (index, unit) in units.into_iter().enumerate() {
-        if index == head_len && omitted > 0 {
-            kept.push(Message::text(Role::System, omission_notice(omitted)));
+    let kept = units
+        .into_iter()
+        .enumerate()
+        .filter(|(index, _)| *index < head_len || *index >= tail_start)
+        .flat_map(|(_, unit)| unit)
+        .collect();
+    (kept, omitted)
+}
+
+/// The strict shape every built request keeps (see the module documentation), checked the
+/// way a strict chat template would: `Err` names the first violation. Front ends and tests
+/// use it to prove a history replays on any provider.
+pub fn check_strict_shape(request: &ModelRequest) -> Result<(), String> {
+    let mut pending_calls: Vec<&str> = Vec::new();
+    for (index, message) in request.messages.iter().enumerate() {
+        let expected = if index % 2 == 0 {
+            Role::User
+        } else {
+            Role::Assistant
+        };
+        if message.role != expected {
+            return Err(format!(
+                "message {index} is {:?} where {expected:?} must come (roles must alternate, starting with the user)",
+                message.role
+            ));
         }
-        if index < head_len || index >= tail_start {
-            kept.extend(unit);
+        if message.parts.is_empty() {
+            return Err(format!("message {index} is empty"));
+        }
+        for part in &message.parts {
+            match part {
+                Part::Text { text } if text.is_empty() => {
+                    return Err(format!("message {index} has an empty text"));
+                }
+                Part::Text { .. } => {}
+                Part::ToolCall { call_id, .. } => {
+                    if message.role != Role::Assistant {
+                        return Err(format!("message {index}: a tool call outside an answer"));
+                    }
+                    pending_calls.push(call_id);
+                }
+                Part::ToolResult { call_id, .. } => {
+                    if message.role != Role::User {
+                        return Err(format!(
+                            "message {index}: a tool result outside a user turn"
+                        ));
+                    }
+                    let Some(position) = pending_calls.iter().position(|id| id == call_id) else {
+                        return Err(format!(
+                            "message {index}: result for {call_id}, which the answer before did not call"
+                        ));
+                    };
+                    pending_calls.remove(position);
+                }
+            }
+        }
+        if message.role == Role::User && !pending_calls.is_empty() {
+            return Err(format!(
+                "message {index}: no result for tool call(s) {}",
+                pending_calls.join(", ")
+            ));
         }
     }
-    kept
+    if !pending_calls.is_empty() {
+        return Err(format!(
+            "the last answer's tool call(s) {} have no result",
+            pending_calls.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cairn_core::{EventId, InvocationId, SessionId};
+    use crate::ids::{EventId, InvocationId, SessionId};
     use pretty_assertions::assert_eq;
     use std::path::PathBuf;
 
@@ -315,7 +507,7 @@ mod tests {
     }
 
     #[test]
-    fn notes_and_errors_are_not_sent_and_the_boundary_is_a_system_message() {
+    fn notes_and_errors_are_not_sent_and_the_boundary_joins_the_next_question() {
         let events = events(vec![
             user("first"),
             assistant("answer"),
@@ -348,12 +540,15 @@ mod tests {
             vec![
                 Message::text(Role::User, "first"),
                 Message::text(Role::Assistant, "answer"),
-                Message::text(Role::System, "The user came back after 3 hours."),
-                Message::text(Role::User, "second"),
+                Message::text(
+                    Role::User,
+                    "[Cairn: The user came back after 3 hours.]\n\nsecond"
+                ),
                 Message::text(Role::Assistant, "partial ans"),
             ]
         );
         assert_eq!(request.max_output_tokens, Some(1000));
+        assert_eq!(check_strict_shape(&request), Ok(()));
     }
 
     #[test]
@@ -460,7 +655,6 @@ mod tests {
             vec![
                 "User:q0",
                 "Assistant:a0",
-                "System:[C",
                 "User:q8",
                 "Assistant:a8",
                 "User:q9",
@@ -468,13 +662,14 @@ mod tests {
                 "User:la",
             ]
         );
-        assert_eq!(
-            request.messages[2],
-            Message::text(
-                Role::System,
-                "[Cairn: 14 earlier messages were omitted to fit the model's context window]"
-            )
+        assert!(
+            request.system.ends_with(
+                "\n[Cairn: 14 earlier messages were omitted to fit the model's context window]\n"
+            ),
+            "{}",
+            request.system
         );
+        assert_eq!(check_strict_shape(&request), Ok(()));
     }
 
     #[test]
@@ -510,14 +705,16 @@ mod tests {
             vec![
                 Message::text(Role::User, "first"),
                 Message::text(Role::Assistant, "ok"),
-                Message::text(
-                    Role::System,
-                    "[Cairn: 5 earlier messages were omitted to fit the model's context window]"
-                ),
-                Message::text(Role::Assistant, "done"),
                 Message::text(Role::User, "latest"),
             ]
         );
+        // The answer "done" went with its question: an answer is never sent without it.
+        assert!(
+            request
+                .system
+                .contains("[Cairn: 6 earlier messages were omitted")
+        );
+        assert_eq!(check_strict_shape(&request), Ok(()));
     }
 
     #[test]
@@ -533,15 +730,198 @@ mod tests {
         assert_eq!(
             request.messages,
             vec![
-                Message::text(
-                    Role::System,
-                    "[Cairn: 1 earlier message was omitted to fit the model's context window]"
-                ),
-                Message::text(Role::Assistant, "a0"),
                 Message::text(Role::User, "q1"),
                 Message::text(Role::Assistant, "a1"),
                 Message::text(Role::User, "latest"),
             ]
         );
+        assert!(
+            request
+                .system
+                .contains("[Cairn: 2 earlier messages were omitted")
+        );
+        assert_eq!(check_strict_shape(&request), Ok(()));
+    }
+
+    fn call(id: &str) -> EventKind {
+        EventKind::ToolCall {
+            call_id: id.into(),
+            name: "ls".into(),
+            arguments: "{}".into(),
+        }
+    }
+
+    fn result(id: &str) -> EventKind {
+        EventKind::ToolResult {
+            call_id: id.into(),
+            output: "a.rs".into(),
+            is_error: false,
+        }
+    }
+
+    #[test]
+    fn a_failed_turn_leaves_no_two_user_turns_in_a_row() {
+        let events = events(vec![
+            user("first"),
+            EventKind::Error {
+                message: "HTTP 500".into(),
+            },
+            user("again"),
+        ]);
+        let request = build_request(&events, &workspace(), "m", None, 100_000, "d");
+        assert_eq!(
+            request.messages,
+            vec![Message::text(Role::User, "first\n\nagain")]
+        );
+        assert_eq!(check_strict_shape(&request), Ok(()));
+    }
+
+    #[test]
+    fn a_call_left_without_result_gets_one_saying_it_was_not_run() {
+        let events = events(vec![
+            user("list"),
+            assistant("Looking."),
+            call("c1"),
+            result("nobody-called-me"),
+            user("well?"),
+        ]);
+        let request = build_request(&events, &workspace(), "m", None, 100_000, "d");
+        assert_eq!(
+            request.messages,
+            vec![
+                Message::text(Role::User, "list"),
+                Message {
+                    role: Role::Assistant,
+                    parts: vec![
+                        Part::Text {
+                            text: "Looking.".into()
+                        },
+                        Part::ToolCall {
+                            call_id: "c1".into(),
+                            name: "ls".into(),
+                            arguments: "{}".into()
+                        },
+                    ],
+                },
+                Message {
+                    role: Role::User,
+                    parts: vec![
+                        Part::ToolResult {
+                            call_id: "c1".into(),
+                            output: UNANSWERED_CALL_RESULT.into(),
+                            is_error: true
+                        },
+                        Part::Text {
+                            text: "well?".into()
+                        },
+                    ],
+                },
+            ]
+        );
+        assert_eq!(check_strict_shape(&request), Ok(()));
+    }
+
+    #[test]
+    fn the_shape_check_rejects_what_strict_templates_reject() {
+        let request = |messages: Vec<Message>| ModelRequest {
+            model: "m".into(),
+            system: "s".into(),
+            messages,
+            max_output_tokens: None,
+        };
+        let calls = |ids: &[&str]| Message {
+            role: Role::Assistant,
+            parts: ids
+                .iter()
+                .map(|id| Part::ToolCall {
+                    call_id: (*id).into(),
+                    name: "ls".into(),
+                    arguments: "{}".into(),
+                })
+                .collect(),
+        };
+        let results = |ids: &[&str]| Message {
+            role: Role::User,
+            parts: ids
+                .iter()
+                .map(|id| Part::ToolResult {
+                    call_id: (*id).into(),
+                    output: "x".into(),
+                    is_error: false,
+                })
+                .collect(),
+        };
+        let user = |text: &str| Message::text(Role::User, text);
+        let answer = |text: &str| Message::text(Role::Assistant, text);
+        let rejected = [
+            vec![answer("first")],
+            vec![user("a"), user("b")],
+            vec![user("a"), Message::text(Role::System, "note"), user("b")],
+            vec![user("a"), answer("")],
+            vec![user("a"), calls(&["c1", "c2"]), results(&["c1"])],
+            vec![user("a"), calls(&["c1"]), results(&["c2"])],
+            vec![user("a"), calls(&["c1"])],
+        ];
+        for messages in rejected {
+            assert!(
+                check_strict_shape(&request(messages.clone())).is_err(),
+                "accepted {messages:?}"
+            );
+        }
+        let accepted = vec![
+            user("a"),
+            calls(&["c1", "c2"]),
+            results(&["c2", "c1"]),
+            answer("done"),
+            user("b"),
+        ];
+        assert_eq!(check_strict_shape(&request(accepted)), Ok(()));
+    }
+
+    /// Any history, however it was cut by crashes, failures and budgets, becomes a request of
+    /// the strict shape: thousands of pseudo-random event sequences, a fixed seed.
+    #[test]
+    fn every_history_builds_a_strict_request() {
+        let mut seed: u64 = 0x5eed;
+        let mut next = move |bound: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % bound
+        };
+        for _ in 0..3000 {
+            let length = next(14) + 1;
+            let mut kinds = Vec::new();
+            for step in 0..length {
+                let id = format!("c{}", next(3));
+                kinds.push(match next(9) {
+                    0 | 1 => user(&long(&format!("q{step}"))[..(next(398) as usize + 2)]),
+                    2 | 3 => assistant(&long(&format!("a{step}"))[..(next(400) as usize)]),
+                    4 => call(&id),
+                    5 => result(&id),
+                    6 => EventKind::SystemContext {
+                        text: "resumed".into(),
+                    },
+                    7 => EventKind::Error {
+                        message: "boom".into(),
+                    },
+                    _ => EventKind::Note {
+                        text: "note".into(),
+                    },
+                });
+            }
+            kinds.push(user("latest"));
+            let events = events(kinds);
+            let window = 200 + next(1500);
+            let request = build_request(&events, &workspace(), "m", Some(50), window, "d");
+            if let Err(violation) = check_strict_shape(&request) {
+                panic!(
+                    "{violation}\nevents: {:#?}\nrequest: {:#?}",
+                    events, request.messages
+                );
+            }
+            let last = request.messages.last().map(|message| message.role);
+            assert_eq!(last, Some(Role::User), "{:#?}", request.messages);
+        }
     }
 }

@@ -5,8 +5,8 @@
 //! `arguments` concatenated verbatim (never parsed: models produce invalid JSON); the last
 //! usage wins; the finish reason is the one from `Finished`.
 
-use cairn_core::TokenUsage;
-use cairn_core::provider::{FinishReason, StreamEvent};
+use crate::event::TokenUsage;
+use crate::provider::{FinishReason, StreamEvent};
 
 /// One tool call as assembled from its fragments.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -1,0 +1,15 @@
+//! One turn of the conversation, the same for every front end: the chat screen and
+//! `cairn run` both build the request with [`build_request`], fold the answer's stream with
+//! [`AnswerAccumulator`] and record it with [`answer_events`], so a session written by one
+//! replays in the other and on any provider.
+//!
+//! Everything here is pure: no IO, no clock, no async. Driving the stream (cancellation,
+//! signals, drawing) is the front ends' job.
+
+mod answer;
+mod record;
+mod request;
+
+pub use answer::{AccumulatedToolCall, AnswerAccumulator};
+pub use record::{TOOLS_UNAVAILABLE_RESULT, TurnEnd, answer_events};
+pub use request::{UNANSWERED_CALL_RESULT, build_request, check_strict_shape, omission_notice};
