@@ -18,6 +18,7 @@ mod rows;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
+use cairn_core::branch::{StoredEvent, walk_branch};
 use cairn_core::service::{Result, ResumeQuery, WorkspaceFilter};
 use cairn_core::{
     Event, EventId, LoadedSession, ServiceError, Session, SessionFilter, SessionId, SessionService,
@@ -26,7 +27,7 @@ use cairn_core::{
 use sqlx::sqlite::{SqlitePool, SqliteQueryResult};
 use sqlx::{Sqlite, Transaction};
 
-use rows::{Counters, EventFields, EventRow, SessionRow, path_text, session_columns, walk_branch};
+use rows::{Counters, EventRow, SessionRow, path_text, session_columns};
 
 /// The newest resumable session of one directory (preference 0), else of the git root
 /// (preference 1), in one round trip. Each arm is written so its partial index
@@ -56,7 +57,7 @@ const PACKED_EVENTS: &str = "SELECT group_concat(\
 
 /// Splits [`PACKED_EVENTS`]'s string back into rows; `None` if any row does not have the
 /// expected shape.
-fn unpack_event_rows(packed: &str) -> Option<Vec<EventFields<'_>>> {
+fn unpack_event_rows(packed: &str) -> Option<Vec<StoredEvent<'_>>> {
     if packed.is_empty() {
         return Some(Vec::new());
     }
@@ -64,12 +65,12 @@ fn unpack_event_rows(packed: &str) -> Option<Vec<EventFields<'_>>> {
         .split('\u{1e}')
         .map(|record| {
             let mut fields = record.splitn(6, '\u{1f}');
-            Some(EventFields {
+            Some(StoredEvent {
                 id: fields.next()?,
                 parent_id: Some(fields.next()?).filter(|parent| !parent.is_empty()),
                 invocation_id: fields.next()?,
                 event_type: fields.next()?,
-                created_at: fields.next()?.parse().ok()?,
+                created_at_ms: fields.next()?.parse().ok()?,
                 event_data: fields.next()?,
             })
         })
