@@ -226,8 +226,8 @@ pub async fn create_refuses_a_taken_id(service: Service) {
         .await
         .expect_err("id is taken");
     assert!(
-        matches!(err, ServiceError::SessionExists(id) if id == session.id),
-        "expected SessionExists, got {err:?}"
+        matches!(err, ServiceError::AlreadyExists(id) if id == session.id),
+        "expected AlreadyExists, got {err:?}"
     );
     let loaded = service.load_session(session.id).await.expect("load");
     assert_eq!(loaded.events.len(), 1, "the refused create wrote nothing");
@@ -325,22 +325,19 @@ pub async fn append_with_stale_head_conflicts_and_writes_nothing(service: Servic
     assert!(
         matches!(
             &err,
-            ServiceError::HeadConflict { session_id, expected, actual }
+            ServiceError::Conflict { session_id, expected, actual }
                 if *session_id == session.id
                     && *expected == Some(first[0].id)
                     && *actual == Some(winner[0].id)
         ),
-        "expected HeadConflict, got {err:?}"
+        "expected Conflict, got {err:?}"
     );
     // Claiming the session has no head is just as stale.
     let err = service
         .append_events(session.id, None, &loser)
         .await
         .expect_err("stale head");
-    assert!(
-        matches!(err, ServiceError::HeadConflict { .. }),
-        "got {err:?}"
-    );
+    assert!(matches!(err, ServiceError::Conflict { .. }), "got {err:?}");
 
     assert_eq!(
         service.load_session(session.id).await.expect("load"),
@@ -663,7 +660,7 @@ pub async fn delete_removes_session_and_events(service: Service) {
     assert_eq!(service.get_session(doomed.id).await.expect("get"), None);
     assert!(matches!(
         service.load_session(doomed.id).await,
-        Err(ServiceError::SessionNotFound(_))
+        Err(ServiceError::NotFound(_))
     ));
     let listed = service
         .list_sessions(&SessionFilter {
@@ -698,8 +695,8 @@ pub async fn unknown_ids_are_not_found(service: Service) {
     let missing = session("missing", None, 1_000);
     let events = chain(&missing, None, 1_000, vec![user("q")]);
     let not_found = |result: Result<(), ServiceError>, what: &str| match result {
-        Err(ServiceError::SessionNotFound(id)) => assert_eq!(id, missing.id.to_string(), "{what}"),
-        other => panic!("{what}: expected SessionNotFound, got {other:?}"),
+        Err(ServiceError::NotFound(id)) => assert_eq!(id, missing.id, "{what}"),
+        other => panic!("{what}: expected NotFound, got {other:?}"),
     };
 
     not_found(

@@ -81,6 +81,11 @@ async fn an_existing_database_is_made_private_and_reopens_with_its_data() {
     assert_eq!(reopened.get_session(first.id).await.unwrap(), Some(stored));
 }
 
+/// Whether `err` refuses a damaged database, or a file that is not a database.
+fn is_unusable(err: &ServiceError) -> bool {
+    matches!(err, ServiceError::Incompatible { reason, .. } if reason.starts_with("is not a usable Cairn database"))
+}
+
 /// Asserts `open` fails as `expected` says and leaves the file byte for byte as it was.
 async fn assert_refused_untouched(path: &Path, expected: impl Fn(&ServiceError) -> bool) {
     let before = std::fs::read(path).unwrap();
@@ -104,13 +109,14 @@ async fn a_file_that_is_not_sqlite_is_refused_and_untouched() {
     let path = tmp.path().join("sessions.db");
     std::fs::write(&path, "these are my notes, not a database\n".repeat(100)).unwrap();
     assert_refused_untouched(&path, |err| {
-        matches!(err, ServiceError::Corrupt { reason, .. } if reason == "it is not a SQLite database")
+        matches!(err, ServiceError::Incompatible { reason, .. }
+            if reason.starts_with("is not a usable Cairn database (it is not a SQLite database)."))
     })
     .await;
 
     // A few bytes only: shorter than the header.
     std::fs::write(&path, "SQLite").unwrap();
-    assert_refused_untouched(&path, |err| matches!(err, ServiceError::Corrupt { .. })).await;
+    assert_refused_untouched(&path, is_unusable).await;
 }
 
 #[tokio::test]
@@ -125,7 +131,7 @@ async fn a_damaged_database_is_refused_and_untouched() {
         *byte = (offset % 251) as u8;
     }
     std::fs::write(&path, &bytes).unwrap();
-    assert_refused_untouched(&path, |err| matches!(err, ServiceError::Corrupt { .. })).await;
+    assert_refused_untouched(&path, is_unusable).await;
 }
 
 #[tokio::test]
@@ -146,7 +152,7 @@ async fn another_programs_database_is_refused_and_untouched() {
         .unwrap();
     other.close().await;
     assert_refused_untouched(&path, |err| {
-        matches!(err, ServiceError::Corrupt { reason, .. } if reason.contains("not one of Cairn's"))
+        matches!(err, ServiceError::Incompatible { reason, .. } if reason.contains("not one of Cairn's"))
     })
     .await;
 }
@@ -171,11 +177,14 @@ async fn a_newer_schema_is_refused_and_untouched() {
     pool.close().await;
 
     let supported = SqliteSessionService::supported_schema_version();
+    let expected_reason = format!(
+        "was written by a newer version of Cairn (schema version 99999999999999, this build knows up to {supported}); upgrade Cairn or point db_path elsewhere. The file was not modified."
+    );
     assert_refused_untouched(&path, |err| {
         matches!(
             err,
-            ServiceError::NewerSchema { found: 99999999999999, supported: s, path: p }
-                if *s == supported && p == &path
+            ServiceError::Incompatible { location, reason, .. }
+                if *location == path.display().to_string() && *reason == expected_reason
         )
     })
     .await;
@@ -333,7 +342,7 @@ async fn a_failed_append_writes_nothing() {
         .append_events(first.id, Some(events[0].id), &more)
         .await
         .unwrap_err();
-    assert!(matches!(err, ServiceError::Storage(_)), "{err:?}");
+    assert!(matches!(err, ServiceError::Storage { .. }), "{err:?}");
     assert_eq!(
         service.list_sessions(&Default::default()).await.unwrap(),
         before
@@ -349,7 +358,7 @@ async fn creating_without_events_is_refused() {
         .unwrap();
     let empty = session("here", None, 1_000);
     let err = service.create_session(&empty, &[]).await.unwrap_err();
-    assert!(matches!(err, ServiceError::Storage(_)), "{err:?}");
+    assert!(matches!(err, ServiceError::Storage { .. }), "{err:?}");
     assert_eq!(service.get_session(empty.id).await.unwrap(), None);
     // Silence the unused-variant lint of the import in this file.
     let _ = EventKind::Note {

@@ -63,7 +63,7 @@ impl EventRow {
 impl SessionRow {
     pub fn into_session(self) -> Result<Session, ServiceError> {
         let bad_id = |what: &str, value: &str| {
-            ServiceError::Storage(format!("session row has a malformed {what} `{value}`"))
+            ServiceError::storage(format!("session row has a malformed {what} `{value}`"))
         };
         Ok(Session {
             id: self.id.parse().map_err(|_| bad_id("id", &self.id))?,
