@@ -1,17 +1,17 @@
 //! The behaviour every [`SessionService`] backend must show, written against the trait only.
 //!
-//! Each `pub async fn` here takes a fresh, empty service and panics (it is test code) when
-//! the backend misbehaves. A backend's test file calls each one against its own fresh
-//! database, so a failure names the behaviour; [`run_all`] runs the whole suite for backends
-//! that prefer one test. Behaviours that need to write what the trait cannot (rows of an
-//! unknown event type, say) belong to the backend's own tests.
+//! Each behaviour is a `pub async fn` taking a fresh, empty service; it panics (it is test
+//! code) when the backend misbehaves. A backend runs the whole suite with one line in its
+//! tests, [`conformance_tests!`](crate::conformance_tests), which expands to one
+//! `#[tokio::test]` per behaviour, so a failure names the behaviour and a behaviour added here
+//! runs against every backend. Behaviours that need to write what the trait cannot (rows of
+//! an unknown event type, say) belong to the backend's own tests.
 //!
 //! Times are fixed milliseconds, far from "now", so nothing depends on the wall clock.
 
 // Test code: a panic with a message is how a behaviour reports failure.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -25,30 +25,81 @@ use pretty_assertions::assert_eq;
 /// A service under test, fresh and empty.
 pub type Service = Arc<dyn SessionService>;
 
-/// Runs every behaviour, each against a service from `make`, which must return a fresh,
-/// empty one each call.
-pub async fn run_all<F, Fut>(make: F)
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Service>,
-{
-    create_and_load_round_trip(make().await).await;
-    create_refuses_a_taken_id(make().await).await;
-    chain_order_follows_links_not_timestamps(make().await).await;
-    append_with_current_head_moves_head_and_counts(make().await).await;
-    append_with_stale_head_conflicts_and_writes_nothing(make().await).await;
-    branch_from_earlier_event_abandons_the_old_tail(make().await).await;
-    resume_window_boundary_is_inclusive(make().await).await;
-    resume_without_window_finds_old_sessions(make().await).await;
-    resume_prefers_exact_directory_over_newer_git_root_sibling(make().await).await;
-    resume_falls_back_to_git_root_sibling(make().await).await;
-    resume_never_picks_other_workspaces_archived_or_note_only(make().await).await;
-    listing_filters_and_orders(make().await).await;
-    prefix_lookup_ignores_hyphens_and_case(make().await).await;
-    rename_sets_title(make().await).await;
-    archive_and_unarchive_keep_updated_at(make().await).await;
-    delete_removes_session_and_events(make().await).await;
-    unknown_ids_are_not_found(make().await).await;
+/// Expands to the whole conformance suite: one `#[tokio::test]` per behaviour, each against
+/// its own fresh service.
+///
+/// `$fresh` is an async closure (or function) taking nothing and returning `(keep, service)`:
+/// a fresh, empty [`Service`] and whatever must live as long as the test uses it (a temporary
+/// directory, a guard that drops a scratch database; `()` if nothing). Call it once, at the
+/// top level of an integration test file; the caller needs `tokio` (with `macros` and `rt`)
+/// among its dev-dependencies.
+///
+/// ```ignore
+/// cairn_store::conformance_tests!(async || {
+///     let dir = tempfile::tempdir().unwrap();
+///     let service = SqliteSessionService::open(&dir.path().join("sessions.db")).await.unwrap();
+///     (dir, Arc::new(service) as Service)
+/// });
+/// ```
+#[macro_export]
+macro_rules! conformance_tests {
+    ($fresh:expr) => {
+        $crate::conformance_tests!(@behaviours $fresh;
+            create_and_load_round_trip,
+            create_refuses_a_taken_id,
+            chain_order_follows_links_not_timestamps,
+            append_with_current_head_moves_head_and_counts,
+            append_with_stale_head_conflicts_and_writes_nothing,
+            branch_from_earlier_event_abandons_the_old_tail,
+            resume_window_boundary_is_inclusive,
+            resume_without_window_finds_old_sessions,
+            resume_prefers_exact_directory_over_newer_git_root_sibling,
+            resume_falls_back_to_git_root_sibling,
+            resume_never_picks_other_workspaces_archived_or_note_only,
+            listing_filters_and_orders,
+            prefix_lookup_ignores_hyphens_and_case,
+            rename_sets_title,
+            archive_and_unarchive_keep_updated_at,
+            delete_removes_session_and_events,
+            unknown_ids_are_not_found,
+        );
+    };
+    (@behaviours $fresh:expr; $($behaviour:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $behaviour() {
+                let (_keep, service) = ($fresh)().await;
+                $crate::conformance::$behaviour(service).await;
+            }
+        )*
+
+        /// A behaviour written in the suite but missing from the list above would silently
+        /// run for no backend.
+        #[test]
+        fn conformance_suite_runs_every_behaviour() {
+            ::std::assert_eq!(
+                $crate::conformance::behaviours(),
+                ::std::vec![$(::std::stringify!($behaviour)),*],
+            );
+        }
+    };
+}
+
+/// The names of the behaviours in this file, in order: every `pub async fn` that takes just
+/// a [`Service`]. Read from the source, since Rust cannot list a module's functions; this is
+/// what keeps the list in [`conformance_tests!`](crate::conformance_tests) complete.
+pub fn behaviours() -> Vec<&'static str> {
+    include_str!("conformance.rs")
+        .split("\npub async fn ")
+        .skip(1)
+        .filter_map(|definition| {
+            let (name, rest) = definition.split_once('(')?;
+            let (parameters, _) = rest.split_once(')')?;
+            // rustfmt may put a long signature's parameter on a line of its own.
+            let parameters = parameters.trim().trim_end_matches(',');
+            (parameters == "service: Service").then_some(name)
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------

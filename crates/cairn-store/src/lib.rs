@@ -11,7 +11,8 @@
 //!   every append) through indexes, so their cost does not grow with the number of events.
 //!
 //! With the `conformance` feature, [`conformance`] holds the behaviour suite every
-//! [`SessionService`] backend must pass.
+//! [`SessionService`] backend must pass, and [`conformance_tests!`] runs all of it against a
+//! backend in one line.
 //!
 //! [`SessionService`]: cairn_core::SessionService
 

@@ -135,7 +135,7 @@ impl SqliteSessionService {
             .map_err(|err| self.map_err(err))
     }
 
-    /// After an update touched no row: `SessionNotFound`, or the head we actually have.
+    /// After an update touched no row: `NotFound`, or the head we actually have.
     async fn stored_head(
         &self,
         tx: &mut Transaction<'static, Sqlite>,
