@@ -34,7 +34,7 @@ pub type Service = Arc<dyn SessionService>;
 /// top level of an integration test file; the caller needs `tokio` (with `macros` and `rt`)
 /// among its dev-dependencies.
 ///
-/// ```ignore
+/// ```text
 /// cairn_store::conformance_tests!(async || {
 ///     let dir = tempfile::tempdir().unwrap();
 ///     let service = SqliteSessionService::open(&dir.path().join("sessions.db")).await.unwrap();

@@ -2,9 +2,9 @@
 //! SQLite file per user.
 //!
 //! Invariants this crate keeps, beyond those of the trait:
-//! - The schema comes only from the embedded `migrations/`; a file written by a newer build
-//!   (a migration version this build does not know), a corrupt file or a file that is not a
-//!   Cairn database is refused before anything is written to it.
+//! - The schema comes only from the embedded `migrations/sqlite/`; a file written by a newer
+//!   build (a migration version this build does not know), a corrupt file or a file that is
+//!   not a Cairn database is refused before anything is written to it.
 //! - The database, its `-wal` and `-shm` files are mode 0600 and a directory we create 0700,
 //!   whatever the umask.
 //! - Listing and the resume lookup read only the `sessions` table (its counters are kept on

@@ -404,3 +404,103 @@ async fn separator_characters_in_stored_text_load_intact() {
         loaded.warnings
     );
 }
+
+/// `tests/fixtures/v0.1-sessions.sqlite` was written by release 0.1, before the migrations
+/// moved to `migrations/sqlite/`: one session of three events. sqlx knows a migration by its
+/// version and checksum, so the database must open without migrating again, load as it was
+/// written and take new events.
+#[tokio::test]
+async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v0.1-sessions.sqlite"),
+        &path,
+    )
+    .unwrap();
+    let service: Arc<dyn SessionService> =
+        Arc::new(SqliteSessionService::open(&path).await.unwrap());
+
+    let session_id: cairn_core::SessionId = "0190a000-0000-7000-8000-000000000001".parse().unwrap();
+    let invocation_id: cairn_core::InvocationId =
+        "0190a000-0000-7000-8000-0000000000f0".parse().unwrap();
+    let event_ids: Vec<cairn_core::EventId> = [
+        "0190a000-0000-7000-8000-000000000101",
+        "0190a000-0000-7000-8000-000000000102",
+        "0190a000-0000-7000-8000-000000000103",
+    ]
+    .into_iter()
+    .map(|text| text.parse().unwrap())
+    .collect();
+    let event = |index: usize, kind: EventKind| cairn_core::Event {
+        id: event_ids[index],
+        session_id,
+        parent_id: index.checked_sub(1).map(|parent| event_ids[parent]),
+        invocation_id,
+        created_at_ms: 1_720_000_000_000 + 1_000 * index as i64,
+        kind,
+    };
+    let written = vec![
+        event(0, user("How do I undo the last commit?")),
+        event(
+            1,
+            EventKind::AssistantMessage {
+                text: "Run `git reset --soft HEAD~1`.".to_owned(),
+                usage: Some(cairn_core::TokenUsage {
+                    input_tokens: 12,
+                    output_tokens: 9,
+                }),
+                interrupted: false,
+                model: Some("echo".to_owned()),
+            },
+        ),
+        event(
+            2,
+            EventKind::Note {
+                text: "worked".to_owned(),
+            },
+        ),
+    ];
+    let session = cairn_core::Session {
+        id: session_id,
+        directory: PathBuf::from("/home/ada/project"),
+        git_root: Some(PathBuf::from("/home/ada/project")),
+        head_id: Some(event_ids[2]),
+        title: "How do I undo the last commit?".to_owned(),
+        created_at_ms: 1_720_000_000_000,
+        updated_at_ms: 1_720_000_002_000,
+        archived_at_ms: None,
+    };
+    assert_eq!(
+        service.load_session(session_id).await.unwrap(),
+        cairn_core::LoadedSession {
+            session: session.clone(),
+            events: written.clone(),
+            off_branch_events: 0,
+            warnings: vec![],
+        }
+    );
+
+    let more = chain(
+        &session,
+        Some(event_ids[2]),
+        1_720_000_003_000,
+        vec![user("And keep the changes?")],
+    );
+    service
+        .append_events(session_id, Some(event_ids[2]), &more)
+        .await
+        .unwrap();
+    let loaded = service.load_session(session_id).await.unwrap();
+    assert_eq!(loaded.events, [written, more.clone()].concat());
+    assert_eq!(loaded.session.head_id, Some(more[0].id));
+
+    // Opening did not run the migration again: its record is the one release 0.1 wrote.
+    let pool = raw(&path).await;
+    let applied: Vec<(i64, String)> =
+        sqlx::query_as("SELECT version, description FROM _sqlx_migrations")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(applied, vec![(1, "sessions".to_owned())]);
+}

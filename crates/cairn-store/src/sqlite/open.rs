@@ -25,7 +25,7 @@ use sqlx::{ConnectOptions, Connection};
 
 use super::{map_sqlx_error, unusable};
 
-static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
+static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
 
 /// Every SQLite 3 database file starts with these bytes.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
