@@ -8,6 +8,7 @@
 //!
 //! This crate knows nothing of SQL or terminals; dependencies point inward, to here.
 
+pub mod branch;
 pub mod clock;
 pub mod config;
 pub mod event;

@@ -324,14 +324,14 @@ impl SessionManager {
                     outcome.written = pending.len();
                     return Ok(outcome);
                 }
-                Err(ServiceError::HeadConflict { .. }) => {
+                Err(ServiceError::Conflict { .. }) => {
                     let merged = self.rebase_pending_on_stored_head(&pending).await?;
                     outcome.merged_from_elsewhere.extend(merged);
                 }
                 Err(other) => return Err(other),
             }
         }
-        Err(ServiceError::Storage(format!(
+        Err(ServiceError::storage(format!(
             "session {} kept changing under us; gave up after {MAX_CONFLICT_RETRIES} retries",
             self.session.id
         )))

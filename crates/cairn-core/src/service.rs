@@ -5,8 +5,9 @@
 //! Invariants every backend keeps:
 //! - A session row exists only together with at least one event (deferred creation).
 //! - `append_events` is atomic and compare-and-swap on the head: it writes nothing and returns
-//!   [`ServiceError::HeadConflict`] when the stored head is not the one the writer last saw.
-//! - `load_session` follows parent links back from the head; it never trusts row order.
+//!   [`ServiceError::Conflict`] when the stored head is not the one the writer last saw.
+//! - `load_session` follows parent links back from the head; it never trusts row order. The
+//!   walk itself is [`walk_branch`](crate::branch::walk_branch), shared by every backend.
 
 use std::path::PathBuf;
 
@@ -18,42 +19,81 @@ use crate::session::Session;
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
-/// Storage errors. Only [`ServiceError::HeadConflict`] and [`ServiceError::Busy`] are worth
-/// retrying (after reloading, for a conflict); the others need a person.
+/// A backend's own error (from its database driver, the file system, the network), kept
+/// inside a [`ServiceError`].
+pub type BackendError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Storage errors, in terms of sessions and stores, so that every backend reports the same
+/// situations the same way.
+///
+/// Each message is complete on its own and as precise as the backend can make it (the file
+/// or server, the versions involved, whether anything was changed, what to do): the chat
+/// screen shows the message and nothing else.
+///
+/// Retryable: [`ServiceError::Conflict`] (after reloading the session) and
+/// [`ServiceError::Unavailable`] (later, as it was). The others need a person or a different
+/// request.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
+    /// No session has this id. Not retryable.
     #[error("session not found: {0}")]
-    SessionNotFound(String),
+    NotFound(SessionId),
+    /// A session with this id is stored already; nothing was written. Not retryable.
     #[error("session {0} already exists")]
-    SessionExists(SessionId),
-    /// Another writer moved the head since we last read it. Nothing was written.
+    AlreadyExists(SessionId),
+    /// Another writer moved the head since we last read it; nothing was written. Retryable
+    /// after reloading the session and putting the new events after its new head.
     #[error(
         "session {session_id} was changed by another process (expected head {expected:?}, found {actual:?})"
     )]
-    HeadConflict {
+    Conflict {
         session_id: SessionId,
         expected: Option<EventId>,
         actual: Option<EventId>,
     },
-    /// The database is locked by another process for longer than the busy timeout.
-    #[error("the session database is busy: {0}")]
-    Busy(String),
-    /// The file was written by a newer Cairn; we refuse to touch it.
-    #[error(
-        "{path} was written by a newer version of Cairn (schema version {found}, this build knows up to {supported}); upgrade Cairn or point db_path elsewhere. The file was not modified."
-    )]
-    NewerSchema {
-        path: PathBuf,
-        found: i64,
-        supported: i64,
+    /// The store cannot serve us right now: another writer holds it for longer than the
+    /// backend waits, or it cannot be reached. Nothing was written. Retryable later, as it was.
+    #[error("{message}")]
+    Unavailable {
+        /// The whole message, naming the store, for example "the session database is busy:
+        /// database is locked".
+        message: String,
+        /// The backend's own error, if there is one. It is not chained as
+        /// [`std::error::Error::source`] because the message already says what it says, and
+        /// reports that print the chain would say it twice.
+        cause: Option<BackendError>,
     },
-    /// Not a SQLite database, or damaged. Left untouched.
-    #[error(
-        "{path} is not a usable Cairn database ({reason}). The file was left untouched; move it aside to start a new one."
-    )]
-    Corrupt { path: PathBuf, reason: String },
-    #[error("session storage failed: {0}")]
-    Storage(String),
+    /// This build must not use the store, and left it exactly as it was: it was written by a
+    /// newer Cairn (a schema version this build does not know), it is not a Cairn store, or it
+    /// is damaged. Not retryable: a person has to upgrade Cairn or point it at another store.
+    #[error("{location} {reason}")]
+    Incompatible {
+        /// Where the store is: a file's path, or a server's host and database name.
+        location: String,
+        /// What follows the location in the message: what is wrong, with versions or the
+        /// backend's own diagnosis, that nothing was changed, and what to do.
+        reason: String,
+        /// The backend's own error, if there is one; see [`ServiceError::Unavailable`].
+        cause: Option<BackendError>,
+    },
+    /// Anything else the store could not do. Not retryable as such.
+    #[error("session storage failed: {message}")]
+    Storage {
+        message: String,
+        /// The backend's own error, if there is one; see [`ServiceError::Unavailable`].
+        cause: Option<BackendError>,
+    },
+}
+
+impl ServiceError {
+    /// A [`ServiceError::Storage`] that no error of the backend's caused: a request the store
+    /// refuses, or data it cannot make sense of.
+    pub fn storage(message: impl Into<String>) -> Self {
+        Self::Storage {
+            message: message.into(),
+            cause: None,
+        }
+    }
 }
 
 /// A session as loaded: the branch ending at the head, oldest first.
@@ -106,14 +146,14 @@ pub struct ResumeQuery {
 #[async_trait]
 pub trait SessionService: Send + Sync {
     /// Writes a new session together with its first events, atomically. The session's
-    /// `head_id` is set to the last event. Fails with `SessionExists` if the id is taken.
+    /// `head_id` is set to the last event. Fails with `AlreadyExists` if the id is taken.
     async fn create_session(&self, session: &Session, events: &[Event]) -> Result<()>;
 
     /// Appends `events` (already chained: each one's parent is the one before; the first's is
     /// usually `expected_head`, or an earlier event of the session when an answer is
     /// regenerated, which starts a new branch) and moves the head to the last one, only if
     /// the stored head still equals `expected_head`; otherwise writes nothing and returns
-    /// `HeadConflict`. Also moves `updated_at` to the last event's time and keeps the
+    /// `Conflict`. Also moves `updated_at` to the last event's time and keeps the
     /// message counts used by listings and the resume lookup.
     async fn append_events(
         &self,
@@ -122,7 +162,7 @@ pub trait SessionService: Send + Sync {
         events: &[Event],
     ) -> Result<()>;
 
-    /// The session and its head branch. `SessionNotFound` if there is no such session.
+    /// The session and its head branch. `NotFound` if there is no such session.
     async fn load_session(&self, session_id: SessionId) -> Result<LoadedSession>;
 
     /// Only the session row.

@@ -1,17 +1,17 @@
 //! The behaviour every [`SessionService`] backend must show, written against the trait only.
 //!
-//! Each `pub async fn` here takes a fresh, empty service and panics (it is test code) when
-//! the backend misbehaves. A backend's test file calls each one against its own fresh
-//! database, so a failure names the behaviour; [`run_all`] runs the whole suite for backends
-//! that prefer one test. Behaviours that need to write what the trait cannot (rows of an
-//! unknown event type, say) belong to the backend's own tests.
+//! Each behaviour is a `pub async fn` taking a fresh, empty service; it panics (it is test
+//! code) when the backend misbehaves. A backend runs the whole suite with one line in its
+//! tests, [`conformance_tests!`](crate::conformance_tests), which expands to one
+//! `#[tokio::test]` per behaviour, so a failure names the behaviour and a behaviour added here
+//! runs against every backend. Behaviours that need to write what the trait cannot (rows of
+//! an unknown event type, say) belong to the backend's own tests.
 //!
 //! Times are fixed milliseconds, far from "now", so nothing depends on the wall clock.
 
 // Test code: a panic with a message is how a behaviour reports failure.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -25,30 +25,81 @@ use pretty_assertions::assert_eq;
 /// A service under test, fresh and empty.
 pub type Service = Arc<dyn SessionService>;
 
-/// Runs every behaviour, each against a service from `make`, which must return a fresh,
-/// empty one each call.
-pub async fn run_all<F, Fut>(make: F)
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Service>,
-{
-    create_and_load_round_trip(make().await).await;
-    create_refuses_a_taken_id(make().await).await;
-    chain_order_follows_links_not_timestamps(make().await).await;
-    append_with_current_head_moves_head_and_counts(make().await).await;
-    append_with_stale_head_conflicts_and_writes_nothing(make().await).await;
-    branch_from_earlier_event_abandons_the_old_tail(make().await).await;
-    resume_window_boundary_is_inclusive(make().await).await;
-    resume_without_window_finds_old_sessions(make().await).await;
-    resume_prefers_exact_directory_over_newer_git_root_sibling(make().await).await;
-    resume_falls_back_to_git_root_sibling(make().await).await;
-    resume_never_picks_other_workspaces_archived_or_note_only(make().await).await;
-    listing_filters_and_orders(make().await).await;
-    prefix_lookup_ignores_hyphens_and_case(make().await).await;
-    rename_sets_title(make().await).await;
-    archive_and_unarchive_keep_updated_at(make().await).await;
-    delete_removes_session_and_events(make().await).await;
-    unknown_ids_are_not_found(make().await).await;
+/// Expands to the whole conformance suite: one `#[tokio::test]` per behaviour, each against
+/// its own fresh service.
+///
+/// `$fresh` is an async closure (or function) taking nothing and returning `(keep, service)`:
+/// a fresh, empty [`Service`] and whatever must live as long as the test uses it (a temporary
+/// directory, a guard that drops a scratch database; `()` if nothing). Call it once, at the
+/// top level of an integration test file; the caller needs `tokio` (with `macros` and `rt`)
+/// among its dev-dependencies.
+///
+/// ```text
+/// cairn_store::conformance_tests!(async || {
+///     let dir = tempfile::tempdir().unwrap();
+///     let service = SqliteSessionService::open(&dir.path().join("sessions.db")).await.unwrap();
+///     (dir, Arc::new(service) as Service)
+/// });
+/// ```
+#[macro_export]
+macro_rules! conformance_tests {
+    ($fresh:expr) => {
+        $crate::conformance_tests!(@behaviours $fresh;
+            create_and_load_round_trip,
+            create_refuses_a_taken_id,
+            chain_order_follows_links_not_timestamps,
+            append_with_current_head_moves_head_and_counts,
+            append_with_stale_head_conflicts_and_writes_nothing,
+            branch_from_earlier_event_abandons_the_old_tail,
+            resume_window_boundary_is_inclusive,
+            resume_without_window_finds_old_sessions,
+            resume_prefers_exact_directory_over_newer_git_root_sibling,
+            resume_falls_back_to_git_root_sibling,
+            resume_never_picks_other_workspaces_archived_or_note_only,
+            listing_filters_and_orders,
+            prefix_lookup_ignores_hyphens_and_case,
+            rename_sets_title,
+            archive_and_unarchive_keep_updated_at,
+            delete_removes_session_and_events,
+            unknown_ids_are_not_found,
+        );
+    };
+    (@behaviours $fresh:expr; $($behaviour:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $behaviour() {
+                let (_keep, service) = ($fresh)().await;
+                $crate::conformance::$behaviour(service).await;
+            }
+        )*
+
+        /// A behaviour written in the suite but missing from the list above would silently
+        /// run for no backend.
+        #[test]
+        fn conformance_suite_runs_every_behaviour() {
+            ::std::assert_eq!(
+                $crate::conformance::behaviours(),
+                ::std::vec![$(::std::stringify!($behaviour)),*],
+            );
+        }
+    };
+}
+
+/// The names of the behaviours in this file, in order: every `pub async fn` that takes just
+/// a [`Service`]. Read from the source, since Rust cannot list a module's functions; this is
+/// what keeps the list in [`conformance_tests!`](crate::conformance_tests) complete.
+pub fn behaviours() -> Vec<&'static str> {
+    include_str!("conformance.rs")
+        .split("\npub async fn ")
+        .skip(1)
+        .filter_map(|definition| {
+            let (name, rest) = definition.split_once('(')?;
+            let (parameters, _) = rest.split_once(')')?;
+            // rustfmt may put a long signature's parameter on a line of its own.
+            let parameters = parameters.trim().trim_end_matches(',');
+            (parameters == "service: Service").then_some(name)
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,8 +277,8 @@ pub async fn create_refuses_a_taken_id(service: Service) {
         .await
         .expect_err("id is taken");
     assert!(
-        matches!(err, ServiceError::SessionExists(id) if id == session.id),
-        "expected SessionExists, got {err:?}"
+        matches!(err, ServiceError::AlreadyExists(id) if id == session.id),
+        "expected AlreadyExists, got {err:?}"
     );
     let loaded = service.load_session(session.id).await.expect("load");
     assert_eq!(loaded.events.len(), 1, "the refused create wrote nothing");
@@ -325,22 +376,19 @@ pub async fn append_with_stale_head_conflicts_and_writes_nothing(service: Servic
     assert!(
         matches!(
             &err,
-            ServiceError::HeadConflict { session_id, expected, actual }
+            ServiceError::Conflict { session_id, expected, actual }
                 if *session_id == session.id
                     && *expected == Some(first[0].id)
                     && *actual == Some(winner[0].id)
         ),
-        "expected HeadConflict, got {err:?}"
+        "expected Conflict, got {err:?}"
     );
     // Claiming the session has no head is just as stale.
     let err = service
         .append_events(session.id, None, &loser)
         .await
         .expect_err("stale head");
-    assert!(
-        matches!(err, ServiceError::HeadConflict { .. }),
-        "got {err:?}"
-    );
+    assert!(matches!(err, ServiceError::Conflict { .. }), "got {err:?}");
 
     assert_eq!(
         service.load_session(session.id).await.expect("load"),
@@ -663,7 +711,7 @@ pub async fn delete_removes_session_and_events(service: Service) {
     assert_eq!(service.get_session(doomed.id).await.expect("get"), None);
     assert!(matches!(
         service.load_session(doomed.id).await,
-        Err(ServiceError::SessionNotFound(_))
+        Err(ServiceError::NotFound(_))
     ));
     let listed = service
         .list_sessions(&SessionFilter {
@@ -698,8 +746,8 @@ pub async fn unknown_ids_are_not_found(service: Service) {
     let missing = session("missing", None, 1_000);
     let events = chain(&missing, None, 1_000, vec![user("q")]);
     let not_found = |result: Result<(), ServiceError>, what: &str| match result {
-        Err(ServiceError::SessionNotFound(id)) => assert_eq!(id, missing.id.to_string(), "{what}"),
-        other => panic!("{what}: expected SessionNotFound, got {other:?}"),
+        Err(ServiceError::NotFound(id)) => assert_eq!(id, missing.id, "{what}"),
+        other => panic!("{what}: expected NotFound, got {other:?}"),
     };
 
     not_found(

@@ -2,16 +2,17 @@
 //! SQLite file per user.
 //!
 //! Invariants this crate keeps, beyond those of the trait:
-//! - The schema comes only from the embedded `migrations/`; a file written by a newer build
-//!   (a migration version this build does not know), a corrupt file or a file that is not a
-//!   Cairn database is refused before anything is written to it.
+//! - The schema comes only from the embedded `migrations/sqlite/`; a file written by a newer
+//!   build (a migration version this build does not know), a corrupt file or a file that is
+//!   not a Cairn database is refused before anything is written to it.
 //! - The database, its `-wal` and `-shm` files are mode 0600 and a directory we create 0700,
 //!   whatever the umask.
 //! - Listing and the resume lookup read only the `sessions` table (its counters are kept on
 //!   every append) through indexes, so their cost does not grow with the number of events.
 //!
 //! With the `conformance` feature, [`conformance`] holds the behaviour suite every
-//! [`SessionService`] backend must pass.
+//! [`SessionService`] backend must pass, and [`conformance_tests!`] runs all of it against a
+//! backend in one line.
 //!
 //! [`SessionService`]: cairn_core::SessionService
 

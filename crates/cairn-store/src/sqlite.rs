@@ -18,7 +18,8 @@ mod rows;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use cairn_core::service::{Result, ResumeQuery, WorkspaceFilter};
+use cairn_core::branch::{StoredEvent, walk_branch};
+use cairn_core::service::{BackendError, Result, ResumeQuery, WorkspaceFilter};
 use cairn_core::{
     Event, EventId, LoadedSession, ServiceError, Session, SessionFilter, SessionId, SessionService,
     SessionSummary,
@@ -26,7 +27,7 @@ use cairn_core::{
 use sqlx::sqlite::{SqlitePool, SqliteQueryResult};
 use sqlx::{Sqlite, Transaction};
 
-use rows::{Counters, EventFields, EventRow, SessionRow, path_text, session_columns, walk_branch};
+use rows::{Counters, EventRow, SessionRow, path_text, session_columns};
 
 /// The newest resumable session of one directory (preference 0), else of the git root
 /// (preference 1), in one round trip. Each arm is written so its partial index
@@ -56,7 +57,7 @@ const PACKED_EVENTS: &str = "SELECT group_concat(\
 
 /// Splits [`PACKED_EVENTS`]'s string back into rows; `None` if any row does not have the
 /// expected shape.
-fn unpack_event_rows(packed: &str) -> Option<Vec<EventFields<'_>>> {
+fn unpack_event_rows(packed: &str) -> Option<Vec<StoredEvent<'_>>> {
     if packed.is_empty() {
         return Some(Vec::new());
     }
@@ -64,12 +65,12 @@ fn unpack_event_rows(packed: &str) -> Option<Vec<EventFields<'_>>> {
         .split('\u{1e}')
         .map(|record| {
             let mut fields = record.splitn(6, '\u{1f}');
-            Some(EventFields {
+            Some(StoredEvent {
                 id: fields.next()?,
                 parent_id: Some(fields.next()?).filter(|parent| !parent.is_empty()),
                 invocation_id: fields.next()?,
                 event_type: fields.next()?,
-                created_at: fields.next()?.parse().ok()?,
+                created_at_ms: fields.next()?.parse().ok()?,
                 event_data: fields.next()?,
             })
         })
@@ -98,9 +99,8 @@ impl SqliteSessionService {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
     /// Creates missing parent directories with mode 0700 and the file with 0600. Fails with
-    /// [`ServiceError::Corrupt`] for a file that is not a Cairn database and with
-    /// [`ServiceError::NewerSchema`] for one written by a newer Cairn; in both cases the
-    /// file is not modified.
+    /// [`ServiceError::Incompatible`] for a file that is not a Cairn database, is damaged or
+    /// was written by a newer Cairn; in each case the file is not modified.
     pub async fn open(path: &Path) -> Result<Self> {
         let pool = open::open_pool(path).await?;
         Ok(Self {
@@ -135,7 +135,7 @@ impl SqliteSessionService {
             .map_err(|err| self.map_err(err))
     }
 
-    /// After an update touched no row: `SessionNotFound`, or the head we actually have.
+    /// After an update touched no row: `NotFound`, or the head we actually have.
     async fn stored_head(
         &self,
         tx: &mut Transaction<'static, Sqlite>,
@@ -148,10 +148,10 @@ impl SqliteSessionService {
                 .await
                 .map_err(|err| self.map_err(err))?;
         match head {
-            None => Err(ServiceError::SessionNotFound(session_id.to_string())),
+            None => Err(ServiceError::NotFound(session_id)),
             Some(None) => Ok(None),
             Some(Some(head)) => head.parse().map(Some).map_err(|_| {
-                ServiceError::Storage(format!(
+                ServiceError::storage(format!(
                     "session {session_id} has a malformed head `{head}`"
                 ))
             }),
@@ -167,7 +167,7 @@ impl SqliteSessionService {
         let session_text = session_id.to_string();
         for event in events {
             if event.session_id != session_id {
-                return Err(ServiceError::Storage(format!(
+                return Err(ServiceError::storage(format!(
                     "event {} belongs to session {}, not {session_id}",
                     event.id, event.session_id
                 )));
@@ -197,7 +197,7 @@ impl SqliteSessionService {
 
     fn expect_one_row(session_id: SessionId, result: &SqliteQueryResult) -> Result<()> {
         if result.rows_affected() == 0 {
-            return Err(ServiceError::SessionNotFound(session_id.to_string()));
+            return Err(ServiceError::NotFound(session_id));
         }
         Ok(())
     }
@@ -207,7 +207,7 @@ impl SqliteSessionService {
 impl SessionService for SqliteSessionService {
     async fn create_session(&self, session: &Session, events: &[Event]) -> Result<()> {
         let Some(last) = events.last() else {
-            return Err(ServiceError::Storage(format!(
+            return Err(ServiceError::storage(format!(
                 "session {} must be created together with its first event",
                 session.id
             )));
@@ -234,7 +234,7 @@ impl SessionService for SqliteSessionService {
         .await
         .map_err(|err| self.map_err(err))?;
         if inserted.rows_affected() == 0 {
-            return Err(ServiceError::SessionExists(session.id));
+            return Err(ServiceError::AlreadyExists(session.id));
         }
         self.insert_events(&mut tx, session.id, events).await?;
         tx.commit().await.map_err(|err| self.map_err(err))
@@ -251,7 +251,7 @@ impl SessionService for SqliteSessionService {
             // Nothing to write, but the caller still learns whether its head is current.
             let actual = self.stored_head(&mut tx, session_id).await?;
             if actual != expected_head {
-                return Err(ServiceError::HeadConflict {
+                return Err(ServiceError::Conflict {
                     session_id,
                     expected: expected_head,
                     actual,
@@ -280,7 +280,7 @@ impl SessionService for SqliteSessionService {
         .map_err(|err| self.map_err(err))?;
         if moved.rows_affected() != 1 {
             let actual = self.stored_head(&mut tx, session_id).await?;
-            return Err(ServiceError::HeadConflict {
+            return Err(ServiceError::Conflict {
                 session_id,
                 expected: expected_head,
                 actual,
@@ -299,7 +299,7 @@ impl SessionService for SqliteSessionService {
             .fetch_optional(&mut *tx)
             .await
             .map_err(|err| self.map_err(err))?
-            .ok_or_else(|| ServiceError::SessionNotFound(session_id.to_string()))?;
+            .ok_or(ServiceError::NotFound(session_id))?;
         // Handing rows over one by one costs sqlx about 3 µs each; SQLite joins them into
         // one string in a fraction of that. Event data is JSON written by serde, which
         // escapes every control character, so the separators cannot occur inside a field.
@@ -471,25 +471,40 @@ const SQLITE_LOCKED: i32 = 6;
 const SQLITE_NOTADB: i32 = 26;
 
 /// Sorts a sqlx error into the [`ServiceError`] a caller can act on: busy (retry later),
-/// corrupt (tell the user, touch nothing), anything else.
+/// damaged (tell the user, touch nothing), anything else.
 pub(crate) fn map_sqlx_error(path: &Path, err: sqlx::Error) -> ServiceError {
-    match &err {
-        sqlx::Error::Database(db) => {
-            let code = db
-                .code()
+    let (code, detail) = match &err {
+        sqlx::Error::Database(db) => (
+            db.code()
                 .and_then(|code| code.parse::<i32>().ok())
-                .map(|code| code & 0xff);
-            match code {
-                Some(SQLITE_BUSY | SQLITE_LOCKED) => ServiceError::Busy(db.message().to_owned()),
-                Some(SQLITE_CORRUPT | SQLITE_NOTADB) => ServiceError::Corrupt {
-                    path: path.to_path_buf(),
-                    reason: db.message().to_owned(),
-                },
-                _ => ServiceError::Storage(err.to_string()),
+                .map(|code| code & 0xff),
+            db.message().to_owned(),
+        ),
+        _ => (None, err.to_string()),
+    };
+    match (code, &err) {
+        (Some(SQLITE_BUSY | SQLITE_LOCKED), _) | (_, sqlx::Error::PoolTimedOut) => {
+            ServiceError::Unavailable {
+                message: format!("the session database is busy: {detail}"),
+                cause: Some(Box::new(err)),
             }
         }
-        sqlx::Error::PoolTimedOut => ServiceError::Busy(err.to_string()),
-        _ => ServiceError::Storage(err.to_string()),
+        (Some(SQLITE_CORRUPT | SQLITE_NOTADB), _) => unusable(path, &detail, Some(err)),
+        _ => ServiceError::Storage {
+            message: err.to_string(),
+            cause: Some(Box::new(err)),
+        },
+    }
+}
+
+/// The database at `path` is damaged, or not one of Cairn's, for `reason`; it was not touched.
+pub(crate) fn unusable(path: &Path, reason: &str, cause: Option<sqlx::Error>) -> ServiceError {
+    ServiceError::Incompatible {
+        location: path.display().to_string(),
+        reason: format!(
+            "is not a usable Cairn database ({reason}). The file was left untouched; move it aside to start a new one."
+        ),
+        cause: cause.map(|err| Box::new(err) as BackendError),
     }
 }
 

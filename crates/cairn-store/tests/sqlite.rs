@@ -81,6 +81,11 @@ async fn an_existing_database_is_made_private_and_reopens_with_its_data() {
     assert_eq!(reopened.get_session(first.id).await.unwrap(), Some(stored));
 }
 
+/// Whether `err` refuses a damaged database, or a file that is not a database.
+fn is_unusable(err: &ServiceError) -> bool {
+    matches!(err, ServiceError::Incompatible { reason, .. } if reason.starts_with("is not a usable Cairn database"))
+}
+
 /// Asserts `open` fails as `expected` says and leaves the file byte for byte as it was.
 async fn assert_refused_untouched(path: &Path, expected: impl Fn(&ServiceError) -> bool) {
     let before = std::fs::read(path).unwrap();
@@ -104,13 +109,14 @@ async fn a_file_that_is_not_sqlite_is_refused_and_untouched() {
     let path = tmp.path().join("sessions.db");
     std::fs::write(&path, "these are my notes, not a database\n".repeat(100)).unwrap();
     assert_refused_untouched(&path, |err| {
-        matches!(err, ServiceError::Corrupt { reason, .. } if reason == "it is not a SQLite database")
+        matches!(err, ServiceError::Incompatible { reason, .. }
+            if reason.starts_with("is not a usable Cairn database (it is not a SQLite database)."))
     })
     .await;
 
     // A few bytes only: shorter than the header.
     std::fs::write(&path, "SQLite").unwrap();
-    assert_refused_untouched(&path, |err| matches!(err, ServiceError::Corrupt { .. })).await;
+    assert_refused_untouched(&path, is_unusable).await;
 }
 
 #[tokio::test]
@@ -125,7 +131,7 @@ async fn a_damaged_database_is_refused_and_untouched() {
         *byte = (offset % 251) as u8;
     }
     std::fs::write(&path, &bytes).unwrap();
-    assert_refused_untouched(&path, |err| matches!(err, ServiceError::Corrupt { .. })).await;
+    assert_refused_untouched(&path, is_unusable).await;
 }
 
 #[tokio::test]
@@ -146,7 +152,7 @@ async fn another_programs_database_is_refused_and_untouched() {
         .unwrap();
     other.close().await;
     assert_refused_untouched(&path, |err| {
-        matches!(err, ServiceError::Corrupt { reason, .. } if reason.contains("not one of Cairn's"))
+        matches!(err, ServiceError::Incompatible { reason, .. } if reason.contains("not one of Cairn's"))
     })
     .await;
 }
@@ -171,11 +177,14 @@ async fn a_newer_schema_is_refused_and_untouched() {
     pool.close().await;
 
     let supported = SqliteSessionService::supported_schema_version();
+    let expected_reason = format!(
+        "was written by a newer version of Cairn (schema version 99999999999999, this build knows up to {supported}); upgrade Cairn or point db_path elsewhere. The file was not modified."
+    );
     assert_refused_untouched(&path, |err| {
         matches!(
             err,
-            ServiceError::NewerSchema { found: 99999999999999, supported: s, path: p }
-                if *s == supported && p == &path
+            ServiceError::Incompatible { location, reason, .. }
+                if *location == path.display().to_string() && *reason == expected_reason
         )
     })
     .await;
@@ -333,7 +342,7 @@ async fn a_failed_append_writes_nothing() {
         .append_events(first.id, Some(events[0].id), &more)
         .await
         .unwrap_err();
-    assert!(matches!(err, ServiceError::Storage(_)), "{err:?}");
+    assert!(matches!(err, ServiceError::Storage { .. }), "{err:?}");
     assert_eq!(
         service.list_sessions(&Default::default()).await.unwrap(),
         before
@@ -349,7 +358,7 @@ async fn creating_without_events_is_refused() {
         .unwrap();
     let empty = session("here", None, 1_000);
     let err = service.create_session(&empty, &[]).await.unwrap_err();
-    assert!(matches!(err, ServiceError::Storage(_)), "{err:?}");
+    assert!(matches!(err, ServiceError::Storage { .. }), "{err:?}");
     assert_eq!(service.get_session(empty.id).await.unwrap(), None);
     // Silence the unused-variant lint of the import in this file.
     let _ = EventKind::Note {
@@ -394,4 +403,104 @@ async fn separator_characters_in_stored_text_load_intact() {
         "{:?}",
         loaded.warnings
     );
+}
+
+/// `tests/fixtures/v0.1-sessions.sqlite` was written by release 0.1, before the migrations
+/// moved to `migrations/sqlite/`: one session of three events. sqlx knows a migration by its
+/// version and checksum, so the database must open without migrating again, load as it was
+/// written and take new events.
+#[tokio::test]
+async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v0.1-sessions.sqlite"),
+        &path,
+    )
+    .unwrap();
+    let service: Arc<dyn SessionService> =
+        Arc::new(SqliteSessionService::open(&path).await.unwrap());
+
+    let session_id: cairn_core::SessionId = "0190a000-0000-7000-8000-000000000001".parse().unwrap();
+    let invocation_id: cairn_core::InvocationId =
+        "0190a000-0000-7000-8000-0000000000f0".parse().unwrap();
+    let event_ids: Vec<cairn_core::EventId> = [
+        "0190a000-0000-7000-8000-000000000101",
+        "0190a000-0000-7000-8000-000000000102",
+        "0190a000-0000-7000-8000-000000000103",
+    ]
+    .into_iter()
+    .map(|text| text.parse().unwrap())
+    .collect();
+    let event = |index: usize, kind: EventKind| cairn_core::Event {
+        id: event_ids[index],
+        session_id,
+        parent_id: index.checked_sub(1).map(|parent| event_ids[parent]),
+        invocation_id,
+        created_at_ms: 1_720_000_000_000 + 1_000 * index as i64,
+        kind,
+    };
+    let written = vec![
+        event(0, user("How do I undo the last commit?")),
+        event(
+            1,
+            EventKind::AssistantMessage {
+                text: "Run `git reset --soft HEAD~1`.".to_owned(),
+                usage: Some(cairn_core::TokenUsage {
+                    input_tokens: 12,
+                    output_tokens: 9,
+                }),
+                interrupted: false,
+                model: Some("echo".to_owned()),
+            },
+        ),
+        event(
+            2,
+            EventKind::Note {
+                text: "worked".to_owned(),
+            },
+        ),
+    ];
+    let session = cairn_core::Session {
+        id: session_id,
+        directory: PathBuf::from("/home/ada/project"),
+        git_root: Some(PathBuf::from("/home/ada/project")),
+        head_id: Some(event_ids[2]),
+        title: "How do I undo the last commit?".to_owned(),
+        created_at_ms: 1_720_000_000_000,
+        updated_at_ms: 1_720_000_002_000,
+        archived_at_ms: None,
+    };
+    assert_eq!(
+        service.load_session(session_id).await.unwrap(),
+        cairn_core::LoadedSession {
+            session: session.clone(),
+            events: written.clone(),
+            off_branch_events: 0,
+            warnings: vec![],
+        }
+    );
+
+    let more = chain(
+        &session,
+        Some(event_ids[2]),
+        1_720_000_003_000,
+        vec![user("And keep the changes?")],
+    );
+    service
+        .append_events(session_id, Some(event_ids[2]), &more)
+        .await
+        .unwrap();
+    let loaded = service.load_session(session_id).await.unwrap();
+    assert_eq!(loaded.events, [written, more.clone()].concat());
+    assert_eq!(loaded.session.head_id, Some(more[0].id));
+
+    // Opening did not run the migration again: its record is the one release 0.1 wrote.
+    let pool = raw(&path).await;
+    let applied: Vec<(i64, String)> =
+        sqlx::query_as("SELECT version, description FROM _sqlx_migrations")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(applied, vec![(1, "sessions".to_owned())]);
 }

@@ -59,10 +59,8 @@ impl Context {
     pub async fn open_store(&self) -> eyre::Result<Arc<dyn SessionService>> {
         match cairn_store::SqliteSessionService::open(&self.config.db_path).await {
             Ok(service) => Ok(Arc::new(service)),
-            // These already name the file and say what to do.
-            Err(error @ (ServiceError::Corrupt { .. } | ServiceError::NewerSchema { .. })) => {
-                Err(error.into())
-            }
+            // This one already names the store and says what to do.
+            Err(error @ ServiceError::Incompatible { .. }) => Err(error.into()),
             Err(error) => Err(eyre::Report::new(error).wrap_err(format!(
                 "could not open the session database {}",
                 self.config.db_path.display()

@@ -23,9 +23,9 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Connection};
 
-use super::map_sqlx_error;
+use super::{map_sqlx_error, unusable};
 
-static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
+static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
 
 /// Every SQLite 3 database file starts with these bytes.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
@@ -59,10 +59,10 @@ static HEADER_CHECKED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 /// Prepares the file, refuses what must not be touched, connects and migrates.
 pub(crate) async fn open_pool(path: &Path) -> Result<SqlitePool, ServiceError> {
     // Plain blocking file calls: a handful of syscalls, once per launch.
-    let created = create_private_file(path).map_err(|err| io_error(path, "create", &err))?;
+    let created = create_private_file(path).map_err(|err| io_error(path, "create", err))?;
     let canonical = path
         .canonicalize()
-        .map_err(|err| io_error(path, "resolve", &err))?;
+        .map_err(|err| io_error(path, "resolve", err))?;
     if !created {
         let header_checked = HEADER_CHECKED
             .lock()
@@ -111,7 +111,7 @@ pub(crate) async fn open_pool(path: &Path) -> Result<SqlitePool, ServiceError> {
         match std::fs::set_permissions(&file, Permissions::from_mode(FILE_MODE)) {
             Ok(()) => {}
             Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-            Err(err) => return Err(io_error(&file, "set permissions of", &err)),
+            Err(err) => return Err(io_error(&file, "set permissions of", err)),
         }
     }
     HEADER_CHECKED
@@ -166,13 +166,10 @@ fn refuse_non_sqlite(path: &Path) -> Result<(), ServiceError> {
             file.take(SQLITE_HEADER.len() as u64)
                 .read_to_end(&mut header)
         })
-        .map_err(|err| io_error(path, "read", &err))?;
+        .map_err(|err| io_error(path, "read", err))?;
     // An empty file is a new database to SQLite (we may have created it and crashed).
     if !header.is_empty() && header != SQLITE_HEADER {
-        return Err(ServiceError::Corrupt {
-            path: path.to_path_buf(),
-            reason: "it is not a SQLite database".to_owned(),
-        });
+        return Err(unusable(path, "it is not a SQLite database", None));
     }
     Ok(())
 }
@@ -188,13 +185,18 @@ async fn refuse_foreign_damaged_or_newer(path: &Path) -> Result<(), ServiceError
     // writer started in between.
     let live_wal = sibling(path, "-wal").exists();
     let mut result = probe_schema(path, /*immutable*/ !live_wal).await;
-    if !live_wal && matches!(result, Err(ServiceError::Corrupt { .. })) {
+    if !live_wal && matches!(result, Err(ServiceError::Incompatible { .. })) {
         result = probe_schema(path, /*immutable*/ false).await;
     }
-    result
+    match result? {
+        Some(found) if found > supported_schema_version() => Err(newer_schema(path, found)),
+        Some(_) | None => Ok(()),
+    }
 }
 
-async fn probe_schema(path: &Path, immutable: bool) -> Result<(), ServiceError> {
+/// The newest schema version the database at `path` was migrated to, `None` for an empty
+/// database; an error for a damaged database or another program's.
+async fn probe_schema(path: &Path, immutable: bool) -> Result<Option<i64>, ServiceError> {
     let mut probe = SqliteConnectOptions::new()
         .filename(path)
         .read_only(true)
@@ -209,47 +211,53 @@ async fn probe_schema(path: &Path, immutable: bool) -> Result<(), ServiceError> 
     result
 }
 
-async fn inspect_schema(path: &Path, probe: &mut SqliteConnection) -> Result<(), ServiceError> {
+async fn inspect_schema(
+    path: &Path,
+    probe: &mut SqliteConnection,
+) -> Result<Option<i64>, ServiceError> {
     let tables: Vec<String> =
         sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
             .fetch_all(&mut *probe)
             .await
             .map_err(|err| map_sqlx_error(path, err))?;
     if tables.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     if !tables.iter().any(|table| table == "_sqlx_migrations") {
-        return Err(ServiceError::Corrupt {
-            path: path.to_path_buf(),
-            reason: "it is a SQLite database, but not one of Cairn's".to_owned(),
-        });
+        return Err(unusable(
+            path,
+            "it is a SQLite database, but not one of Cairn's",
+            None,
+        ));
     }
-    let found: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+    sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
         .fetch_one(&mut *probe)
         .await
-        .map_err(|err| map_sqlx_error(path, err))?;
-    let supported = supported_schema_version();
-    match found {
-        Some(found) if found > supported => Err(ServiceError::NewerSchema {
-            path: path.to_path_buf(),
-            found,
-            supported,
-        }),
-        Some(_) | None => Ok(()),
-    }
+        .map_err(|err| map_sqlx_error(path, err))
 }
 
 fn map_migrate_error(path: &Path, err: MigrateError) -> ServiceError {
     match err {
-        MigrateError::VersionMissing(found) => ServiceError::NewerSchema {
-            path: path.to_path_buf(),
-            found,
-            supported: supported_schema_version(),
-        },
+        MigrateError::VersionMissing(found) => newer_schema(path, found),
         MigrateError::Execute(err) | MigrateError::ExecuteMigration(err, _) => {
             map_sqlx_error(path, err)
         }
-        other => ServiceError::Storage(format!("migrating {}: {other}", path.display())),
+        other => ServiceError::Storage {
+            message: format!("migrating {}: {other}", path.display()),
+            cause: Some(Box::new(other)),
+        },
+    }
+}
+
+/// The database at `path` was migrated by a newer build, to schema version `found`.
+fn newer_schema(path: &Path, found: i64) -> ServiceError {
+    let supported = supported_schema_version();
+    ServiceError::Incompatible {
+        location: path.display().to_string(),
+        reason: format!(
+            "was written by a newer version of Cairn (schema version {found}, this build knows up to {supported}); upgrade Cairn or point db_path elsewhere. The file was not modified."
+        ),
+        cause: None,
     }
 }
 
@@ -259,6 +267,9 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn io_error(path: &Path, doing: &str, err: &io::Error) -> ServiceError {
-    ServiceError::Storage(format!("could not {doing} {}: {err}", path.display()))
+fn io_error(path: &Path, doing: &str, err: io::Error) -> ServiceError {
+    ServiceError::Storage {
+        message: format!("could not {doing} {}: {err}", path.display()),
+        cause: Some(Box::new(err)),
+    }
 }
