@@ -60,7 +60,9 @@ pub(crate) struct UsageTotals {
 pub struct AppInit {
     /// The session shown in the status line.
     pub session: SessionView,
+    /// Fresh or resumed, for the status line.
     pub origin: Origin,
+    /// The provider the model stream goes to, for the status line and `/model`.
     pub provider: ProviderInfo,
     /// The model put in requests (`/model` switches it).
     pub model: String,
@@ -104,6 +106,7 @@ pub struct App {
 }
 
 impl App {
+    /// The screen for `init`: its conversation and notes in the transcript, an empty input.
     pub fn new(init: AppInit) -> Self {
         let mut app = Self {
             session: init.session,

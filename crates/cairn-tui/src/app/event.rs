@@ -17,6 +17,7 @@ use crossterm::event::KeyEvent;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionView {
     pub id: SessionId,
+    /// The session's title; empty while it has none.
     pub title: String,
     /// The workspace folder, absolute.
     pub directory: PathBuf,
