@@ -19,9 +19,6 @@ use crate::event::TokenUsage;
 pub enum Role {
     User,
     Assistant,
-    /// Context from Cairn itself in the middle of a conversation (a resume boundary).
-    /// Dialects without mid-conversation system messages send it as marked user text.
-    System,
 }
 
 /// One piece of a message.
@@ -29,6 +26,12 @@ pub enum Role {
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum Part {
     Text {
+        text: String,
+    },
+    /// A note from Cairn, not the user's words (the resume boundary), carried in the user
+    /// turn it precedes: a system message there would break strict chat templates.
+    /// Dialects send it as text marked as coming from Cairn.
+    Context {
         text: String,
     },
     ToolCall {

@@ -107,7 +107,7 @@ pub(crate) fn request_body(request: &ModelRequest, settings: &ProviderSettings) 
     let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
     for message in &request.messages {
         let role = match message.role {
-            Role::User | Role::System => "user",
+            Role::User => "user",
             Role::Assistant => "assistant",
         };
         let blocks: Vec<Value> = message
@@ -115,13 +115,12 @@ pub(crate) fn request_body(request: &ModelRequest, settings: &ProviderSettings) 
             .iter()
             .filter_map(|part| match part {
                 Part::Text { text } if text.is_empty() => None,
-                Part::Text { text } => Some(match message.role {
-                    Role::System => json!({
-                        "type": "text",
-                        "text": format!("<system-context>\n{text}\n</system-context>"),
-                    }),
-                    Role::User | Role::Assistant => json!({ "type": "text", "text": text }),
-                }),
+                Part::Text { text } => Some(json!({ "type": "text", "text": text })),
+                Part::Context { text } if text.is_empty() => None,
+                Part::Context { text } => Some(json!({
+                    "type": "text",
+                    "text": format!("<system-context>\n{text}\n</system-context>"),
+                })),
                 Part::ToolCall {
                     call_id,
                     name,
@@ -463,12 +462,11 @@ mod tests {
     use pretty_assertions::assert_eq;
 
     #[test]
-    fn request_alternates_roles_and_wraps_system_context() {
+    fn request_wraps_context_notes_and_keeps_results_first() {
         let request = ModelRequest {
             model: String::new(),
             system: "sys".into(),
             messages: vec![
-                Message::text(Role::System, "[Cairn: 2 earlier messages were omitted]"),
                 Message::text(Role::User, "hi"),
                 Message {
                     role: Role::Assistant,
@@ -485,14 +483,20 @@ mod tests {
                 },
                 Message {
                     role: Role::User,
-                    parts: vec![Part::ToolResult {
-                        call_id: "t1".into(),
-                        output: "a.rs".into(),
-                        is_error: true,
-                    }],
+                    parts: vec![
+                        Part::ToolResult {
+                            call_id: "t1".into(),
+                            output: "a.rs".into(),
+                            is_error: true,
+                        },
+                        Part::Context {
+                            text: "resumed".into(),
+                        },
+                        Part::Text {
+                            text: "next".into(),
+                        },
+                    ],
                 },
-                Message::text(Role::System, "resumed"),
-                Message::text(Role::User, "next"),
             ],
             max_output_tokens: None,
         };
@@ -505,10 +509,7 @@ mod tests {
                 "system": "sys",
                 "stream": true,
                 "messages": [
-                    {"role": "user", "content": [
-                        {"type": "text", "text": "<system-context>\n[Cairn: 2 earlier messages were omitted]\n</system-context>"},
-                        {"type": "text", "text": "hi"},
-                    ]},
+                    {"role": "user", "content": [{"type": "text", "text": "hi"}]},
                     {"role": "assistant", "content": [
                         {"type": "text", "text": "Looking."},
                         {"type": "tool_use", "id": "t1", "name": "ls", "input": {"_raw": "{\"dir\":"}},

@@ -12,8 +12,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cairn_core::TokenUsage;
 use cairn_core::provider::{
-    FinishReason, Message, ModelProvider, ModelRequest, ModelStream, Part, ProviderError,
-    ProviderInfo, Role, StreamEvent,
+    FinishReason, ModelProvider, ModelRequest, ModelStream, Part, ProviderError, ProviderInfo,
+    Role, StreamEvent,
 };
 use futures::StreamExt;
 
@@ -42,32 +42,26 @@ impl EchoProvider {
         }
     }
 
-    /// The full reply to `request`.
+    /// The full reply to `request`: the user's latest words (not Cairn's context notes) and
+    /// how many things the user said, counted in text parts since a user turn can hold
+    /// several (a question whose answer failed, then the next one).
     pub fn reply(request: &ModelRequest) -> String {
-        let user_texts: Vec<String> = request
+        let user_texts: Vec<&str> = request
             .messages
             .iter()
             .filter(|message| message.role == Role::User)
-            .filter_map(user_text)
+            .flat_map(|message| &message.parts)
+            .filter_map(|part| match part {
+                Part::Text { text } => Some(text.as_str()),
+                Part::Context { .. } | Part::ToolCall { .. } | Part::ToolResult { .. } => None,
+            })
             .collect();
-        let latest = user_texts.last().map(String::as_str).unwrap_or("");
+        let latest = user_texts.last().copied().unwrap_or("");
         let count = user_texts.len();
         // Always "messages": the last line has one fixed shape that scripts and tests can
         // match, whatever the count.
         format!("echo: {latest}\n\n(offline echo provider: {count} user messages in context)")
     }
-}
-
-fn user_text(message: &Message) -> Option<String> {
-    let texts: Vec<&str> = message
-        .parts
-        .iter()
-        .filter_map(|part| match part {
-            Part::Text { text } => Some(text.as_str()),
-            Part::ToolCall { .. } | Part::ToolResult { .. } => None,
-        })
-        .collect();
-    (!texts.is_empty()).then(|| texts.join("\n\n"))
 }
 
 fn word_count(text: &str) -> u64 {
@@ -114,7 +108,7 @@ impl ModelProvider for EchoProvider {
                 .iter()
                 .flat_map(|message| &message.parts)
                 .map(|part| match part {
-                    Part::Text { text } => word_count(text),
+                    Part::Text { text } | Part::Context { text } => word_count(text),
                     Part::ToolCall { arguments, .. } => word_count(arguments),
                     Part::ToolResult { output, .. } => word_count(output),
                 })

@@ -120,7 +120,8 @@ fn joined_text(message: &Message) -> String {
         .parts
         .iter()
         .filter_map(|part| match part {
-            Part::Text { text } => Some(text.as_str()),
+            Part::Text { text } => Some(text.clone()),
+            Part::Context { text } => Some(format!("[Cairn: {text}]")),
             Part::ToolCall { .. } | Part::ToolResult { .. } => None,
         })
         .collect::<Vec<_>>()
@@ -130,7 +131,6 @@ fn joined_text(message: &Message) -> String {
 fn push_message(out: &mut Vec<Value>, message: &Message) {
     let text = joined_text(message);
     match message.role {
-        Role::System => out.push(json!({ "role": "system", "content": text })),
         Role::User => {
             // Tool results are `tool` messages of their own, right after the assistant
             // message that asked for them.
@@ -160,7 +160,7 @@ fn push_message(out: &mut Vec<Value>, message: &Message) {
                         "type": "function",
                         "function": { "name": name, "arguments": arguments },
                     })),
-                    Part::Text { .. } | Part::ToolResult { .. } => None,
+                    Part::Text { .. } | Part::Context { .. } | Part::ToolResult { .. } => None,
                 })
                 .collect();
             let mut value = json!({ "role": "assistant", "content": text });
@@ -432,13 +432,20 @@ mod tests {
                 },
                 Message {
                     role: Role::User,
-                    parts: vec![Part::ToolResult {
-                        call_id: "c1".into(),
-                        output: "a.rs".into(),
-                        is_error: false,
-                    }],
+                    parts: vec![
+                        Part::ToolResult {
+                            call_id: "c1".into(),
+                            output: "a.rs".into(),
+                            is_error: false,
+                        },
+                        Part::Context {
+                            text: "resumed".into(),
+                        },
+                        Part::Text {
+                            text: "next".into(),
+                        },
+                    ],
                 },
-                Message::text(Role::System, "resumed"),
             ],
             max_output_tokens: Some(7),
         };
@@ -455,7 +462,7 @@ mod tests {
                         {"id": "c1", "type": "function", "function": {"name": "ls", "arguments": "{}"}}
                     ]},
                     {"role": "tool", "tool_call_id": "c1", "content": "a.rs"},
-                    {"role": "system", "content": "resumed"},
+                    {"role": "user", "content": "[Cairn: resumed]\n\nnext"},
                 ],
                 "stream": true,
                 "stream_options": {"include_usage": true},

@@ -15,7 +15,7 @@ use cairn_core::{
     Event, EventId, EventKind, InvocationId, ModelRequest, ProviderInfo, SessionId, StreamEvent,
     TokenUsage,
 };
-use cairn_tui::app::{App, AppEvent, AppInit, Origin, SessionView};
+use cairn_tui::{App, AppEvent, AppInit, Origin, SessionView};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;

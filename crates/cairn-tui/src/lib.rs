@@ -1,27 +1,33 @@
 //! Cairn's terminal front end: the chat screen.
 //!
 //! Layout:
-//! - [`app`]: the pure state machine (`App::handle(AppEvent) -> Vec<Effect>`), no IO.
-//! - [`render`]: draws an `&App` into a ratatui buffer; never changes state.
-//! - [`transcript`], [`markdown`], [`wrap`], [`sanitize`]: cells, Markdown, wrapping by
+//! - `app`: the pure state machine (`App::handle(AppEvent) -> Vec<Effect>`), no IO, split
+//!   into its events, the composer, the stream controller, the turn lifecycle and overlays.
+//! - `render`: draws an `&App` into a ratatui buffer, one file per part; never changes state.
+//! - `layout`: the screen's regions and the help's size, which both of the above need (the
+//!   state machine never imports the renderer). `help_text`: the help's content.
+//! - [`transcript`], [`markdown`], [`wrap`], `sanitize`: cells, Markdown, wrapping by
 //!   display width, and neutralising untrusted text.
-//! - [`commands`], [`picker`], [`history`]: slash commands, the session picker, the prompt
+//! - `commands`, `picker`, `history`: slash commands, the session picker, the prompt
 //!   history file.
-//! - [`session_task`]: the one task that owns the `SessionManager` and persists in order.
+//! - `session_task`: the one task that owns the `SessionManager` and persists in order.
 //! - `driver` and `terminal`: the event loop performing effects, the frame scheduler, and
 //!   taking over / restoring the terminal.
 //!
-//! [`run`] is the entry point the binary calls.
+//! The public API is small: [`run`] is the entry point the binary calls; [`App`] with
+//! [`AppInit`] and [`AppEvent`] lets benchmarks drive and draw the screen without a terminal.
 
-pub mod app;
-pub mod commands;
+mod app;
+mod commands;
 mod driver;
-pub mod history;
+mod help_text;
+mod history;
+mod layout;
 pub mod markdown;
-pub mod picker;
-pub mod render;
-pub mod sanitize;
-pub mod session_task;
+mod picker;
+mod render;
+mod sanitize;
+mod session_task;
 mod terminal;
 #[cfg(test)]
 mod test_support;
@@ -33,6 +39,7 @@ use std::sync::Arc;
 
 use cairn_core::{ModelProvider, SessionId, SessionManager, StartOutcome};
 
+pub use app::{App, AppEvent, AppInit, Effect, Origin, PersistReport, SessionJob, SessionView};
 pub use driver::FrameScheduler;
 
 /// What the binary hands the TUI.

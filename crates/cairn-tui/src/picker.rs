@@ -90,4 +90,19 @@ impl Picker {
     pub fn selected_row(&self, now_ms: i64) -> Option<PickerRow> {
         self.rows(now_ms).into_iter().nth(self.selected)
     }
+
+    /// The list arrived, or why it could not be read; the highlight goes to the top.
+    pub fn listed(&mut self, result: Result<Vec<SessionSummary>, String>) {
+        match result {
+            Ok(items) => {
+                self.items = Some(items);
+                self.error = None;
+            }
+            Err(error) => {
+                self.items = Some(Vec::new());
+                self.error = Some(error);
+            }
+        }
+        self.selected = 0;
+    }
 }

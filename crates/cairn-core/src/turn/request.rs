@@ -154,20 +154,16 @@ fn messages_from_events(events: &[Event]) -> Vec<Message> {
                     }),
                 }
             }
-            // Folded into the user turn that follows by `alternate_roles`.
-            EventKind::SystemContext { text } => {
-                messages.push(Message::text(Role::User, context_note(text)))
-            }
+            // Joins the user turn that follows in `alternate_roles`.
+            EventKind::SystemContext { text } => messages.push(Message {
+                role: Role::User,
+                parts: vec![Part::Context { text: text.clone() }],
+            }),
             EventKind::Note { .. } | EventKind::Error { .. } => {}
         }
     }
     answer_unanswered(&mut messages, &mut unanswered);
     messages
-}
-
-/// How a context note from Cairn reads inside a user turn.
-fn context_note(text: &str) -> String {
-    format!("[Cairn: {text}]")
 }
 
 /// Gives every call in `unanswered` a result saying it was not run (the answer was cut off,
@@ -210,39 +206,19 @@ fn alternate_roles(messages: Vec<Message>) -> Vec<Message> {
     out
 }
 
-/// Appends `next`'s parts to `last`. Texts are joined with a blank line into one part (a
-/// dialect that joins parts itself would otherwise lose the separation); tool results stay
-/// before text, as the OpenAI dialect sends them as messages of their own first.
+/// Appends `next`'s parts to `last`, each text its own part; tool results stay before any
+/// text, as the OpenAI dialect sends them as messages of their own first.
 fn merge_into(last: &mut Message, next: Message) {
     for part in next.parts {
-        match (last.parts.last_mut(), part) {
-            (Some(Part::Text { text }), Part::Text { text: more }) => {
-                text.push_str("\n\n");
-                text.push_str(&more);
-            }
-            (
-                _,
-                Part::ToolResult {
-                    call_id,
-                    output,
-                    is_error,
-                },
-            ) if last.role == Role::User => {
-                let position = last
-                    .parts
-                    .iter()
-                    .position(|part| !matches!(part, Part::ToolResult { .. }))
-                    .unwrap_or(last.parts.len());
-                last.parts.insert(
-                    position,
-                    Part::ToolResult {
-                        call_id,
-                        output,
-                        is_error,
-                    },
-                );
-            }
-            (_, part) => last.parts.push(part),
+        if last.role == Role::User && matches!(part, Part::ToolResult { .. }) {
+            let position = last
+                .parts
+                .iter()
+                .position(|part| !matches!(part, Part::ToolResult { .. }))
+                .unwrap_or(last.parts.len());
+            last.parts.insert(position, part);
+        } else {
+            last.parts.push(part);
         }
     }
 }
@@ -256,12 +232,13 @@ fn is_tool_results(message: &Message) -> bool {
             .all(|part| matches!(part, Part::ToolResult { .. }))
 }
 
+/// A user turn with words in it (the user's or a context note), not only tool results.
 fn has_user_text(message: &Message) -> bool {
     message.role == Role::User
         && message
             .parts
             .iter()
-            .any(|part| matches!(part, Part::Text { .. }))
+            .any(|part| matches!(part, Part::Text { .. } | Part::Context { .. }))
 }
 
 /// Estimated tokens of a text: one per four characters, rounded up.
@@ -274,7 +251,7 @@ pub(crate) fn estimate_message_tokens(message: &Message) -> u64 {
         .parts
         .iter()
         .map(|part| match part {
-            Part::Text { text } => estimate_text_tokens(text),
+            Part::Text { text } | Part::Context { text } => estimate_text_tokens(text),
             Part::ToolCall {
                 call_id,
                 name,
@@ -396,10 +373,15 @@ pub fn check_strict_shape(request: &ModelRequest) -> Result<(), String> {
         }
         for part in &message.parts {
             match part {
-                Part::Text { text } if text.is_empty() => {
+                Part::Text { text } | Part::Context { text } if text.is_empty() => {
                     return Err(format!("message {index} has an empty text"));
                 }
                 Part::Text { .. } => {}
+                Part::Context { .. } => {
+                    if message.role != Role::User {
+                        return Err(format!("message {index}: context outside a user turn"));
+                    }
+                }
                 Part::ToolCall { call_id, .. } => {
                     if message.role != Role::Assistant {
                         return Err(format!("message {index}: a tool call outside an answer"));
@@ -540,10 +522,17 @@ mod tests {
             vec![
                 Message::text(Role::User, "first"),
                 Message::text(Role::Assistant, "answer"),
-                Message::text(
-                    Role::User,
-                    "[Cairn: The user came back after 3 hours.]\n\nsecond"
-                ),
+                Message {
+                    role: Role::User,
+                    parts: vec![
+                        Part::Context {
+                            text: "The user came back after 3 hours.".into()
+                        },
+                        Part::Text {
+                            text: "second".into()
+                        },
+                    ],
+                },
                 Message::text(Role::Assistant, "partial ans"),
             ]
         );
@@ -771,7 +760,17 @@ mod tests {
         let request = build_request(&events, &workspace(), "m", None, 100_000, "d");
         assert_eq!(
             request.messages,
-            vec![Message::text(Role::User, "first\n\nagain")]
+            vec![Message {
+                role: Role::User,
+                parts: vec![
+                    Part::Text {
+                        text: "first".into()
+                    },
+                    Part::Text {
+                        text: "again".into()
+                    },
+                ],
+            }]
         );
         assert_eq!(check_strict_shape(&request), Ok(()));
     }
@@ -856,7 +855,7 @@ mod tests {
         let rejected = [
             vec![answer("first")],
             vec![user("a"), user("b")],
-            vec![user("a"), Message::text(Role::System, "note"), user("b")],
+            vec![user("a"), answer("b"), Message::text(Role::Assistant, "c")],
             vec![user("a"), answer("")],
             vec![user("a"), calls(&["c1", "c2"]), results(&["c1"])],
             vec![user("a"), calls(&["c1"]), results(&["c2"])],

@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use cairn_core::config::ProviderKind;
-use cairn_core::provider::{Message, ModelRequest, ModelStream, ProviderError, Role, StreamEvent};
+use cairn_core::provider::{
+    Message, ModelRequest, ModelStream, Part, ProviderError, Role, StreamEvent,
+};
 use cairn_core::turn::AnswerAccumulator;
 use cairn_llm::{ApiKey, ProviderSettings};
 use futures::StreamExt;
@@ -34,8 +36,17 @@ pub fn request() -> ModelRequest {
         messages: vec![
             Message::text(Role::User, "first question"),
             Message::text(Role::Assistant, "first answer"),
-            Message::text(Role::System, "The session was resumed."),
-            Message::text(Role::User, "second question"),
+            Message {
+                role: Role::User,
+                parts: vec![
+                    Part::Context {
+                        text: "The session was resumed.".into(),
+                    },
+                    Part::Text {
+                        text: "second question".into(),
+                    },
+                ],
+            },
         ],
         max_output_tokens: None,
     }

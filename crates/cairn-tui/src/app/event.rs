@@ -1,0 +1,147 @@
+//! What flows in and out of the state machine: [`AppEvent`]s that the driver and the session
+//! task feed to [`App::handle`](super::App::handle), and the [`Effect`]s (among them
+//! [`SessionJob`]s for the session task) that it returns for the driver to perform.
+//!
+//! These are plain data: no handles, no channels, no clocks. Stream events carry the turn
+//! number they belong to, so a reply that arrives after its turn ended can be recognised and
+//! ignored.
+
+use std::path::PathBuf;
+
+use cairn_core::{
+    Event, EventKind, ModelRequest, ProviderError, SessionId, SessionSummary, StreamEvent,
+};
+use crossterm::event::KeyEvent;
+
+/// What the status line shows about the session; refreshed by the session task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionView {
+    pub id: SessionId,
+    /// The session's title; empty while it has none.
+    pub title: String,
+    /// The workspace folder, absolute.
+    pub directory: PathBuf,
+    /// The workspace folder for display (`~/...`).
+    pub display_directory: String,
+    /// Whether the session has been written to storage yet.
+    pub stored: bool,
+}
+
+/// Whether the session on screen was started fresh or picked up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A fresh session, never shown before.
+    New,
+    /// An earlier session continued (on start, or picked in `/sessions`).
+    Resumed,
+}
+
+/// Everything that can happen to the screen.
+#[derive(Debug)]
+pub enum AppEvent {
+    /// A key press (or repeat; releases are ignored).
+    Key(KeyEvent),
+    /// Bracketed paste: text to insert as typed, without sending it.
+    Paste(String),
+    /// The mouse wheel; `up` scrolls towards older messages.
+    Wheel { up: bool },
+    /// The terminal has a new size.
+    Resize { width: u16, height: u16 },
+    /// Wall-clock time in milliseconds since the Unix epoch.
+    Tick { now_ms: i64 },
+    /// SIGTERM or SIGHUP: leave as if the user quit.
+    Terminate,
+    /// The session task persisted the user message (or branched for a retry) and built the
+    /// request for `turn`.
+    RequestReady { turn: u64, request: ModelRequest },
+    /// A turn could not be started (for example `/retry` with nothing to retry).
+    TurnRejected { turn: u64, reason: String },
+    /// The session task ran a persistence job; what the screen needs to know about it.
+    Persisted(PersistReport),
+    /// The session's title, folder or stored flag changed.
+    SessionChanged(SessionView),
+    /// `/new` done: `archived` is the id of the session put away, if it had been written,
+    /// shortened only as far as it stays unambiguous (it is shown as `cairn -s <id>`).
+    SessionReset {
+        archived: Option<String>,
+        view: SessionView,
+    },
+    /// A session picked in `/sessions` is now the current one.
+    SessionLoaded {
+        view: SessionView,
+        events: Vec<Event>,
+        notes: Vec<String>,
+    },
+    /// The list the sessions picker asked for (this workspace or all of them), or why it
+    /// could not be read.
+    SessionsListed {
+        all_workspaces: bool,
+        result: Result<Vec<SessionSummary>, String>,
+    },
+    /// A session-task job other than persisting failed; shown as an error.
+    JobFailed { what: String, error: String },
+    /// `/rename` was stored.
+    Renamed { title: String },
+    /// `/export` wrote the file (its path), or why it could not.
+    ExportWritten { result: Result<PathBuf, String> },
+    /// A piece of the model's answer for `turn`.
+    Stream { turn: u64, event: StreamEvent },
+    /// The model stream for `turn` failed; what arrived so far is kept.
+    StreamFailed { turn: u64, error: ProviderError },
+    /// The model stream for `turn` closed (possibly without a finish reason).
+    StreamEnded { turn: u64 },
+}
+
+/// What a persist did, as the screen needs to know it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersistReport {
+    /// Set when writing failed; the events stay in memory and are retried with the next job.
+    pub error: Option<String>,
+    /// Set when another Cairn wrote to this session meanwhile: how many events it wrote and
+    /// the whole branch as it is now.
+    pub merged: Option<(usize, Vec<Event>)>,
+}
+
+/// Work for the session task, which owns the `SessionManager` and runs jobs in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionJob {
+    /// Push and persist the user message, then build the request for `turn`.
+    SendUserMessage {
+        turn: u64,
+        text: String,
+        model: String,
+    },
+    /// Branch from the last user message and build the request for `turn` again.
+    Retry { turn: u64, model: String },
+    /// Push and persist these events (an answer, an error, tool calls).
+    Record(Vec<EventKind>),
+    /// `/new`: archive the current session (if it was written) and start a fresh one.
+    NewSession,
+    /// Make this session the current one and load its conversation.
+    Resume(SessionId),
+    /// `/rename`: give the session this title.
+    Rename(String),
+    /// List the sessions for the picker: this workspace's, or every workspace's.
+    ListSessions { all_workspaces: bool },
+    /// Write the conversation as Markdown to this file.
+    Export(PathBuf),
+}
+
+/// What the driver must do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Hand this job to the session task (jobs run in the order they were returned).
+    Job(SessionJob),
+    /// Send `request` to the model; its stream comes back as events for `turn`.
+    StartStream { turn: u64, request: ModelRequest },
+    /// Stop the model stream of `turn`.
+    CancelStream { turn: u64 },
+    /// Append this sent line to the prompt-history file.
+    SaveHistory(String),
+    /// Put this text on the clipboard (through the terminal, OSC 52).
+    CopyToClipboard(String),
+    /// Ctrl+L: clear the terminal and draw everything again.
+    ClearScreen,
+    /// Leave: finish pending writes and restore the terminal.
+    Quit,
+}

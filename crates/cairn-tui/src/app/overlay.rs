@@ -1,0 +1,61 @@
+//! Overlays drawn over the chat: the help and the sessions picker. While one is open it
+//! takes every key; each has its own key handling ([`help`], [`picker`]) that says what the
+//! key did, and this module applies that to the screen.
+
+mod help;
+mod picker;
+
+use crossterm::event::KeyEvent;
+
+use self::picker::PickerAction;
+use super::{App, Effect, SessionJob};
+use crate::layout;
+use crate::picker::Picker;
+
+/// What is drawn over the chat, if anything.
+#[derive(Debug)]
+pub(crate) enum Overlay {
+    /// Nothing: keys go to the composer.
+    None,
+    /// The help; `scroll`: help rows scrolled past at the top.
+    Help { scroll: usize },
+    /// The `/sessions` picker.
+    Sessions(Picker),
+}
+
+impl App {
+    /// Gives `key` to the open overlay. Returns false when none is open.
+    pub(super) fn on_overlay_key(&mut self, key: KeyEvent, effects: &mut Vec<Effect>) -> bool {
+        match &mut self.overlay {
+            Overlay::None => false,
+            Overlay::Help { scroll } => {
+                let scroll = *scroll;
+                let max_scroll = layout::help_max_scroll(self.screen());
+                let page = usize::from(self.size.1.saturating_sub(4)).max(1);
+                self.overlay = match help::scroll_after_key(key, scroll, max_scroll, page) {
+                    Some(scroll) => Overlay::Help { scroll },
+                    None => Overlay::None,
+                };
+                true
+            }
+            Overlay::Sessions(picker) => {
+                match picker::on_key(picker, key, self.now_ms) {
+                    PickerAction::Stay => {}
+                    PickerAction::List { all_workspaces } => {
+                        effects.push(Effect::Job(SessionJob::ListSessions { all_workspaces }));
+                    }
+                    PickerAction::Close => self.overlay = Overlay::None,
+                    PickerAction::Open(id) => {
+                        self.overlay = Overlay::None;
+                        if self.turn.is_some() {
+                            self.cancel_turn(effects);
+                        }
+                        self.hint = Some(format!("opening session {}…", id.short()));
+                        effects.push(Effect::Job(SessionJob::Resume(id)));
+                    }
+                }
+                true
+            }
+        }
+    }
+}

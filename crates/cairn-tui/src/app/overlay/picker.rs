@@ -1,0 +1,61 @@
+//! Keys in the sessions picker: type to filter, move the highlight, toggle between this
+//! workspace and every workspace, open the highlighted session, or close.
+
+use cairn_core::SessionId;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::picker::Picker;
+
+/// What a key in the picker asks of the screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum PickerAction {
+    /// Nothing beyond the picker itself (the filter or highlight may have changed).
+    Stay,
+    /// The scope was toggled: list the sessions again for it.
+    List { all_workspaces: bool },
+    /// Close the picker.
+    Close,
+    /// Close the picker and switch to this session.
+    Open(SessionId),
+}
+
+/// Applies `key` to `picker` (`now_ms` dates the rows, which the filter matches).
+pub(super) fn on_key(picker: &mut Picker, key: KeyEvent, now_ms: i64) -> PickerAction {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Esc => return PickerAction::Close,
+        KeyCode::Char('c') if ctrl => return PickerAction::Close,
+        KeyCode::Tab => return toggle_all_workspaces(picker),
+        KeyCode::Char('a') if ctrl => return toggle_all_workspaces(picker),
+        KeyCode::Up => picker.move_selection(-1, now_ms),
+        KeyCode::Down => picker.move_selection(1, now_ms),
+        KeyCode::PageUp => picker.move_selection(-10, now_ms),
+        KeyCode::PageDown => picker.move_selection(10, now_ms),
+        KeyCode::Backspace => {
+            picker.filter.pop();
+            picker.selected = 0;
+        }
+        KeyCode::Char(c) if !ctrl => {
+            picker.filter.push(c);
+            picker.selected = 0;
+        }
+        KeyCode::Enter => {
+            return match picker.selected_row(now_ms) {
+                None => PickerAction::Stay,
+                Some(row) if row.current => PickerAction::Close,
+                Some(row) => PickerAction::Open(row.id),
+            };
+        }
+        _ => {}
+    }
+    PickerAction::Stay
+}
+
+fn toggle_all_workspaces(picker: &mut Picker) -> PickerAction {
+    picker.all_workspaces = !picker.all_workspaces;
+    picker.items = None;
+    picker.selected = 0;
+    PickerAction::List {
+        all_workspaces: picker.all_workspaces,
+    }
+}

@@ -1,0 +1,118 @@
+//! What the session task tells the screen about the session as a whole: a conversation
+//! loaded (at start, or picked in `/sessions`), a fresh session after `/new`, and the
+//! outcome of a persist, including writes another Cairn made meanwhile.
+//!
+//! Stored events become transcript cells here, sanitised like everything else, and the
+//! token totals and "last answer" are rebuilt from them.
+
+use cairn_core::{Event, EventKind};
+
+use super::event::{Origin, PersistReport, SessionView};
+use super::turn::tool_call_summary;
+use super::{App, UsageTotals};
+use crate::transcript::{Cell, CellKind};
+
+impl App {
+    pub(super) fn on_persisted(&mut self, report: PersistReport) {
+        if let Some(error) = report.error {
+            self.error(&format!(
+                "Could not save to the session database: {error}. Your messages are kept in memory and saving is tried again with the next one."
+            ));
+        }
+        if let Some((count, events)) = report.merged {
+            self.transcript.clear();
+            self.usage = UsageTotals::default();
+            self.load_events(&events);
+            self.note(&format!(
+                "Another Cairn wrote {count} events to this session; yours follow them."
+            ));
+        }
+    }
+
+    /// `/new` is done: an empty screen for `view`, and where the old session went.
+    pub(super) fn on_session_reset(&mut self, archived: Option<String>, view: SessionView) {
+        self.session = view;
+        self.origin = Origin::New;
+        self.clear_conversation();
+        let text = match archived {
+            Some(id) => format!(
+                "Started a new session. The previous one was archived; `cairn -s {id}` brings it back."
+            ),
+            None => "Started a new session.".to_owned(),
+        };
+        self.note(&text);
+    }
+
+    /// A session picked in `/sessions` replaces the one on screen.
+    pub(super) fn on_session_loaded(
+        &mut self,
+        view: SessionView,
+        events: &[Event],
+        notes: Vec<String>,
+    ) {
+        self.session = view;
+        self.origin = Origin::Resumed;
+        self.clear_conversation();
+        self.load_events(events);
+        for note in notes {
+            self.note(&note);
+        }
+    }
+
+    fn clear_conversation(&mut self) {
+        self.hint = None;
+        self.transcript.clear();
+        self.live = None;
+        self.turn = None;
+        self.scroll = 0;
+        self.usage = UsageTotals::default();
+        self.last_answer = None;
+        self.last_turn_failed = false;
+    }
+
+    /// Adds cells for stored events (sanitised like everything else).
+    pub(super) fn load_events(&mut self, events: &[Event]) {
+        self.last_turn_failed = false;
+        for event in events {
+            let cell = match &event.kind {
+                EventKind::UserMessage { text } => {
+                    self.last_turn_failed = false;
+                    Cell::new(CellKind::User, text)
+                }
+                EventKind::AssistantMessage {
+                    text,
+                    usage,
+                    interrupted,
+                    ..
+                } => {
+                    if let Some(usage) = usage {
+                        self.usage.last_input = usage.input_tokens;
+                        self.usage.output += usage.output_tokens;
+                    }
+                    if text.is_empty() {
+                        // An answer made only of tool calls: the calls show themselves.
+                        continue;
+                    }
+                    self.last_answer = Some(text.clone());
+                    Cell::new(
+                        CellKind::Assistant {
+                            first: true,
+                            interrupted: *interrupted,
+                        },
+                        text,
+                    )
+                }
+                EventKind::ToolCall {
+                    name, arguments, ..
+                } => Cell::new(CellKind::ToolCall, &tool_call_summary(name, arguments)),
+                EventKind::Note { text } => Cell::new(CellKind::Note, text),
+                EventKind::Error { message } => {
+                    self.last_turn_failed = true;
+                    Cell::new(CellKind::Error, message)
+                }
+                EventKind::ToolResult { .. } | EventKind::SystemContext { .. } => continue,
+            };
+            self.transcript.push(cell.with_event_id(event.id));
+        }
+    }
+}

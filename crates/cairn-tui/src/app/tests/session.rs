@@ -1,0 +1,135 @@
+//! The conversation as a whole: loading and merging sessions, persistence failures, and
+//! scrolling the transcript (page keys, wheel, resize).
+
+use crossterm::event::KeyCode;
+use pretty_assertions::assert_eq;
+use ratatui::layout::Rect;
+
+use super::{last_text, texts};
+use crate::app::{AppEvent, Origin, PersistReport};
+use crate::test_support::*;
+use crate::transcript::CellKind;
+
+#[test]
+fn page_keys_wheel_and_end_scroll_the_transcript() {
+    let kinds = (0..40)
+        .flat_map(|n| {
+            [
+                user(&format!("question {n}")),
+                assistant(&format!("answer {n}")),
+            ]
+        })
+        .collect();
+    let mut app = app_with((60, 20), Origin::Resumed, kinds, &[]);
+    app.handle(key(KeyCode::PageUp));
+    let page = app.scroll;
+    assert!(page > 0);
+    app.handle(key(KeyCode::PageUp));
+    assert_eq!(app.scroll, 2 * page);
+    app.handle(key(KeyCode::PageDown));
+    assert_eq!(app.scroll, page);
+    app.handle(AppEvent::Wheel { up: true });
+    assert_eq!(app.scroll, page + 3);
+    app.handle(AppEvent::Wheel { up: false });
+    assert_eq!(app.scroll, page);
+    app.handle(key(KeyCode::End));
+    assert_eq!(app.scroll, 0);
+    for _ in 0..100 {
+        app.handle(key(KeyCode::PageUp));
+    }
+    let top = app.scroll;
+    let transcript = app.areas(Rect::new(0, 0, 60, 20)).transcript;
+    let total = app.transcript.height_up_to(None, 60, usize::MAX);
+    assert_eq!(top, total - usize::from(transcript.height));
+    type_text(&mut app, "back to the bottom");
+    app.handle(key(KeyCode::Enter));
+    assert_eq!(app.scroll, 0);
+}
+
+#[test]
+fn a_loaded_session_replaces_the_transcript() {
+    let mut app = new_app();
+    app.handle(AppEvent::SessionLoaded {
+        view: view(),
+        events: events(vec![user("q"), assistant("a")]),
+        notes: vec![
+            "Continuing previous session (last active 2 days ago) - /new starts a fresh one".into(),
+        ],
+    });
+    assert_eq!(app.origin, Origin::Resumed);
+    assert_eq!(texts(&app).len(), 3);
+    assert_eq!(app.usage.output, 56);
+}
+
+#[test]
+fn persistence_failures_are_shown() {
+    let mut app = new_app();
+    app.handle(AppEvent::Persisted(PersistReport {
+        error: Some("disk full".into()),
+        merged: None,
+    }));
+    assert!(last_text(&app).starts_with("Could not save to the session database: disk full."));
+}
+
+#[test]
+fn writes_from_another_cairn_rebuild_the_transcript_with_a_note() {
+    let mut app = app_with((80, 20), Origin::Resumed, vec![user("mine")], &[]);
+    app.handle(AppEvent::Persisted(PersistReport {
+        error: None,
+        merged: Some((
+            2,
+            events(vec![
+                user("theirs"),
+                assistant("their answer"),
+                user("mine"),
+            ]),
+        )),
+    }));
+    assert_eq!(
+        texts(&app),
+        vec![
+            (CellKind::User, "theirs".into()),
+            (
+                CellKind::Assistant {
+                    first: true,
+                    interrupted: false
+                },
+                "their answer".into()
+            ),
+            (CellKind::User, "mine".into()),
+            (
+                CellKind::Note,
+                "Another Cairn wrote 2 events to this session; yours follow them.".into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn resize_reflows_and_keeps_the_scroll_in_range() {
+    let kinds = (0..10).map(|n| user(&format!("message {n}"))).collect();
+    let mut app = app_with((40, 10), Origin::Resumed, kinds, &[]);
+    for _ in 0..10 {
+        app.handle(key(KeyCode::PageUp));
+    }
+    let before = app.scroll;
+    app.handle(AppEvent::Resize {
+        width: 40,
+        height: 30,
+    });
+    assert!(app.scroll < before);
+}
+
+#[test]
+fn the_resumed_transcript_ends_with_the_note_and_starts_at_the_bottom() {
+    let note = "Continuing previous session (last active 12 minutes ago) - /new starts a fresh one";
+    let app = app_with(
+        (80, 20),
+        Origin::Resumed,
+        vec![user("q"), assistant("a")],
+        &[note],
+    );
+    assert_eq!(last_text(&app), note);
+    assert_eq!(app.scroll, 0);
+    assert_eq!(app.origin, Origin::Resumed);
+}

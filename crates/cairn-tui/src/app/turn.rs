@@ -1,0 +1,156 @@
+//! The turn lifecycle: a turn is one request to the model and the answer it streams back.
+//! It begins when a message is sent (or retried), follows the model stream, and ends
+//! exactly once: finished, failed, cancelled, or cut short by quitting.
+//!
+//! Invariants:
+//! - At most one turn is active; stream events of any other turn are ignored.
+//! - Ending a turn returns one persistence job with everything it produced (answer, tool
+//!   calls, error), so nothing is written twice and nothing is lost on quit. Which events
+//!   those are is decided by `cairn_core::turn::answer_events`, as for `cairn run`.
+
+use cairn_core::provider::FinishReason;
+use cairn_core::turn::{TurnEnd, answer_events};
+use cairn_core::{EventKind, ProviderError, StreamEvent};
+
+use super::stream::ActiveTurn;
+use super::{App, Effect, SessionJob};
+use crate::transcript::{Cell, CellKind};
+
+impl App {
+    /// Starts turn number `next_turn` (the request is built by the session task) and
+    /// returns its number.
+    pub(super) fn begin_turn(&mut self) -> u64 {
+        let id = self.next_turn;
+        self.next_turn += 1;
+        self.last_turn_failed = false;
+        self.turn = Some(ActiveTurn::new(id, self.now_ms));
+        self.scroll = 0;
+        id
+    }
+
+    /// Leaves, ending the active turn first so its partial answer is recorded.
+    pub(super) fn quit(&mut self, effects: &mut Vec<Effect>) {
+        if self.turn.is_some() {
+            self.cancel_turn(effects);
+        }
+        effects.push(Effect::Quit);
+    }
+
+    /// Stops the active turn, keeping (and recording) what arrived.
+    pub(super) fn cancel_turn(&mut self, effects: &mut Vec<Effect>) {
+        let Some(active) = &self.turn else {
+            return;
+        };
+        if active.streaming {
+            effects.push(Effect::CancelStream { turn: active.id });
+        }
+        self.finish_turn(/*interrupted*/ true, None, effects);
+    }
+
+    pub(super) fn on_stream(&mut self, turn: u64, event: StreamEvent, effects: &mut Vec<Effect>) {
+        // A reader who scrolled up keeps their place while the answer grows below them.
+        let held_height = (self.scroll > 0).then(|| self.content_height());
+        self.apply_stream_event(turn, event, effects);
+        if let Some(before) = held_height {
+            self.scroll += self.content_height().saturating_sub(before);
+            self.clamp_scroll();
+        }
+    }
+
+    fn apply_stream_event(&mut self, turn: u64, event: StreamEvent, effects: &mut Vec<Effect>) {
+        let Some(active) = self.turn.as_mut().filter(|active| active.id == turn) else {
+            return;
+        };
+        if active.apply(event, &mut self.transcript, &mut self.live) {
+            self.finish_turn(/*interrupted*/ false, None, effects);
+        }
+    }
+
+    /// Ends the active turn: commits what arrived, shows the error if any, and records one
+    /// persistence job for the answer, tool calls and error.
+    pub(super) fn finish_turn(
+        &mut self,
+        interrupted: bool,
+        error: Option<ProviderError>,
+        effects: &mut Vec<Effect>,
+    ) {
+        let Some(active) = self.turn.take() else {
+            return;
+        };
+        self.live = None;
+        let end = match &error {
+            Some(error) => TurnEnd::Failed(error.to_string()),
+            None if interrupted => TurnEnd::Cancelled,
+            None => TurnEnd::Completed,
+        };
+        let record = answer_events(&active.answer, &end, &self.model);
+        let tail = active.answer.text[active.committed..].trim_end();
+        if !tail.is_empty() || (active.committed > 0 && interrupted) {
+            self.transcript.push(Cell::new(
+                CellKind::Assistant {
+                    first: active.committed == 0,
+                    interrupted,
+                },
+                tail,
+            ));
+        }
+        if active.has_text() {
+            if let Some(usage) = active.answer.usage {
+                self.usage.last_input = usage.input_tokens;
+                self.usage.output += usage.output_tokens;
+            }
+            self.last_answer = Some(active.answer.text.clone());
+        }
+        for event in &record {
+            if let EventKind::ToolCall {
+                name, arguments, ..
+            } = event
+            {
+                self.transcript.push(Cell::new(
+                    CellKind::ToolCall,
+                    &tool_call_summary(name, arguments),
+                ));
+            }
+        }
+        match (&error, &active.answer.finish_reason) {
+            (Some(error), _) => {
+                // Stored as the provider gave it (as `cairn run` stores it); the hint is
+                // for the screen.
+                self.error(&format!(
+                    "{error}. Press Enter on an empty line or type /retry to try again."
+                ));
+                self.last_turn_failed = true;
+            }
+            (None, Some(FinishReason::Length)) => {
+                self.note("The answer stopped at the output token limit.");
+            }
+            (None, Some(FinishReason::ContentFilter)) => {
+                self.note("The provider stopped the answer (content filter).");
+            }
+            (None, Some(FinishReason::Refusal)) => self.note("The model declined to answer."),
+            (None, Some(FinishReason::Stop | FinishReason::ToolCalls | FinishReason::Other(_)))
+            | (None, None) => {}
+        }
+        if interrupted && error.is_none() {
+            if active.has_text() {
+                self.hint = Some("answer cancelled; the partial text was kept".to_owned());
+            } else {
+                self.note("Cancelled.");
+            }
+        }
+        if !record.is_empty() {
+            effects.push(Effect::Job(SessionJob::Record(record)));
+        }
+    }
+}
+
+/// `tool call: name(args…)`, arguments shortened to one line.
+pub(super) fn tool_call_summary(name: &str, arguments: &str) -> String {
+    const MAX_ARGUMENT_CHARS: usize = 60;
+    let flat = arguments.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut shown: String = flat.chars().take(MAX_ARGUMENT_CHARS).collect();
+    if flat.chars().count() > MAX_ARGUMENT_CHARS {
+        shown.push('…');
+    }
+    format!("tool call: {name}({shown})")
+}

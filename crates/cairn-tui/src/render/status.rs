@@ -1,0 +1,138 @@
+//! The two status rows: the activity line above the rule (spinner, retry status, hints) and
+//! the status line at the bottom (folder, session, provider, model, tokens), which drops its
+//! least important parts first when the terminal is narrow.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Stylize;
+use ratatui::text::{Line, Span};
+use unicode_width::UnicodeWidthStr;
+
+use crate::app::{App, Origin};
+use crate::sanitize::sanitize;
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+pub(super) fn render_activity(app: &App, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        return;
+    }
+    let line = if let Some(turn) = &app.turn {
+        let elapsed_ms = (app.now_ms - turn.started_ms).max(0);
+        let frame = SPINNER[usize::try_from(elapsed_ms / 100).unwrap_or(0) % SPINNER.len()];
+        let seconds = elapsed_ms / 1000;
+        let what = match (&turn.retrying, turn.has_text()) {
+            (Some(retrying), _) => retrying.clone(),
+            (None, false) => "thinking".to_owned(),
+            (None, true) => "answering".to_owned(),
+        };
+        let mut spans = vec![
+            Span::raw(" "),
+            frame.cyan(),
+            Span::raw(" "),
+            what.into(),
+            format!(" · {seconds}s").dim(),
+        ];
+        // A hint (Enter pressed while streaming) replaces the reminder, which it includes.
+        match &app.hint {
+            Some(hint) => spans.extend([" · ".dim(), hint.clone().yellow()]),
+            None => spans.push(" · Esc to cancel".dim()),
+        }
+        Line::from(spans)
+    } else if let Some(hint) = &app.hint {
+        Line::from(vec![Span::raw(" "), hint.clone().yellow()])
+    } else {
+        Line::default()
+    };
+    buf.set_line(area.x, area.y, &line, area.width);
+}
+
+pub(super) fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        return;
+    }
+    let width = usize::from(area.width);
+    // Least important first: the title, the word "tokens", new/resumed, then the folder's
+    // parents. The provider, model and token counts stay in view as long as they can.
+    let mut line = Line::default();
+    for level in 0..=4 {
+        line = status_line(app, level, width);
+        if line.width() <= width {
+            break;
+        }
+    }
+    buf.set_line(area.x, area.y, &line, area.width);
+}
+
+/// The status line with the first `dropped` of the optional parts left out or shortened.
+fn status_line(app: &App, dropped: usize, width: usize) -> Line<'static> {
+    let session = &app.session;
+    let directory = if dropped >= 4 {
+        match session.display_directory.rsplit_once('/') {
+            Some((_, last)) => format!("…/{last}"),
+            None => session.display_directory.clone(),
+        }
+    } else {
+        session.display_directory.clone()
+    };
+    let head = vec![directory.blue(), " · ".dim(), session.id.short().bold()];
+    let mut tail = Vec::new();
+    if dropped < 3 {
+        tail.push(" · ".dim());
+        tail.push(match app.origin {
+            Origin::New => "new".green(),
+            Origin::Resumed => "resumed".yellow(),
+        });
+    }
+    let unit = if dropped >= 2 { "" } else { " tokens" };
+    tail.extend([
+        " · ".dim(),
+        app.provider_label().magenta(),
+        " · ".dim(),
+        format!(
+            "{} in / {} out{unit}",
+            compact(app.usage.last_input),
+            compact(app.usage.output)
+        )
+        .dim(),
+    ]);
+    let mut spans = head;
+    let room =
+        width.saturating_sub(crate::wrap::spans_width(&spans) + crate::wrap::spans_width(&tail));
+    let title = sanitize(&session.title).replace('\n', " ");
+    // The title gets what room is left; too little room and it is left out.
+    if dropped < 1 && !title.is_empty() && room >= 5 {
+        spans.push(Span::raw(" "));
+        spans.push(shorten(&title, room - 1).italic());
+    }
+    spans.extend(tail);
+    Line::from(spans)
+}
+
+/// `text` cut to at most `width` columns, with `…` when cut.
+fn shorten(text: &str, width: usize) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
+    if text.width() <= width {
+        return text.to_owned();
+    }
+    let mut shown = String::new();
+    let mut used = 0;
+    for grapheme in text.graphemes(true) {
+        let grapheme_width = grapheme.width();
+        if used + grapheme_width + 1 > width {
+            break;
+        }
+        used += grapheme_width;
+        shown.push_str(grapheme);
+    }
+    shown.push('…');
+    shown
+}
+
+fn compact(count: u64) -> String {
+    match count {
+        0..1_000 => count.to_string(),
+        1_000..1_000_000 => format!("{:.1}k", count as f64 / 1_000.0),
+        _ => format!("{:.1}M", count as f64 / 1_000_000.0),
+    }
+}
