@@ -70,6 +70,30 @@ impl ScriptedServer {
         Self { base_url, requests }
     }
 
+    /// A server that reads each request and never answers: a provider stuck before its
+    /// first byte.
+    pub fn start_silent() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let base_url = format!(
+            "http://{}/v1",
+            listener.local_addr().expect("local address")
+        );
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&requests);
+        thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().take(8) {
+                let Ok(stream) = stream else { return };
+                if let Some(body) = read_request(&stream) {
+                    seen.lock().expect("requests lock").push(body);
+                }
+                // Kept open, unanswered, until the test ends.
+                held.push(stream);
+            }
+        });
+        Self { base_url, requests }
+    }
+
     /// The bodies of the requests received so far, oldest first.
     pub fn requests(&self) -> Vec<String> {
         self.requests.lock().expect("requests lock").clone()

@@ -5,18 +5,26 @@
 //! error so a script can capture the answer alone. The user message is written before the
 //! request is sent, and the answer (partial and marked interrupted on Ctrl+C or a dropped
 //! stream) after, so nothing typed is lost.
+//!
+//! The answer is saved whatever happens around it: a reader that goes away (`| head`) or a
+//! failing output stops the printing, not the answer; Ctrl+C, SIGTERM and SIGHUP are
+//! honoured from the moment the request is sent; a store that another process holds is
+//! waited for (with a note on standard error) instead of dropping the answer.
 
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use cairn_core::ServiceError;
 use cairn_core::provider::{FinishReason, StreamEvent};
+use cairn_core::text::neutralize_controls;
 use cairn_core::turn::{AnswerAccumulator, TurnEnd, answer_events};
 use cairn_core::{EventKind, SessionManager, SystemClock};
 use eyre::{WrapErr, bail};
 use futures::StreamExt;
 use serde_json::json;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::cli::RunArgs;
 use crate::context::Context;
@@ -69,17 +77,23 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
     let mut answer = AnswerAccumulator::new();
     let mut failure = None;
     let mut interrupted = false;
-    let mut terminate = signal(SignalKind::terminate()).wrap_err("could not watch for SIGTERM")?;
-    let mut hangup = signal(SignalKind::hangup()).wrap_err("could not watch for SIGHUP")?;
-    match selection.provider.stream(request).await {
-        Err(err) => failure = Some(err.to_string()),
-        Ok(mut stream) => loop {
+    let mut signals = StopSignals::new()?;
+    // Signals are honoured from the moment the request goes out: waiting for the first byte
+    // can take as long as the provider's timeout.
+    let started = tokio::select! {
+        result = selection.provider.stream(request) => Some(result),
+        () = signals.recv() => None,
+    };
+    match started {
+        None => interrupted = true,
+        Some(Err(err)) => failure = Some(err.to_string()),
+        Some(Ok(mut stream)) => loop {
             // Ctrl+C, SIGTERM and SIGHUP all stop the answer but still save what arrived.
             tokio::select! {
                 item = stream.next() => match item {
                     None => break,
                     Some(Ok(event)) => {
-                        out.stream_event(&event)?;
+                        out.stream_event(&event);
                         answer.push(&event);
                     }
                     Some(Err(err)) => {
@@ -87,15 +101,7 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
                         break;
                     }
                 },
-                _ = tokio::signal::ctrl_c() => {
-                    interrupted = true;
-                    break;
-                }
-                _ = terminate.recv() => {
-                    interrupted = true;
-                    break;
-                }
-                _ = hangup.recv() => {
+                () = signals.recv() => {
                     interrupted = true;
                     break;
                 }
@@ -116,7 +122,7 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
             out.message(&manager, event_id, &answer, end.is_interrupted(), &model);
         }
     }
-    let saved = manager.persist_pending().await;
+    let saved = save_patiently(&mut manager, &mut signals).await;
 
     let short = unique_short_id(service.as_ref(), manager.session().id).await;
     if let Some(message) = &failure {
@@ -129,6 +135,12 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
         );
     }
     saved.wrap_err("could not save the answer")?;
+    if let Some(error) = out.write_error.take() {
+        // The answer is saved; a reader that went away (`| head`) is no failure.
+        if error.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(error).wrap_err("could not write to standard output; the answer was saved");
+        }
+    }
     if interrupted {
         errln!("interrupted; the partial answer was saved");
         return Ok(ExitCode::from(INTERRUPTED_EXIT));
@@ -137,6 +149,70 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
         bail!(message);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl+C, SIGTERM and SIGHUP: each stops the answer, and each still saves what arrived.
+struct StopSignals {
+    terminate: Signal,
+    hangup: Signal,
+}
+
+impl StopSignals {
+    fn new() -> eyre::Result<Self> {
+        Ok(Self {
+            terminate: signal(SignalKind::terminate()).wrap_err("could not watch for SIGTERM")?,
+            hangup: signal(SignalKind::hangup()).wrap_err("could not watch for SIGHUP")?,
+        })
+    }
+
+    /// Resolves when any of the three arrives.
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = self.terminate.recv() => {}
+            _ = self.hangup.recv() => {}
+        }
+    }
+}
+
+/// How long an answer waits for a store that another process holds before giving up.
+const SAVE_PATIENCE: Duration = Duration::from_secs(300);
+/// Pause between attempts while the store is busy.
+const SAVE_RETRY_PAUSE: Duration = Duration::from_millis(500);
+
+/// Saves what is pending, waiting out a store that another process holds for longer than
+/// the backend's own busy timeout (a long write, a backup, a `sqlite3` shell left open), so
+/// an answer that was printed is not lost. A signal while waiting gives up.
+async fn save_patiently(
+    manager: &mut SessionManager,
+    signals: &mut StopSignals,
+) -> Result<(), ServiceError> {
+    let started = Instant::now();
+    let mut told = false;
+    loop {
+        match manager.persist_pending().await {
+            Err(ServiceError::Unavailable { message, .. }) if started.elapsed() < SAVE_PATIENCE => {
+                if !told {
+                    errln!(
+                        "{}; waiting to save the answer (up to {} minutes, Ctrl+C gives up)",
+                        neutralize_controls(&message),
+                        SAVE_PATIENCE.as_secs() / 60
+                    );
+                    told = true;
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(SAVE_RETRY_PAUSE) => {}
+                    () = signals.recv() => return manager.persist_pending().await.map(|_| ()),
+                }
+            }
+            result => {
+                if told && result.is_ok() {
+                    errln!("saved");
+                }
+                return result.map(|_| ());
+            }
+        }
+    }
 }
 
 /// The prompt: the arguments, then standard input when it is not a terminal.
@@ -169,6 +245,9 @@ struct Output {
     terminal: bool,
     wrote_text: bool,
     stdout: std::io::Stdout,
+    /// The first failure to write the answer (a closed pipe, a full disk); nothing more is
+    /// written after it, but the answer is still read to its end and saved.
+    write_error: Option<std::io::Error>,
 }
 
 impl Output {
@@ -179,13 +258,22 @@ impl Output {
             terminal: stdout.is_terminal(),
             wrote_text: false,
             stdout,
+            write_error: None,
         }
     }
 
     fn line(&mut self, value: serde_json::Value) {
+        self.write(format!("{value}\n").as_bytes());
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        if self.write_error.is_some() {
+            return;
+        }
         let mut lock = self.stdout.lock();
-        let _ = writeln!(lock, "{value}");
-        let _ = lock.flush();
+        if let Err(error) = lock.write_all(bytes).and_then(|()| lock.flush()) {
+            self.write_error = Some(error);
+        }
     }
 
     fn session(&mut self, manager: &SessionManager, resumed: bool, provider: &str) {
@@ -199,9 +287,9 @@ impl Output {
         }
     }
 
-    fn stream_event(&mut self, event: &StreamEvent) -> eyre::Result<()> {
+    fn stream_event(&mut self, event: &StreamEvent) {
         match event {
-            StreamEvent::TextDelta(text) => self.delta(text)?,
+            StreamEvent::TextDelta(text) => self.delta(text),
             StreamEvent::Retrying {
                 attempt,
                 max_attempts,
@@ -214,31 +302,25 @@ impl Output {
             | StreamEvent::Usage(_)
             | StreamEvent::Finished(_) => {}
         }
-        Ok(())
     }
 
-    fn delta(&mut self, text: &str) -> eyre::Result<()> {
+    fn delta(&mut self, text: &str) {
         if self.json {
             self.line(json!({ "type": "delta", "text": text }));
-            return Ok(());
+            return;
         }
         let shown = if self.terminal {
-            cairn_core::text::neutralize_controls(text)
+            neutralize_controls(text)
         } else {
             text.to_owned()
         };
-        let mut lock = self.stdout.lock();
-        lock.write_all(shown.as_bytes())
-            .wrap_err("could not write to standard output")?;
-        lock.flush()
-            .wrap_err("could not write to standard output")?;
+        self.write(shown.as_bytes());
         self.wrote_text |= !text.is_empty();
-        Ok(())
     }
 
     fn end_of_text(&mut self) {
         if !self.json && self.wrote_text {
-            let _ = writeln!(self.stdout.lock());
+            self.write(b"\n");
         }
     }
 
@@ -252,6 +334,8 @@ impl Output {
                 "reason": reason,
             }));
         } else {
+            // The reason can quote a server's error body: never raw on the terminal.
+            let reason = neutralize_controls(reason);
             errln!("{reason}; retrying in {delay_secs:.1}s ({attempt}/{max_attempts})");
         }
     }
