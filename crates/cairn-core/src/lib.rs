@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod event;
 pub mod ids;
+pub mod lease;
 pub mod manager;
 pub mod provider;
 pub mod resume;

@@ -14,7 +14,8 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 
 use crate::event::Event;
-use crate::ids::{EventId, SessionId};
+use crate::ids::{EventId, InvocationId, SessionId};
+use crate::lease::{AnswerDraft, LeaseHolder, LeaseOutcome, TurnLease};
 use crate::session::Session;
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
@@ -185,8 +186,46 @@ pub trait SessionService: Send + Sync {
     /// not make a session look recently used.
     async fn set_archived(&self, session_id: SessionId, archived_at_ms: Option<i64>) -> Result<()>;
 
-    /// Removes the session and all its events.
+    /// Removes the session and all its events, its lease and its drafts.
     async fn delete_session(&self, session_id: SessionId) -> Result<()>;
+
+    /// Takes the session's turn lease for `holder` until `now_ms + ttl_ms`, atomically: it is
+    /// granted when nobody holds it, when its lease has expired, or when `holder` holds it
+    /// already (a renewal); otherwise the live lease is returned. The session need not be
+    /// stored yet (a new session's first turn).
+    async fn acquire_lease(
+        &self,
+        session_id: SessionId,
+        holder: &LeaseHolder,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<LeaseOutcome>;
+
+    /// Extends `invocation_id`'s lease to `now_ms + ttl_ms`. `false` when it no longer holds
+    /// it (it expired and another holder took it over).
+    async fn renew_lease(
+        &self,
+        session_id: SessionId,
+        invocation_id: InvocationId,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<bool>;
+
+    /// Gives up `invocation_id`'s lease; nothing happens if it does not hold it.
+    async fn release_lease(&self, session_id: SessionId, invocation_id: InvocationId)
+    -> Result<()>;
+
+    /// The session's lease as stored, live or expired.
+    async fn current_lease(&self, session_id: SessionId) -> Result<Option<TurnLease>>;
+
+    /// Saves (replaces) the draft of `draft.invocation_id`'s answer in the session.
+    /// Appending any event of that invocation to the session settles the draft: both
+    /// `create_session` and `append_events` delete, in their transaction, the drafts of every
+    /// invocation among the events they write.
+    async fn save_draft(&self, draft: &AnswerDraft) -> Result<()>;
+
+    /// The session's unsettled drafts, oldest first.
+    async fn drafts(&self, session_id: SessionId) -> Result<Vec<AnswerDraft>>;
 }
 
 /// The shortest prefix of `id` (at least eight hex digits) that no other session shares: what

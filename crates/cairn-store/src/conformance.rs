@@ -22,6 +22,9 @@ use cairn_core::{
 };
 use pretty_assertions::assert_eq;
 
+mod turns;
+pub use turns::*;
+
 /// A service under test, fresh and empty.
 pub type Service = Arc<dyn SessionService>;
 
@@ -62,6 +65,11 @@ macro_rules! conformance_tests {
             archive_and_unarchive_keep_updated_at,
             delete_removes_session_and_events,
             unknown_ids_are_not_found,
+            a_lease_is_exclusive_until_it_expires,
+            renewing_extends_and_releasing_frees_the_lease,
+            concurrent_acquisitions_grant_one_lease,
+            a_draft_is_settled_by_its_invocations_next_append,
+            deleting_a_session_removes_its_lease_and_drafts,
         );
     };
     (@behaviours $fresh:expr; $($behaviour:ident),* $(,)?) => {
@@ -85,21 +93,25 @@ macro_rules! conformance_tests {
     };
 }
 
-/// The names of the behaviours in this file, in order: every `pub async fn` that takes just
-/// a [`Service`]. Read from the source, since Rust cannot list a module's functions; this is
-/// what keeps the list in [`conformance_tests!`](crate::conformance_tests) complete.
+/// The names of the behaviours in this file and its submodules, in order: every
+/// `pub async fn` that takes just a [`Service`]. Read from the source, since Rust cannot list
+/// a module's functions; this is what keeps the list in
+/// [`conformance_tests!`](crate::conformance_tests) complete.
 pub fn behaviours() -> Vec<&'static str> {
-    include_str!("conformance.rs")
-        .split("\npub async fn ")
-        .skip(1)
-        .filter_map(|definition| {
-            let (name, rest) = definition.split_once('(')?;
-            let (parameters, _) = rest.split_once(')')?;
-            // rustfmt may put a long signature's parameter on a line of its own.
-            let parameters = parameters.trim().trim_end_matches(',');
-            (parameters == "service: Service").then_some(name)
-        })
-        .collect()
+    [
+        include_str!("conformance.rs"),
+        include_str!("conformance/turns.rs"),
+    ]
+    .into_iter()
+    .flat_map(|source| source.split("\npub async fn ").skip(1))
+    .filter_map(|definition| {
+        let (name, rest) = definition.split_once('(')?;
+        let (parameters, _) = rest.split_once(')')?;
+        // rustfmt may put a long signature's parameter on a line of its own.
+        let parameters = parameters.trim().trim_end_matches(',');
+        (parameters == "service: Service").then_some(name)
+    })
+    .collect()
 }
 
 // ---------------------------------------------------------------------------------------------

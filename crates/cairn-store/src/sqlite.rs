@@ -14,15 +14,17 @@
 
 mod open;
 mod rows;
+mod turns;
 
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use cairn_core::branch::{StoredEvent, walk_branch};
+use cairn_core::lease::{AnswerDraft, LeaseHolder, LeaseOutcome, TurnLease};
 use cairn_core::service::{BackendError, Result, ResumeQuery, WorkspaceFilter};
 use cairn_core::{
-    Event, EventId, LoadedSession, ServiceError, Session, SessionFilter, SessionId, SessionService,
-    SessionSummary,
+    Event, EventId, InvocationId, LoadedSession, ServiceError, Session, SessionFilter, SessionId,
+    SessionService, SessionSummary,
 };
 use sqlx::sqlite::{SqlitePool, SqliteQueryResult};
 use sqlx::{Sqlite, Transaction};
@@ -180,6 +182,21 @@ impl SqliteSessionService {
                 .bind(event.kind.event_type())
                 .bind(event.kind.data_json())
                 .bind(event.created_at_ms)
+                .execute(&mut **tx)
+                .await
+                .map_err(|err| self.map_err(err))?;
+        }
+        // What an invocation appends settles its draft: the answer is an event now.
+        let mut invocations: Vec<String> = events
+            .iter()
+            .map(|event| event.invocation_id.to_string())
+            .collect();
+        invocations.sort_unstable();
+        invocations.dedup();
+        for invocation in invocations {
+            sqlx::query("DELETE FROM answer_drafts WHERE session_id = ?1 AND invocation_id = ?2")
+                .bind(&session_text)
+                .bind(invocation)
                 .execute(&mut **tx)
                 .await
                 .map_err(|err| self.map_err(err))?;
@@ -454,13 +471,66 @@ impl SessionService for SqliteSessionService {
 
     async fn delete_session(&self, session_id: SessionId) -> Result<()> {
         // Events go with the session: `ON DELETE CASCADE`, foreign keys are on for every
-        // connection of the pool.
+        // connection of the pool. The turn tables have no foreign key (a lease can come
+        // before its session row), so they are cleared in the same transaction.
+        let mut tx = self.begin_write().await?;
+        let id = session_id.to_string();
         let result = sqlx::query("DELETE FROM sessions WHERE id = ?1")
-            .bind(session_id.to_string())
-            .execute(&self.pool)
+            .bind(&id)
+            .execute(&mut *tx)
             .await
             .map_err(|err| self.map_err(err))?;
-        Self::expect_one_row(session_id, &result)
+        Self::expect_one_row(session_id, &result)?;
+        for table in ["turn_leases", "answer_drafts"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE session_id = ?1"))
+                .bind(&id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|err| self.map_err(err))?;
+        }
+        tx.commit().await.map_err(|err| self.map_err(err))
+    }
+
+    async fn acquire_lease(
+        &self,
+        session_id: SessionId,
+        holder: &LeaseHolder,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<LeaseOutcome> {
+        self.acquire_lease_row(session_id, holder, now_ms, ttl_ms)
+            .await
+    }
+
+    async fn renew_lease(
+        &self,
+        session_id: SessionId,
+        invocation_id: InvocationId,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<bool> {
+        self.renew_lease_row(session_id, invocation_id, now_ms, ttl_ms)
+            .await
+    }
+
+    async fn release_lease(
+        &self,
+        session_id: SessionId,
+        invocation_id: InvocationId,
+    ) -> Result<()> {
+        self.release_lease_row(session_id, invocation_id).await
+    }
+
+    async fn current_lease(&self, session_id: SessionId) -> Result<Option<TurnLease>> {
+        self.lease_row(session_id).await
+    }
+
+    async fn save_draft(&self, draft: &AnswerDraft) -> Result<()> {
+        self.save_draft_row(draft).await
+    }
+
+    async fn drafts(&self, session_id: SessionId) -> Result<Vec<AnswerDraft>> {
+        self.draft_rows(session_id).await
     }
 }
 

@@ -495,12 +495,21 @@ async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
     assert_eq!(loaded.events, [written, more.clone()].concat());
     assert_eq!(loaded.session.head_id, Some(more[0].id));
 
-    // Opening did not run the migration again: its record is the one release 0.1 wrote.
+    // Opening did not run the first migration again (its record is the one release 0.1
+    // wrote, once) and brought the schema up to this build's.
     let pool = raw(&path).await;
     let applied: Vec<(i64, String)> =
-        sqlx::query_as("SELECT version, description FROM _sqlx_migrations")
+        sqlx::query_as("SELECT version, description FROM _sqlx_migrations ORDER BY version")
             .fetch_all(&pool)
             .await
             .unwrap();
-    assert_eq!(applied, vec![(1, "sessions".to_owned())]);
+    assert_eq!(applied.first(), Some(&(1, "sessions".to_owned())));
+    assert_eq!(
+        applied.iter().filter(|(version, _)| *version == 1).count(),
+        1
+    );
+    assert_eq!(
+        applied.last().map(|(version, _)| *version),
+        Some(SqliteSessionService::supported_schema_version())
+    );
 }
