@@ -208,6 +208,18 @@ impl Tui {
         self.master.take();
     }
 
+    /// Kills cairn with SIGKILL, as a crash or an out-of-memory kill would: nothing of it
+    /// runs afterwards (no exit path, no terminal restore).
+    pub fn kill_9(&mut self) {
+        let pid = self.child.process_id().expect("cairn's pid");
+        let status = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -9 {pid} failed");
+        let _ = self.child.wait();
+    }
+
     /// The short session id in the status line (the bottom row).
     pub fn status_line(&self) -> String {
         self.screen().lines().last().unwrap_or_default().to_owned()

@@ -44,6 +44,30 @@ impl LeaseHolder {
     pub fn describe(&self) -> String {
         format!("pid {} on {}", self.pid, self.host)
     }
+
+    /// Whether the holder is known to have stopped: it ran on this machine and its process
+    /// is gone. A crashed Cairn relaunched at once then recovers its answer at once instead
+    /// of after the lease expires. Elsewhere (another machine, no `/proc`) only expiry tells.
+    pub fn is_known_dead(&self) -> bool {
+        let proc_root = std::path::Path::new("/proc/self");
+        self.host == host_name()
+            && proc_root.exists()
+            && self.pid != std::process::id()
+            && !process_is_running(self.pid)
+    }
+}
+
+/// Whether `pid` is a running process on this machine. A zombie (killed, not yet reaped by
+/// its parent) is not running.
+fn process_is_running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name, which is in parentheses and may hold spaces.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .and_then(|(_, rest)| rest.chars().next())
+            .is_some_and(|state| !matches!(state, 'Z' | 'X' | 'x')),
+        Err(_) => false,
+    }
 }
 
 /// The machine's host name, or "this machine" when it cannot be read.
@@ -67,8 +91,14 @@ pub struct TurnLease {
 }
 
 impl TurnLease {
+    /// Unexpired, by the clock alone.
     pub fn is_live(&self, now_ms: i64) -> bool {
         self.expires_at_ms > now_ms
+    }
+
+    /// Unexpired and its holder not known to be dead.
+    pub fn is_held(&self, now_ms: i64) -> bool {
+        self.is_live(now_ms) && !self.holder.is_known_dead()
     }
 }
 
@@ -92,4 +122,33 @@ pub struct AnswerDraft {
     pub model: Option<String>,
     pub text: String,
     pub updated_at_ms: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_is_running_and_a_finished_child_is_not() {
+        assert!(process_is_running(std::process::id()));
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("spawn true");
+        let pid = child.id();
+        child.wait().expect("wait");
+        assert!(!process_is_running(pid));
+        let holder = LeaseHolder {
+            pid,
+            ..LeaseHolder::this_process(InvocationId::new())
+        };
+        assert!(holder.is_known_dead());
+        let elsewhere = LeaseHolder {
+            host: "another-machine".to_owned(),
+            ..holder
+        };
+        assert!(
+            !elsewhere.is_known_dead(),
+            "only expiry tells for other machines"
+        );
+    }
 }

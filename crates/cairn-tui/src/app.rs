@@ -209,7 +209,14 @@ impl App {
                 self.size = (width, height);
                 self.clamp_scroll();
             }
-            AppEvent::Tick { now_ms } => self.now_ms = now_ms,
+            AppEvent::Tick { now_ms } => {
+                self.now_ms = now_ms;
+                self.heartbeat_if_due(&mut effects);
+            }
+            AppEvent::TurnWaiting { holder } => self.note(&format!(
+                "Another terminal ({}) is answering in this session; your message is sent when it finishes.",
+                crate::sanitize::sanitize(&holder)
+            )),
             AppEvent::Terminate => self.quit(&mut effects),
             AppEvent::RequestReady { turn, request } => {
                 if let Some(active) = self.turn.as_mut().filter(|active| active.id == turn) {

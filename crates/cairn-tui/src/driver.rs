@@ -248,10 +248,12 @@ impl Driver {
     }
 
     fn dispatch(&mut self, event: AppEvent, screen: &mut Screen) -> eyre::Result<Flow> {
-        self.app.handle(AppEvent::Tick {
+        // The clock moves before every event; what it makes due (a heartbeat) is done too.
+        let mut effects = self.app.handle(AppEvent::Tick {
             now_ms: wall_clock_ms(),
         });
-        for effect in self.app.handle(event) {
+        effects.extend(self.app.handle(event));
+        for effect in effects {
             match effect {
                 Effect::Job(job) => {
                     if self.jobs.send(job).is_err() {

@@ -13,7 +13,12 @@ use cairn_core::service::{WorkspaceFilter, unique_short_id};
 use cairn_core::{EventKind, SessionFilter, SessionId, SessionManager};
 use std::path::{Path, PathBuf};
 
+use cairn_core::lease::LeaseOutcome;
+use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+/// How often a message waiting for another terminal's turn asks for the lease again.
+const LEASE_POLL_MS: u64 = 250;
 use tokio::task::JoinHandle;
 
 use crate::app::{AppEvent, PersistReport, SessionJob, SessionView};
@@ -107,6 +112,36 @@ impl SessionTask {
         self.reply(AppEvent::Persisted(report));
     }
 
+    /// Takes the session's turn lease before a question is written, waiting while another
+    /// process answers in it, so turns never interleave. `false` when the chat went away
+    /// while waiting: the message is then not written (prompt history has it).
+    async fn wait_for_turn(&mut self) -> bool {
+        let mut told = false;
+        loop {
+            match self.manager.acquire_turn().await {
+                Ok(LeaseOutcome::Acquired) => return true,
+                Ok(LeaseOutcome::HeldBy(lease)) => {
+                    if !told {
+                        self.reply(AppEvent::TurnWaiting {
+                            holder: lease.holder.describe(),
+                        });
+                        told = true;
+                    }
+                }
+                Err(error) => {
+                    // Without the lease the turn can still go ahead: losing the message would
+                    // be worse than a rare interleaving.
+                    tracing::warn!(%error, "could not take the turn lease");
+                    return true;
+                }
+            }
+            if self.replies.is_closed() {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(LEASE_POLL_MS)).await;
+        }
+    }
+
     fn request_for(&self, turn: u64, model: &str) -> AppEvent {
         let request = self
             .manager
@@ -117,12 +152,18 @@ impl SessionTask {
     async fn apply(&mut self, job: SessionJob) {
         match job {
             SessionJob::SendUserMessage { turn, text, model } => {
+                if !self.wait_for_turn().await {
+                    return;
+                }
                 self.manager.push(EventKind::UserMessage { text });
                 self.persist().await;
                 self.reply(AppEvent::SessionChanged(session_view(&self.manager)));
                 self.reply(self.request_for(turn, &model));
             }
             SessionJob::Retry { turn, model } => {
+                if !self.wait_for_turn().await {
+                    return;
+                }
                 let last_user = self
                     .manager
                     .events()
@@ -144,8 +185,22 @@ impl SessionTask {
                     self.manager.push(kind);
                 }
                 self.persist().await;
+                if self.manager.pending_count() == 0
+                    && let Err(error) = self.manager.release_turn().await
+                {
+                    // It expires on its own within seconds.
+                    tracing::warn!(%error, "could not release the turn lease");
+                }
                 self.reply(AppEvent::SessionChanged(session_view(&self.manager)));
             }
+            SessionJob::Heartbeat {
+                answer_so_far,
+                model,
+            } => match self.manager.heartbeat(&answer_so_far, &model).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!("the turn lease lapsed while answering"),
+                Err(error) => tracing::warn!(%error, "could not save the answer's draft"),
+            },
             SessionJob::NewSession => match self.manager.archive_and_reset().await {
                 Ok(archived) => {
                     let archived = match archived {

@@ -93,6 +93,11 @@ pub struct RunArgs {
     /// Print one JSON object per line (session, deltas, final message) instead of text
     #[arg(long)]
     pub json: bool,
+
+    /// When another Cairn is answering in the session, wait this many seconds for its turn
+    /// to end before giving up
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub wait: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,6 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cairn_core::ServiceError;
+use cairn_core::lease::{LEASE_RENEW_MS, LeaseOutcome};
+use cairn_core::manager::TurnHeartbeat;
 use cairn_core::provider::{FinishReason, StreamEvent};
 use cairn_core::text::neutralize_controls;
 use cairn_core::turn::{AnswerAccumulator, TurnEnd, answer_events};
@@ -41,17 +43,20 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
     let clock = Arc::new(SystemClock);
     let mut manager = SessionManager::new(service.clone(), clock, workspace, context.policy());
 
-    let mut resumed = false;
+    let mut resumed = None;
     if args.continue_latest {
-        if manager.continue_latest().await?.is_none() {
-            bail!("no sessions found to continue");
+        match manager.continue_latest().await? {
+            Some(info) => resumed = Some(info),
+            None => bail!("no sessions found to continue"),
         }
-        resumed = true;
     } else if let Some(typed) = &args.session {
         let session = resolve_session(service.as_ref(), typed, manager.now_ms()).await?;
-        manager.resume(session.id).await?;
-        resumed = true;
+        resumed = Some(manager.resume(session.id).await?);
     }
+    if let Some(line) = resumed.as_ref().and_then(|info| info.recovered_note()) {
+        errln!("{line}");
+    }
+    let resumed = resumed.is_some();
 
     let selection = context.provider().await?;
     let info = selection.provider.info();
@@ -62,6 +67,21 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
     }
     out.session(&manager, resumed, &info.label());
 
+    let mut signals = StopSignals::new()?;
+    if !wait_for_turn(&manager, Duration::from_secs(args.wait), &mut signals).await? {
+        errln!("interrupted while waiting; nothing was written");
+        return Ok(ExitCode::from(INTERRUPTED_EXIT));
+    }
+    if manager.is_stored() {
+        // A writer whose lease we waited out may have left its answer behind.
+        let recovered = manager.recover_drafts().await?;
+        if !recovered.is_empty() {
+            errln!(
+                "Recovered an answer that was interrupted when Cairn stopped ({} characters, marked interrupted)",
+                recovered.iter().map(|answer| answer.chars).sum::<usize>()
+            );
+        }
+    }
     manager.push(EventKind::UserMessage { text: prompt });
     manager
         .persist_pending()
@@ -77,7 +97,12 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
     let mut answer = AnswerAccumulator::new();
     let mut failure = None;
     let mut interrupted = false;
-    let mut signals = StopSignals::new()?;
+    let draft_text = Arc::new(std::sync::Mutex::new(String::new()));
+    let heartbeat = tokio::spawn(beat_while_answering(
+        manager.turn_heartbeat(),
+        Arc::clone(&draft_text),
+        model.clone(),
+    ));
     // Signals are honoured from the moment the request goes out: waiting for the first byte
     // can take as long as the provider's timeout.
     let started = tokio::select! {
@@ -95,6 +120,11 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
                     Some(Ok(event)) => {
                         out.stream_event(&event);
                         answer.push(&event);
+                        if let StreamEvent::TextDelta(text) = &event
+                            && let Ok(mut draft) = draft_text.lock()
+                        {
+                            draft.push_str(text);
+                        }
                     }
                     Some(Err(err)) => {
                         failure = Some(err.to_string());
@@ -109,6 +139,7 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
         },
     }
     out.end_of_text();
+    heartbeat.abort();
 
     let end = match (&failure, interrupted) {
         (Some(message), _) => TurnEnd::Failed(message.clone()),
@@ -123,6 +154,12 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
         }
     }
     let saved = save_patiently(&mut manager, &mut signals).await;
+    if saved.is_ok()
+        && let Err(error) = manager.release_turn().await
+    {
+        // It expires on its own within seconds.
+        tracing::warn!(%error, "could not release the turn lease");
+    }
 
     let short = unique_short_id(service.as_ref(), manager.session().id).await;
     if let Some(message) = &failure {
@@ -150,6 +187,72 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Takes the session's turn lease, waiting up to `patience` while another Cairn answers in
+/// it, so the question and its answer stay together in the chain. `false` when a signal
+/// arrived while waiting.
+async fn wait_for_turn(
+    manager: &SessionManager,
+    patience: Duration,
+    signals: &mut StopSignals,
+) -> eyre::Result<bool> {
+    let started = Instant::now();
+    let mut told = false;
+    loop {
+        let holder = match manager.acquire_turn().await {
+            Ok(LeaseOutcome::Acquired) => return Ok(true),
+            Ok(LeaseOutcome::HeldBy(lease)) => lease.holder,
+            Err(error) => {
+                // Without the lease the turn can still go ahead: a rare interleaving is
+                // better than refusing to answer.
+                tracing::warn!(%error, "could not take the turn lease");
+                return Ok(true);
+            }
+        };
+        if started.elapsed() >= patience {
+            bail!(
+                "another Cairn ({}) is still answering in this session after {}s; try again, or wait longer with --wait SECONDS",
+                neutralize_controls(&holder.describe()),
+                patience.as_secs()
+            );
+        }
+        if !told {
+            errln!(
+                "another Cairn ({}) is answering in this session; waiting for its turn to end (up to {}s)",
+                neutralize_controls(&holder.describe()),
+                patience.as_secs()
+            );
+            told = true;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(LEASE_POLL) => {}
+            () = signals.recv() => return Ok(false),
+        }
+    }
+}
+
+/// Renews the turn's lease and saves the answer so far about once a second, in a task of
+/// its own so a store that is slow to answer never holds the stream up.
+async fn beat_while_answering(
+    heartbeat: TurnHeartbeat,
+    text: Arc<std::sync::Mutex<String>>,
+    model: String,
+) {
+    let mut ticks = tokio::time::interval(Duration::from_millis(LEASE_RENEW_MS.unsigned_abs()));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        ticks.tick().await;
+        let so_far = text.lock().map(|text| text.clone()).unwrap_or_default();
+        match heartbeat.beat(&so_far, &model).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!("the turn lease lapsed while answering"),
+            Err(error) => tracing::warn!(%error, "could not save the answer's draft"),
+        }
+    }
+}
+
+/// How often a turn waiting for another Cairn's asks for the lease again.
+const LEASE_POLL: Duration = Duration::from_millis(250);
 
 /// Ctrl+C, SIGTERM and SIGHUP: each stops the answer, and each still saves what arrived.
 struct StopSignals {

@@ -56,6 +56,8 @@ pub enum AppEvent {
     RequestReady { turn: u64, request: ModelRequest },
     /// A turn could not be started (for example `/retry` with nothing to retry).
     TurnRejected { turn: u64, reason: String },
+    /// Another process is answering in this session; the message waits for its turn to end.
+    TurnWaiting { holder: String },
     /// The session task ran a persistence job; what the screen needs to know about it.
     Persisted(PersistReport),
     /// The session's title, folder or stored flag changed.
@@ -113,8 +115,15 @@ pub enum SessionJob {
     },
     /// Branch from the last user message and build the request for `turn` again.
     Retry { turn: u64, model: String },
-    /// Push and persist these events (an answer, an error, tool calls).
+    /// Push and persist these events (an answer, an error, tool calls), then give the turn's
+    /// lease back.
     Record(Vec<EventKind>),
+    /// Keep the turn's lease alive and save the answer so far as its draft, so another
+    /// terminal knows this one is answering and a crash loses at most a second of text.
+    Heartbeat {
+        answer_so_far: String,
+        model: String,
+    },
     /// `/new`: archive the current session (if it was written) and start a fresh one.
     NewSession,
     /// Make this session the current one and load its conversation.

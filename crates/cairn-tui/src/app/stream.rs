@@ -26,6 +26,8 @@ pub(crate) struct ActiveTurn {
     pub(super) committed: usize,
     /// "retrying in 2s: ..." while the provider retries.
     pub(crate) retrying: Option<String>,
+    /// When the session task was last asked to renew the lease and save the draft.
+    pub(super) last_heartbeat_ms: i64,
 }
 
 impl ActiveTurn {
@@ -38,6 +40,7 @@ impl ActiveTurn {
             answer: AnswerAccumulator::new(),
             committed: 0,
             retrying: None,
+            last_heartbeat_ms: started_ms,
         }
     }
 

@@ -8,6 +8,7 @@
 //!   calls, error), so nothing is written twice and nothing is lost on quit. Which events
 //!   those are is decided by `cairn_core::turn::answer_events`, as for `cairn run`.
 
+use cairn_core::lease::LEASE_RENEW_MS;
 use cairn_core::provider::FinishReason;
 use cairn_core::turn::{TurnEnd, answer_events};
 use cairn_core::{EventKind, ProviderError, StreamEvent};
@@ -64,6 +65,22 @@ impl App {
         if active.apply(event, &mut self.transcript, &mut self.live) {
             self.finish_turn(/*interrupted*/ false, None, effects);
         }
+    }
+
+    /// Asks the session task, about once a second while an answer streams, to renew the
+    /// turn's lease and save the answer so far.
+    pub(super) fn heartbeat_if_due(&mut self, effects: &mut Vec<Effect>) {
+        let Some(active) = self.turn.as_mut().filter(|active| active.streaming) else {
+            return;
+        };
+        if self.now_ms - active.last_heartbeat_ms < LEASE_RENEW_MS {
+            return;
+        }
+        active.last_heartbeat_ms = self.now_ms;
+        effects.push(Effect::Job(SessionJob::Heartbeat {
+            answer_so_far: active.answer.text.clone(),
+            model: self.model.clone(),
+        }));
     }
 
     /// Ends the active turn: commits what arrived, shows the error if any, and records one
