@@ -17,7 +17,9 @@ mod http;
 mod openai;
 mod request;
 mod select;
+mod server_numbers;
 mod settings;
+mod sse;
 
 pub use accumulator::{AccumulatedToolCall, AnswerAccumulator};
 pub use anthropic::{ANTHROPIC_VERSION, AnthropicProvider};
