@@ -45,11 +45,16 @@ impl LogicalLine {
         self
     }
 
-    /// The rows this line takes at `width` columns.
-    pub fn wrap(&self, width: usize, out: &mut Vec<Line<'static>>) {
+    /// Columns left for content on every row at `width` columns (at least one).
+    pub fn available(&self, width: usize) -> usize {
         let first_width = spans_width(&self.first_prefix);
         let rest_width = spans_width(&self.rest_prefix);
-        let avail = width.saturating_sub(first_width.max(rest_width)).max(1);
+        width.saturating_sub(first_width.max(rest_width)).max(1)
+    }
+
+    /// The rows this line takes at `width` columns.
+    pub fn wrap(&self, width: usize, out: &mut Vec<Line<'static>>) {
+        let avail = self.available(width);
         let rows = if self.hard_wrap {
             wrap_glyphs(&self.content, avail)
         } else {
