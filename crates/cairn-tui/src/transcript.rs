@@ -67,11 +67,9 @@ struct Wrapped {
 struct LastRow {
     /// Spans at the start of the last row that are prefix, not content.
     prefix_spans: usize,
-    /// Where the last line of the text starts (appends never add a line).
-    text_line_start: usize,
-    /// The line before it opens a link reference definition, which the last line may
-    /// continue (with its destination or title, used by links anywhere in the text).
-    follows_bracket_line: bool,
+    /// The last line of the text is settled: appending inert bytes cannot change its block
+    /// kind (see [`is_settled_line`]). Appends never start a new line, so this stays true.
+    settled_line: bool,
     /// The prefix of every further row of that logical line.
     rest_prefix: Vec<Span<'static>>,
     /// Columns for content on those rows.
@@ -79,16 +77,32 @@ struct LastRow {
     hard_wrap: bool,
 }
 
-/// Bytes that, appended after a letter or digit, cannot change any Markdown structure before
-/// them: no delimiter, escape, entity, bracket, fence or line break.
+/// Bytes that cannot change any Markdown structure before them: no emphasis delimiter,
+/// escape, entity, bracket, backtick, HTML or line break. (`+ - = .` matter only at the start
+/// of a line, which [`is_settled_line`] rules out.)
 fn is_inert(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b" +/=-.,:%?".contains(&byte)
 }
 
-/// The shortest last line whose block kind (list item, heading, fence, break, setext
-/// underline) no appended inert byte can change: longer than any list marker (nine digits and
-/// a dot) and not starting with a character that opens a block by what follows it.
-const SETTLED_LINE_BYTES: usize = 10;
+/// The shortest settled line: longer than a list marker and its space (nine digits, a dot).
+const SETTLED_LINE_BYTES: usize = 11;
+
+/// Whether appending inert bytes to the last line of `text` (which starts at `start`) leaves
+/// its block kind as it is: long enough to be past any list marker, with a letter or digit
+/// (so not a thematic break or setext underline), not opening a block by what follows (`<`
+/// HTML, `[` a link definition, a fence, a heading, a quote), and not continuing a link
+/// reference definition from the line before.
+fn is_settled_line(text: &str, start: usize) -> bool {
+    let line = text[start..].trim_start_matches(' ');
+    let previous = text[..start.saturating_sub(1)]
+        .rsplit('\n')
+        .next()
+        .unwrap_or("");
+    line.len() >= SETTLED_LINE_BYTES
+        && line.bytes().any(|byte| byte.is_ascii_alphanumeric())
+        && !line.starts_with(['<', '[', '`', '~', '|', '#', '>'])
+        && !previous.trim_start().starts_with('[')
+}
 
 impl Cell {
     pub fn new(kind: CellKind, text: &str) -> Self {
@@ -152,27 +166,17 @@ impl Cell {
 
     /// Whether appending `added` to `before` lays out as `before`'s lines with `added` put at
     /// the end of the last row, in the last span's style. True when nothing before can change:
-    /// `before` ends in a letter or digit (so no delimiter run, entity or escape is completed,
-    /// and no trailing space was dropped), `added` is inert bytes only (no newline, no
-    /// delimiter), and the last line is settled (its block kind is already decided).
+    /// `before` ends in an inert byte other than a space (so no delimiter run, entity or
+    /// escape is completed, and no trailing space was dropped), `added` is inert bytes only
+    /// (no newline, no delimiter), and the last line is settled.
     fn can_continue(before: &str, added: &str, last_row: &LastRow) -> bool {
-        if added.is_empty() || !added.bytes().all(is_inert) {
-            return false;
-        }
-        if !before
-            .as_bytes()
-            .last()
-            .is_some_and(u8::is_ascii_alphanumeric)
-        {
-            return false;
-        }
-        let Some(last_line) = before.get(last_row.text_line_start..) else {
-            return false;
-        };
-        let last_line = last_line.trim_start_matches(' ');
-        last_line.len() >= SETTLED_LINE_BYTES
-            && !last_line.starts_with(['<', '[', '`', '~', '|', '#', '>'])
-            && !last_row.follows_bracket_line
+        !added.is_empty()
+            && added.bytes().all(is_inert)
+            && before
+                .as_bytes()
+                .last()
+                .is_some_and(|&byte| byte != b' ' && is_inert(byte))
+            && last_row.settled_line
     }
 
     /// Continues the cached lines with the text appended since; `false` when that would not
@@ -284,15 +288,10 @@ impl Cell {
                 } else {
                     &line.first_prefix
                 };
-                let text_line_start = self.text.rfind('\n').map_or(0, |index| index + 1);
-                let previous_line = self.text[..text_line_start.saturating_sub(1)]
-                    .rsplit('\n')
-                    .next()
-                    .unwrap_or("");
+                let line_start = self.text.rfind('\n').map_or(0, |index| index + 1);
                 last_row = Some(LastRow {
                     prefix_spans: prefix.len(),
-                    text_line_start,
-                    follows_bracket_line: previous_line.trim_start().starts_with('['),
+                    settled_line: is_settled_line(&self.text, line_start),
                     available: line.available(columns),
                     rest_prefix: line.rest_prefix,
                     hard_wrap: line.hard_wrap,
@@ -518,6 +517,15 @@ mod tests {
             format!("# Heading {}", "word ".repeat(30)),
             format!("1234567890{}", ". x".repeat(5)),
             format!("123456789{}", ". x".repeat(5)),
+            format!("123456789.{}", "x".repeat(5)),
+            format!(
+                "see http://example.com/{} and www.example.com/x",
+                "p".repeat(20)
+            ),
+            format!("intro\n\n{}a", "-".repeat(12)),
+            format!("intro\n{}a", "=".repeat(12)),
+            format!("- - - - - - - -{}", "a".repeat(5)),
+            format!("a+b-c=d. e, f: g% h? {}", "i/j".repeat(20)),
             format!("[ref]: http://a.example/{}\n\n[x][ref]", "p".repeat(30)),
             format!(
                 "see [link](http://example.com) {} `code` &amp;x",
