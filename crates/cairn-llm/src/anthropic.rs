@@ -22,7 +22,6 @@ use cairn_core::provider::{
     FinishReason, ModelProvider, ModelRequest, ModelStream, Part, ProviderError, ProviderInfo,
     Role, StreamEvent,
 };
-use eventsource_stream::Event as SseEvent;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -31,7 +30,9 @@ use crate::http::{
     DialectParser, Driver, Exchange, Item, build_client, dropped_before_end, error_from_value,
     malformed, stream_headers,
 };
+use crate::server_numbers::token_count;
 use crate::settings::{DEFAULT_ANTHROPIC_MAX_TOKENS, ProviderSettings};
+use crate::sse::SseEvent;
 
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 
@@ -264,13 +265,13 @@ struct MessageDeltaBody {
 
 #[derive(Debug, Deserialize)]
 struct WireUsage {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "token_count")]
     input_tokens: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "token_count")]
     output_tokens: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "token_count")]
     cache_creation_input_tokens: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "token_count")]
     cache_read_input_tokens: Option<u64>,
 }
 
@@ -305,10 +306,13 @@ fn stop_reason(text: &str) -> FinishReason {
 
 impl MessagesParser {
     fn apply_usage(&mut self, usage: &WireUsage, out: &mut VecDeque<Item>) {
-        let cached = usage.cache_creation_input_tokens.unwrap_or(0)
-            + usage.cache_read_input_tokens.unwrap_or(0);
+        // Saturating: the counts are the server's, and a sum must not overflow.
+        let cached = usage
+            .cache_creation_input_tokens
+            .unwrap_or(0)
+            .saturating_add(usage.cache_read_input_tokens.unwrap_or(0));
         if usage.input_tokens.is_some() || cached > 0 {
-            self.usage.input_tokens = usage.input_tokens.unwrap_or(0) + cached;
+            self.usage.input_tokens = usage.input_tokens.unwrap_or(0).saturating_add(cached);
         }
         if let Some(output) = usage.output_tokens {
             self.usage.output_tokens = output;
@@ -375,7 +379,7 @@ impl DialectParser for MessagesParser {
                 }
                 ContentBlock::ToolUse { id, name, input } => {
                     let tool_index = self.tool_count;
-                    self.tool_count += 1;
+                    self.tool_count = self.tool_count.saturating_add(1);
                     let start_input = input
                         .filter(|input| input.as_object().is_none_or(|map| !map.is_empty()))
                         .map(|input| input.to_string());

@@ -14,7 +14,11 @@
 //! - Only 429, 5xx, 529 and an `overloaded_error` body are retried, at most
 //!   `max_retries` times, never once the answer has started.
 //! - A stream ends with exactly one terminal item: `Finished`, or an `Err`.
-//! - Nothing here panics on what a server sends.
+//! - Nothing here panics on what a server sends: numbers in headers are read through
+//!   [`crate::server_numbers`], the body is framed by [`crate::sse`] (linear, and bounded to
+//!   [`crate::sse::MAX_EVENT_BYTES`] per line and event), and every text a server sent goes
+//!   through [`ProviderSettings::scrub`] (no API key, no control characters) before it is
+//!   put into an error.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -23,13 +27,15 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use cairn_core::provider::{ModelStream, ProviderError, StreamEvent};
-use eventsource_stream::{Event as SseEvent, EventStreamError, Eventsource};
+use cairn_core::text::neutralize_controls;
 use futures::{Stream, StreamExt};
 use rand::Rng;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 
+use crate::server_numbers::seconds_from_server;
 use crate::settings::{ProviderSettings, shorten};
+use crate::sse::{SseError, SseEvent, SseParser};
 
 /// Longest excerpt of a server's text put into an error.
 const EXCERPT_CHARS: usize = 120;
@@ -117,14 +123,68 @@ pub(crate) struct Exchange {
     pub settings: ProviderSettings,
 }
 
-type SseStream = Pin<
-    Box<dyn Stream<Item = Result<SseEvent, EventStreamError<reqwest::Error>>> + Send + 'static>,
->;
+type BodyStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send + 'static>>;
+
+/// A response body framed as server-sent events.
+struct SseReader {
+    body: BodyStream,
+    parser: SseParser,
+    ready: VecDeque<SseEvent>,
+    body_ended: bool,
+}
+
+/// Why the next event could not be read.
+enum ReadError {
+    Transport(reqwest::Error),
+    Framing(SseError),
+}
+
+impl SseReader {
+    fn new(response: reqwest::Response) -> Self {
+        Self {
+            body: Box::pin(response.bytes_stream()),
+            parser: SseParser::default(),
+            ready: VecDeque::new(),
+            body_ended: false,
+        }
+    }
+
+    /// The next event; `None` once the body has ended and every event was taken. Cancel
+    /// safe (the idle timeout drops it between chunks): state lives in `self`.
+    async fn next(&mut self) -> Option<Result<SseEvent, ReadError>> {
+        loop {
+            if let Some(event) = self.ready.pop_front() {
+                return Some(Ok(event));
+            }
+            if self.body_ended {
+                return None;
+            }
+            let framed = match self.body.next().await {
+                Some(Ok(bytes)) => self.parser.push(&bytes, &mut self.ready),
+                Some(Err(err)) => {
+                    self.body_ended = true;
+                    return Some(Err(ReadError::Transport(err)));
+                }
+                None => {
+                    // A clean end of body also ends the last event, which some servers leave
+                    // without its blank line (five of the Anthropic SDK's own fixtures do).
+                    self.body_ended = true;
+                    self.parser.finish(&mut self.ready)
+                }
+            };
+            if let Err(err) = framed {
+                self.body_ended = true;
+                self.ready.clear();
+                return Some(Err(ReadError::Framing(err)));
+            }
+        }
+    }
+}
 
 enum Phase {
     Send,
     Backoff(Duration),
-    Streaming(SseStream),
+    Streaming(SseReader),
     Done,
 }
 
@@ -140,7 +200,7 @@ pub(crate) struct Driver<P> {
 
 /// What came of one attempt.
 enum Attempt {
-    Streaming(SseStream),
+    Streaming(SseReader),
     Retry { delay: Duration, reason: String },
     Fail(ProviderError),
 }
@@ -217,22 +277,19 @@ impl<P: DialectParser> Driver<P> {
         }
     }
 
-    fn sse_error(&self, err: EventStreamError<reqwest::Error>) -> ProviderError {
+    fn sse_error(&self, err: ReadError) -> ProviderError {
         let settings = &self.exchange.settings;
         match err {
-            EventStreamError::Transport(err) => ProviderError::StreamDropped {
+            ReadError::Transport(err) => ProviderError::StreamDropped {
                 reason: settings.scrub(&format!("the connection broke: {}", error_chain(&err))),
             },
-            EventStreamError::Utf8(err) => ProviderError::Malformed {
+            ReadError::Framing(SseError::InvalidUtf8 { excerpt }) => ProviderError::Malformed {
                 reason: "invalid UTF-8".into(),
-                excerpt: settings.scrub(&shorten(
-                    &String::from_utf8_lossy(err.as_bytes()),
-                    EXCERPT_CHARS,
-                )),
+                excerpt: settings.scrub(&shorten(&excerpt, EXCERPT_CHARS)),
             },
-            EventStreamError::Parser(err) => ProviderError::Malformed {
-                reason: "invalid event-stream framing".into(),
-                excerpt: settings.scrub(&shorten(&err.input, EXCERPT_CHARS)),
+            ReadError::Framing(err @ SseError::TooLong { .. }) => ProviderError::Malformed {
+                reason: err.to_string(),
+                excerpt: "(not shown)".into(),
             },
         }
     }
@@ -273,7 +330,7 @@ impl<P: DialectParser> Driver<P> {
                     excerpt: settings.scrub(&shorten(&body, EXCERPT_CHARS)),
                 });
             }
-            return Attempt::Streaming(sse_stream(response));
+            return Attempt::Streaming(SseReader::new(response));
         }
 
         let retry_after = retry_after(response.headers());
@@ -291,15 +348,6 @@ impl<P: DialectParser> Driver<P> {
             Some(_) | None => Attempt::Fail(failure.into_error(self.attempts)),
         }
     }
-}
-
-/// The byte stream framed as SSE. A clean end of body also ends the last event, which some
-/// servers leave without its blank line (five of the Anthropic SDK's own fixtures do).
-fn sse_stream(response: reqwest::Response) -> SseStream {
-    let bytes = response.bytes_stream().chain(futures::stream::once(async {
-        Ok(Bytes::from_static(b"\n\n"))
-    }));
-    Box::pin(bytes.eventsource())
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -322,32 +370,31 @@ async fn read_body(mut response: reqwest::Response) -> String {
 }
 
 /// `Retry-After` in seconds or as an HTTP date (OpenAI also sends `retry-after-ms`, which is
-/// more precise).
+/// more precise). A value that is not a number of seconds at all (`NaN`, `-5`, `soon`) is
+/// ignored and the usual backoff applies; a huge one is read as the longest delay a server
+/// can ask for, and the caller caps it again at the retry policy's `max_retry_after`.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     retry_after_at(headers, std::time::SystemTime::now())
 }
 
 fn retry_after_at(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Duration> {
     let text = |value: &HeaderValue| value.to_str().ok().map(str::trim).map(str::to_owned);
-    if let Some(ms) = headers
+    if let Some(delay) = headers
         .get("retry-after-ms")
         .and_then(text)
         .and_then(|value| value.parse::<f64>().ok())
-        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+        .and_then(|ms| seconds_from_server(ms / 1000.0))
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        return Some(delay);
     }
     let value = headers.get(RETRY_AFTER).and_then(text)?;
-    if let Some(secs) = value
-        .parse::<f64>()
-        .ok()
-        .filter(|secs| secs.is_finite() && *secs >= 0.0)
-    {
-        return Some(Duration::from_secs_f64(secs.min(86_400.0)));
+    if let Ok(secs) = value.parse::<f64>() {
+        return seconds_from_server(secs);
     }
     // A date already past means "now".
     let date = httpdate::parse_http_date(&value).ok()?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+    let delay = date.duration_since(now).unwrap_or(Duration::ZERO);
+    Some(delay.min(crate::server_numbers::LONGEST_SERVER_DELAY))
 }
 
 /// Exponential backoff for retry number `retry` (1-based) with up to 25% jitter.
@@ -448,9 +495,20 @@ pub(crate) fn error_from_body(body: &str) -> Option<(String, String)> {
     error_from_value(value.get("error")?)
 }
 
+///
+/// Both parts are neutralised (no control characters): errors inside a stream reach the user
+/// without passing through [`ProviderSettings::scrub`].
 pub(crate) fn error_from_value(error: &serde_json::Value) -> Option<(String, String)> {
+    let (error_type, message) = error_parts(error);
+    Some((
+        neutralize_controls(&error_type),
+        neutralize_controls(&message),
+    ))
+}
+
+fn error_parts(error: &serde_json::Value) -> (String, String) {
     if let Some(text) = error.as_str() {
-        return Some((String::new(), text.to_owned()));
+        return (String::new(), text.to_owned());
     }
     let field = |name: &str| match error.get(name) {
         Some(serde_json::Value::String(text)) => Some(text.clone()),
@@ -459,7 +517,7 @@ pub(crate) fn error_from_value(error: &serde_json::Value) -> Option<(String, Str
     };
     let error_type = field("type").or_else(|| field("code")).unwrap_or_default();
     let message = field("message").unwrap_or_else(|| error.to_string());
-    Some((error_type, message))
+    (error_type, message)
 }
 
 /// A transport error before any response, as the user should see it.
@@ -493,11 +551,11 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     innermost.to_string()
 }
 
-/// A malformed-chunk error for `data`.
+/// A malformed-chunk error for `data` (neutralised: it is the server's text).
 pub(crate) fn malformed(reason: impl std::fmt::Display, data: &str) -> ProviderError {
     ProviderError::Malformed {
-        reason: shorten(&reason.to_string(), EXCERPT_CHARS),
-        excerpt: shorten(data, EXCERPT_CHARS),
+        reason: neutralize_controls(&shorten(&reason.to_string(), EXCERPT_CHARS)),
+        excerpt: neutralize_controls(&shorten(data, EXCERPT_CHARS)),
     }
 }
 

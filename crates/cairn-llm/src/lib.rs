@@ -13,7 +13,9 @@ mod echo;
 mod http;
 mod openai;
 mod select;
+mod server_numbers;
 mod settings;
+mod sse;
 
 pub use anthropic::{ANTHROPIC_VERSION, AnthropicProvider};
 pub use echo::EchoProvider;

@@ -19,7 +19,6 @@ use cairn_core::provider::{
     FinishReason, Message, ModelProvider, ModelRequest, ModelStream, Part, ProviderError,
     ProviderInfo, Role, StreamEvent,
 };
-use eventsource_stream::Event as SseEvent;
 use reqwest::header::{AUTHORIZATION, HeaderMap};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -28,7 +27,9 @@ use crate::http::{
     DialectParser, Driver, Exchange, Item, build_client, dropped_before_end, error_from_value,
     malformed, stream_headers,
 };
+use crate::server_numbers::token_count;
 use crate::settings::ProviderSettings;
+use crate::sse::SseEvent;
 
 /// A provider speaking OpenAI Chat Completions.
 #[derive(Debug)]
@@ -225,9 +226,9 @@ struct FunctionDelta {
 
 #[derive(Debug, Deserialize)]
 struct Usage {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "token_count")]
     prompt_tokens: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "token_count")]
     completion_tokens: Option<u64>,
 }
 
@@ -342,8 +343,6 @@ mod tests {
             let event = SseEvent {
                 event: "message".into(),
                 data: (*data).to_owned(),
-                id: String::new(),
-                retry: None,
             };
             if parser.on_event(&event, 1, &mut out) {
                 return out.into_iter().collect();

@@ -2,12 +2,15 @@
 //!
 //! Invariants: the API key lives only in [`ApiKey`], whose `Debug` and `Display` print `***`,
 //! so a key never reaches a log line, an error message or a panic message. Every message that
-//! came from a server goes through [`ProviderSettings::scrub`] before it reaches an error.
+//! came from a server goes through [`ProviderSettings::scrub`] before it reaches an error,
+//! which also neutralises control characters, so an error body cannot act on the terminal it
+//! is printed to (or break the JSON it is written into).
 
 use std::fmt;
 use std::time::Duration;
 
 use cairn_core::config::ProviderKind;
+use cairn_core::text::{is_terminal_safe, neutralize_controls};
 
 pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
@@ -134,11 +137,18 @@ impl ProviderSettings {
         }
     }
 
-    /// `text` with the API key (if any) replaced by `***`: servers sometimes echo it back.
+    /// `text` from a server, safe to show: the API key (if any) replaced by `***` (servers
+    /// sometimes echo it back) and control characters made visible and harmless (an error
+    /// page may carry `ESC ] ... BEL` or a clipboard write).
     pub(crate) fn scrub(&self, text: &str) -> String {
-        match &self.api_key {
+        let text = match &self.api_key {
             Some(key) if !key.expose().is_empty() => text.replace(key.expose(), "***"),
             _ => text.to_owned(),
+        };
+        if is_terminal_safe(&text) {
+            text
+        } else {
+            neutralize_controls(&text)
         }
     }
 

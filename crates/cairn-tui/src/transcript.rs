@@ -6,6 +6,13 @@
 //! as soon as the screen is full, so the cost of a frame depends on the screen, not on the
 //! length of the session. Cell text is sanitised when the cell is made, so nothing a model
 //! wrote, or that was stored, can reach the terminal as a control sequence.
+//!
+//! The streaming tail is given whole on every delta, and one answer line can be a megabyte
+//! (base64, minified JSON). So an answer that only grew is not laid out again from the start
+//! when that is provably the same: only the appended bytes are sanitised, and when they
+//! cannot change the Markdown structure (see [`Cell::can_continue`]) only the last row is
+//! wrapped again with them. A frame then costs what was added and what is visible, not the
+//! length of the line. Anything else lays the cell out again in full (linear in its text).
 
 use std::cell::{Ref, RefCell};
 
@@ -15,7 +22,7 @@ use ratatui::text::{Line, Span};
 
 use crate::markdown::render_markdown;
 use crate::sanitize::sanitize;
-use crate::wrap::LogicalLine;
+use crate::wrap::{LogicalLine, wrap_glyphs, wrap_words};
 
 /// What a cell shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,13 +46,62 @@ pub struct Cell {
     pub text: String,
     /// The stored event this cell shows, when known (used to branch on `/retry`).
     pub event_id: Option<EventId>,
+    /// The text as given, before sanitising: comparing with it is how [`Cell::set_text`]
+    /// recognises an answer that only grew.
+    raw: String,
     cache: RefCell<Option<Wrapped>>,
 }
 
 #[derive(Debug)]
 struct Wrapped {
     width: u16,
+    /// Bytes of `text` these lines show (less than its length after an append).
+    text_len: usize,
     lines: Vec<Line<'static>>,
+    /// How the last row continues, for answers (`None` for other cells).
+    last_row: Option<LastRow>,
+}
+
+/// What continuing the last row of a cell takes: its logical line's shape.
+#[derive(Debug)]
+struct LastRow {
+    /// Spans at the start of the last row that are prefix, not content.
+    prefix_spans: usize,
+    /// The last line of the text is settled: appending inert bytes cannot change its block
+    /// kind (see [`is_settled_line`]). Appends never start a new line, so this stays true.
+    settled_line: bool,
+    /// The prefix of every further row of that logical line.
+    rest_prefix: Vec<Span<'static>>,
+    /// Columns for content on those rows.
+    available: usize,
+    hard_wrap: bool,
+}
+
+/// Bytes that cannot change any Markdown structure before them: no emphasis delimiter,
+/// escape, entity, bracket, backtick, HTML or line break. (`+ - = .` matter only at the start
+/// of a line, which [`is_settled_line`] rules out.)
+fn is_inert(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b" +/=-.,:%?".contains(&byte)
+}
+
+/// The shortest settled line: longer than a list marker and its space (nine digits, a dot).
+const SETTLED_LINE_BYTES: usize = 11;
+
+/// Whether appending inert bytes to the last line of `text` (which starts at `start`) leaves
+/// its block kind as it is: long enough to be past any list marker, with a letter or digit
+/// (so not a thematic break or setext underline), not opening a block by what follows (`<`
+/// HTML, `[` a link definition, a fence, a heading, a quote), and not continuing a link
+/// reference definition from the line before.
+fn is_settled_line(text: &str, start: usize) -> bool {
+    let line = text[start..].trim_start_matches(' ');
+    let previous = text[..start.saturating_sub(1)]
+        .rsplit('\n')
+        .next()
+        .unwrap_or("");
+    line.len() >= SETTLED_LINE_BYTES
+        && line.bytes().any(|byte| byte.is_ascii_alphanumeric())
+        && !line.starts_with(['<', '[', '`', '~', '|', '#', '>'])
+        && !previous.trim_start().starts_with('[')
 }
 
 impl Cell {
@@ -54,6 +110,7 @@ impl Cell {
             kind,
             text: sanitize(text).into_owned(),
             event_id: None,
+            raw: text.to_owned(),
             cache: RefCell::new(None),
         }
     }
@@ -63,23 +120,43 @@ impl Cell {
         self
     }
 
-    /// Replaces the text (a streaming tail) and drops the cached lines.
+    /// Replaces the text (a streaming tail). Text that only grew keeps the cached lines,
+    /// which [`Cell::lines`] then continues; anything else drops them.
     pub fn set_text(&mut self, text: &str) {
+        if let Some(added) = text.strip_prefix(self.raw.as_str()) {
+            // Sanitising is per character except for tab stops (which depend on the column)
+            // and a CR that a LF turns into a line ending; those start over.
+            if !self.raw.ends_with('\r') && !added.contains('\t') {
+                self.text.push_str(&sanitize(added));
+                self.raw.push_str(added);
+                return;
+            }
+        }
+        text.clone_into(&mut self.raw);
         self.text = sanitize(text).into_owned();
         *self.cache.get_mut() = None;
     }
 
     pub fn set_kind(&mut self, kind: CellKind) {
-        self.kind = kind;
-        *self.cache.get_mut() = None;
+        if self.kind != kind {
+            self.kind = kind;
+            *self.cache.get_mut() = None;
+        }
     }
 
     /// The cell's rows at `width` columns: a blank separator row, then the content.
     pub fn lines(&self, width: u16) -> Ref<'_, [Line<'static>]> {
-        let fresh = matches!(&*self.cache.borrow(), Some(wrapped) if wrapped.width == width);
-        if !fresh {
-            let lines = self.layout(width);
-            *self.cache.borrow_mut() = Some(Wrapped { width, lines });
+        {
+            let mut cache = self.cache.borrow_mut();
+            let current = match cache.as_mut() {
+                Some(wrapped) if wrapped.width == width => {
+                    wrapped.text_len == self.text.len() || self.continue_last_row(wrapped)
+                }
+                Some(_) | None => false,
+            };
+            if !current {
+                *cache = Some(self.layout(width));
+            }
         }
         Ref::map(self.cache.borrow(), |cache| match cache {
             Some(wrapped) => wrapped.lines.as_slice(),
@@ -87,12 +164,87 @@ impl Cell {
         })
     }
 
+    /// Whether appending `added` to `before` lays out as `before`'s lines with `added` put at
+    /// the end of the last row, in the last span's style. True when nothing before can change:
+    /// `before` ends in an inert byte other than a space (so no delimiter run, entity or
+    /// escape is completed, and no trailing space was dropped), `added` is inert bytes only
+    /// (no newline, no delimiter), and the last line is settled.
+    fn can_continue(before: &str, added: &str, last_row: &LastRow) -> bool {
+        !added.is_empty()
+            && added.bytes().all(is_inert)
+            && before
+                .as_bytes()
+                .last()
+                .is_some_and(|&byte| byte != b' ' && is_inert(byte))
+            && last_row.settled_line
+    }
+
+    /// Continues the cached lines with the text appended since; `false` when that would not
+    /// give what a full layout gives (the caller then lays out again).
+    fn continue_last_row(&self, wrapped: &mut Wrapped) -> bool {
+        let Some(last_row) = &wrapped.last_row else {
+            return false;
+        };
+        let Some((before, added)) = self.text.split_at_checked(wrapped.text_len) else {
+            return false;
+        };
+        if !Self::can_continue(before, added, last_row) {
+            return false;
+        }
+        let Some(row) = wrapped.lines.last() else {
+            return false;
+        };
+        let Some(content) = row.spans.get(last_row.prefix_spans..) else {
+            return false;
+        };
+        // The last content span must be where the text ends; anything after it (a link's
+        // target, an "(interrupted)" line) means the structure is not the simple one.
+        let last_char = before.chars().next_back();
+        if !content
+            .last()
+            .is_some_and(|span| last_char.is_some_and(|c| span.content.ends_with(c)))
+        {
+            return false;
+        }
+        let Some(mut row) = wrapped.lines.pop() else {
+            return false;
+        };
+        let mut content = row.spans.split_off(last_row.prefix_spans);
+        let prefix = row.spans;
+        if let Some(span) = content.last_mut() {
+            span.content.to_mut().push_str(added);
+        }
+        let rows = if last_row.hard_wrap {
+            wrap_glyphs(&content, last_row.available)
+        } else {
+            wrap_words(&content, last_row.available)
+        };
+        let count = rows.len();
+        for (index, row) in rows.into_iter().enumerate() {
+            let mut spans = if index == 0 {
+                prefix.clone()
+            } else {
+                last_row.rest_prefix.clone()
+            };
+            spans.extend(row);
+            wrapped.lines.push(Line::from(spans));
+        }
+        let rest_prefix_spans = last_row.rest_prefix.len();
+        if count > 1
+            && let Some(last_row) = &mut wrapped.last_row
+        {
+            last_row.prefix_spans = rest_prefix_spans;
+        }
+        wrapped.text_len = self.text.len();
+        true
+    }
+
     pub fn height(&self, width: u16) -> usize {
         self.lines(width).len()
     }
 
-    fn layout(&self, width: u16) -> Vec<Line<'static>> {
-        let width = usize::from(width).max(1);
+    fn layout(&self, width: u16) -> Wrapped {
+        let columns = usize::from(width).max(1);
         let logical: Vec<LogicalLine> = match &self.kind {
             CellKind::User => with_marker(
                 plain_lines(&self.text, |text| text.bold()),
@@ -123,11 +275,35 @@ impl Cell {
                 vec!["⚙ ".magenta()],
             ),
         };
-        let mut out = vec![Line::default()];
-        for line in logical {
-            line.wrap(width, &mut out);
+        let mut lines = vec![Line::default()];
+        let mut last_row = None;
+        let count = logical.len();
+        for (index, line) in logical.into_iter().enumerate() {
+            let rows_before = lines.len();
+            line.wrap(columns, &mut lines);
+            let is_answer = matches!(self.kind, CellKind::Assistant { .. });
+            if is_answer && index + 1 == count {
+                let prefix = if lines.len() - rows_before > 1 {
+                    &line.rest_prefix
+                } else {
+                    &line.first_prefix
+                };
+                let line_start = self.text.rfind('\n').map_or(0, |index| index + 1);
+                last_row = Some(LastRow {
+                    prefix_spans: prefix.len(),
+                    settled_line: is_settled_line(&self.text, line_start),
+                    available: line.available(columns),
+                    rest_prefix: line.rest_prefix,
+                    hard_wrap: line.hard_wrap,
+                });
+            }
         }
-        out
+        Wrapped {
+            width,
+            text_len: self.text.len(),
+            lines,
+            last_row,
+        }
     }
 }
 
@@ -303,6 +479,108 @@ mod tests {
     fn hostile_text_is_sanitised_when_the_cell_is_made() {
         let cell = Cell::new(CellKind::Note, "\x1b[2Jgone");
         assert_eq!(cell.text, "␛[2Jgone");
+    }
+
+    /// Rows as (text, style) runs, so two layouts that only cut spans differently compare
+    /// equal.
+    fn runs(lines: &[Line<'static>]) -> Vec<Vec<(String, ratatui::style::Style)>> {
+        lines
+            .iter()
+            .map(|line| {
+                let mut runs: Vec<(String, ratatui::style::Style)> = Vec::new();
+                for span in &line.spans {
+                    match runs.last_mut() {
+                        Some((text, style)) if *style == span.style => text.push_str(&span.content),
+                        _ => runs.push((span.content.to_string(), span.style)),
+                    }
+                }
+                runs.retain(|(text, _)| !text.is_empty());
+                runs
+            })
+            .collect()
+    }
+
+    /// A streamed answer, grown piece by piece and drawn after each piece, lays out exactly
+    /// as the whole text does, whether the last row was continued or laid out again.
+    #[test]
+    fn a_growing_answer_lays_out_as_its_whole_text() {
+        let answers = [
+            "0123456789abcdefghijklmnopqrstuvwxyz".repeat(20),
+            format!("```\n{}", "QUJD+/=".repeat(60)),
+            format!("```rust\nfn main() {{}}\n{}\n```\nafter", "x".repeat(90)),
+            format!(
+                "intro *it* and **bold**\nmore {} words\n\n- item {} end",
+                "long ".repeat(30),
+                "y".repeat(70)
+            ),
+            format!("> quoted {} text", "abc def ".repeat(20)),
+            format!("# Heading {}", "word ".repeat(30)),
+            format!("1234567890{}", ". x".repeat(5)),
+            format!("123456789{}", ". x".repeat(5)),
+            format!("123456789.{}", "x".repeat(5)),
+            format!(
+                "see http://example.com/{} and www.example.com/x",
+                "p".repeat(20)
+            ),
+            format!("intro\n\n{}a", "-".repeat(12)),
+            format!("intro\n{}a", "=".repeat(12)),
+            format!("- - - - - - - -{}", "a".repeat(5)),
+            format!("a+b-c=d. e, f: g% h? {}", "i/j".repeat(20)),
+            format!("[ref]: http://a.example/{}\n\n[x][ref]", "p".repeat(30)),
+            format!(
+                "see [link](http://example.com) {} `code` &amp;x",
+                "z".repeat(50)
+            ),
+            format!("a\\{}  b", "c".repeat(40)),
+            format!("text\n{}", "=".repeat(12)),
+            format!("wide 漢字漢字 {} 😀 tail", "q".repeat(40)),
+            format!("tabs\tand\r\nline ends {} \x1b[2J", "r".repeat(30)),
+        ];
+        let kind = CellKind::Assistant {
+            first: true,
+            interrupted: false,
+        };
+        for answer in &answers {
+            for step in [1, 3, 7] {
+                for width in [13u16, 40] {
+                    let mut cell = Cell::new(kind.clone(), "");
+                    let mut end = 0;
+                    while end < answer.len() {
+                        end = (end + step).min(answer.len());
+                        while !answer.is_char_boundary(end) {
+                            end += 1;
+                        }
+                        cell.set_text(&answer[..end]);
+                        let grown = runs(&cell.lines(width));
+                        let whole = runs(&Cell::new(kind.clone(), &answer[..end]).lines(width));
+                        assert_eq!(grown, whole, "{:?} at {width}", &answer[..end]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The point of continuing the last row: a megabyte on one line, grown 100 bytes at a
+    /// time, does not lay the line out again (a full layout of a megabyte per delta would
+    /// take minutes here in a debug build).
+    #[test]
+    fn a_megabyte_line_grows_without_being_laid_out_again() {
+        let kind = CellKind::Assistant {
+            first: true,
+            interrupted: false,
+        };
+        for opening in ["", "```\n"] {
+            let mut cell = Cell::new(kind.clone(), opening);
+            let mut text = opening.to_owned();
+            while text.len() < 1_000_000 {
+                text.push_str(&"0123456789".repeat(10));
+                cell.set_text(&text);
+                assert!(cell.height(100) > 0);
+            }
+            let whole = Cell::new(kind.clone(), &text);
+            assert_eq!(cell.height(100), whole.height(100));
+            assert_eq!(runs(&cell.lines(100)), runs(&whole.lines(100)));
+        }
     }
 
     #[test]

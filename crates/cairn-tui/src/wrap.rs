@@ -5,6 +5,10 @@
 //! the line is split between graphemes; wide characters are break opportunities on their own
 //! (CJK has no spaces). No produced line is wider than the width asked for, except when the
 //! width is smaller than a single grapheme (a 1-column line and a 2-column character).
+//!
+//! Wrapping is one pass over the graphemes with widths added up as they come, so its cost is
+//! linear in the text: models do send one "word" of a megabyte (base64, minified JSON, long
+//! URLs), and nothing here may look back over a token or a row it has already measured.
 
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -41,11 +45,16 @@ impl LogicalLine {
         self
     }
 
-    /// The rows this line takes at `width` columns.
-    pub fn wrap(&self, width: usize, out: &mut Vec<Line<'static>>) {
+    /// Columns left for content on every row at `width` columns (at least one).
+    pub fn available(&self, width: usize) -> usize {
         let first_width = spans_width(&self.first_prefix);
         let rest_width = spans_width(&self.rest_prefix);
-        let avail = width.saturating_sub(first_width.max(rest_width)).max(1);
+        width.saturating_sub(first_width.max(rest_width)).max(1)
+    }
+
+    /// The rows this line takes at `width` columns.
+    pub fn wrap(&self, width: usize, out: &mut Vec<Line<'static>>) {
+        let avail = self.available(width);
         let rows = if self.hard_wrap {
             wrap_glyphs(&self.content, avail)
         } else {
@@ -72,6 +81,8 @@ struct Token {
     pieces: Vec<(String, Style)>,
     width: usize,
     is_space: bool,
+    /// One wide grapheme (CJK, emoji): a word of its own that nothing extends.
+    is_wide_glyph: bool,
 }
 
 impl Token {
@@ -95,12 +106,13 @@ fn tokens(spans: &[Span<'static>]) -> Vec<Token> {
             let extend = !standalone
                 && tokens
                     .last()
-                    .is_some_and(|last| last.is_space == is_space && !last_is_wide(last));
+                    .is_some_and(|last| last.is_space == is_space && !last.is_wide_glyph);
             if !extend {
                 tokens.push(Token {
                     pieces: Vec::new(),
                     width: 0,
                     is_space,
+                    is_wide_glyph: standalone,
                 });
             }
             if let Some(token) = tokens.last_mut() {
@@ -109,10 +121,6 @@ fn tokens(spans: &[Span<'static>]) -> Vec<Token> {
         }
     }
     tokens
-}
-
-fn last_is_wide(token: &Token) -> bool {
-    token.pieces.len() == 1 && token.width > 1 && token.pieces[0].0.graphemes(true).count() == 1
 }
 
 #[derive(Default)]
@@ -206,6 +214,7 @@ pub fn wrap_glyphs(spans: &[Span<'static>], width: usize) -> Vec<Vec<Span<'stati
             pieces: vec![(span.content.to_string(), span.style)],
             width: span.content.width(),
             is_space: false,
+            is_wide_glyph: false,
         };
         rows.push_split(&token, width);
     }
@@ -377,6 +386,30 @@ mod tests {
             texts(wrap_glyphs(&plain("    let x = 1;"), 6)),
             vec!["    le", "t x = ", "1;"]
         );
+    }
+
+    /// A megabyte with no break opportunity: every row is full (the last one may be
+    /// shorter), nothing is lost, and it finishes (it used to be quadratic).
+    #[test]
+    fn a_megabyte_without_spaces_wraps_at_the_width() {
+        let text: String = "0123456789abcdef".repeat(64 * 1024);
+        let width = 97;
+        for rows in [
+            texts(wrap_words(&plain(&text), width)),
+            texts(wrap_glyphs(&plain(&text), width)),
+        ] {
+            assert_eq!(rows.len(), text.len().div_ceil(width));
+            assert!(rows.iter().all(|row| row.width() <= width));
+            assert_eq!(rows.concat(), text);
+        }
+    }
+
+    #[test]
+    fn a_megabyte_of_wide_characters_wraps_at_the_width() {
+        let text: String = "漢字".repeat(256 * 1024 / 3);
+        let rows = texts(wrap_words(&plain(&format!("see {text}")), 9));
+        assert!(rows.iter().all(|row| row.width() <= 9));
+        assert_eq!(rows.concat(), format!("see {text}"));
     }
 
     #[test]

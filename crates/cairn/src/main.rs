@@ -1,8 +1,8 @@
 //! `cairn`: the binary. Parses the command line, loads configuration, opens the session
 //! store and hands over to the TUI, `cairn run` or the `sessions`/`config` commands.
 //!
-//! Errors reach the user as one `error: ...` line on standard error and a non-zero exit
-//! code; nothing a user can cause panics.
+//! Errors reach the user as one `error: ...` line on standard error, with control characters
+//! made visible and harmless, and a non-zero exit code; nothing a user can cause panics.
 
 #[macro_use]
 mod output;
@@ -45,7 +45,8 @@ fn main() -> ExitCode {
         Err(err) if output::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let _ = std::io::stdout().flush();
-            errln!("error: {err:#}");
+            // The chain may quote a server (an error page, a model name): shown neutralised.
+            errln!("error: {}", output::human(&format!("{err:#}")));
             ExitCode::FAILURE
         }
     }
