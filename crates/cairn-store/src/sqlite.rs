@@ -10,7 +10,9 @@
 //!   same transaction as the events.
 //! - `updated_at` never moves backwards: appends and renames take the later of the stored
 //!   time and the new one, so a writer with a slow clock cannot hide a session from resume.
-//! - Ids are stored as hyphenated lowercase uuid text, paths as (lossy) UTF-8 text.
+//! - Ids are stored as hyphenated lowercase uuid text. Paths are stored and matched as their
+//!   exact OS bytes (`directory_bytes`, `git_root_bytes`), with a lossy UTF-8 copy beside them
+//!   for people reading the file with other tools.
 
 mod open;
 mod rows;
@@ -27,7 +29,7 @@ use cairn_core::{
 use sqlx::sqlite::{SqlitePool, SqliteQueryResult};
 use sqlx::{Sqlite, Transaction};
 
-use rows::{Counters, EventRow, SessionRow, path_text, session_columns};
+use rows::{Counters, EventRow, SessionRow, path_bytes, path_text, session_columns};
 
 /// The newest resumable session of one directory (preference 0), else of the git root
 /// (preference 1), in one round trip. Each arm is written so its partial index
@@ -38,12 +40,12 @@ const RESUME_QUERY: &str = concat!(
     "SELECT * FROM (SELECT * FROM (SELECT ",
     session_columns!(),
     ", 0 AS preference FROM sessions \
-     WHERE directory = ?1 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
+     WHERE directory_bytes = ?1 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
      ORDER BY updated_at DESC LIMIT 1) \
      UNION ALL SELECT * FROM (SELECT ",
     session_columns!(),
     ", 1 AS preference FROM sessions \
-     WHERE git_root = ?3 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
+     WHERE git_root_bytes = ?3 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
      ORDER BY updated_at DESC LIMIT 1)) \
      ORDER BY preference LIMIT 1"
 );
@@ -215,11 +217,15 @@ impl SessionService for SqliteSessionService {
         let counters = Counters::of(events);
         let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
-            "INSERT INTO sessions (id, directory, git_root, head_id, title, created_at, \
-             updated_at, archived_at, message_count, model_event_count, preview) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO sessions (id, directory_bytes, git_root_bytes, directory, git_root, \
+             head_id, title, created_at, updated_at, archived_at, message_count, \
+             model_event_count, preview) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+             ON CONFLICT (id) DO NOTHING",
         )
         .bind(session.id.to_string())
+        .bind(path_bytes(&session.directory))
+        .bind(session.git_root.as_deref().map(path_bytes))
         .bind(path_text(&session.directory))
         .bind(session.git_root.as_deref().map(path_text))
         .bind(last.id.to_string())
@@ -379,9 +385,9 @@ impl SessionService for SqliteSessionService {
     async fn find_resumable(&self, query: &ResumeQuery) -> Result<Option<Session>> {
         let since = query.updated_since_ms.unwrap_or(i64::MIN);
         sqlx::query_as::<_, SessionRow>(RESUME_QUERY)
-            .bind(path_text(&query.directory))
+            .bind(path_bytes(&query.directory))
             .bind(since)
-            .bind(query.git_root.as_deref().map(path_text))
+            .bind(query.git_root.as_deref().map(path_bytes))
             .fetch_optional(&self.pool)
             .await
             .map_err(|err| self.map_err(err))?
@@ -394,8 +400,8 @@ impl SessionService for SqliteSessionService {
         match &filter.workspace {
             Some(WorkspaceFilter {
                 git_root: Some(_), ..
-            }) => conditions.push("(directory = ?1 OR git_root = ?2)"),
-            Some(WorkspaceFilter { git_root: None, .. }) => conditions.push("directory = ?1"),
+            }) => conditions.push("(directory_bytes = ?1 OR git_root_bytes = ?2)"),
+            Some(WorkspaceFilter { git_root: None, .. }) => conditions.push("directory_bytes = ?1"),
             None => {}
         }
         if !filter.include_archived {
@@ -412,8 +418,8 @@ impl SessionService for SqliteSessionService {
         );
         let (directory, git_root) = match &filter.workspace {
             Some(workspace) => (
-                Some(path_text(&workspace.directory)),
-                workspace.git_root.as_deref().map(path_text),
+                Some(path_bytes(&workspace.directory)),
+                workspace.git_root.as_deref().map(path_bytes),
             ),
             None => (None, None),
         };
@@ -547,8 +553,8 @@ mod tests {
         assert_eq!(
             searches,
             vec![
-                "SEARCH sessions USING INDEX sessions_resumable_by_directory (directory=? AND updated_at>?)",
-                "SEARCH sessions USING INDEX sessions_resumable_by_git_root (git_root=? AND updated_at>?)",
+                "SEARCH sessions USING INDEX sessions_resumable_by_directory (directory_bytes=? AND updated_at>?)",
+                "SEARCH sessions USING INDEX sessions_resumable_by_git_root (git_root_bytes=? AND updated_at>?)",
             ],
             "{resume_plan:#?}"
         );

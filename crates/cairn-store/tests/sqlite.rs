@@ -495,12 +495,36 @@ async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
     assert_eq!(loaded.events, [written, more.clone()].concat());
     assert_eq!(loaded.session.head_id, Some(more[0].id));
 
-    // Opening did not run the migration again: its record is the one release 0.1 wrote.
-    let pool = raw(&path).await;
-    let applied: Vec<(i64, String)> =
-        sqlx::query_as("SELECT version, description FROM _sqlx_migrations")
-            .fetch_all(&pool)
+    // The rows of release 0.1 were moved to the exact path columns: the workspace still
+    // resumes its session.
+    assert_eq!(
+        service
+            .find_resumable(&cairn_core::service::ResumeQuery {
+                directory: PathBuf::from("/home/ada/project"),
+                git_root: Some(PathBuf::from("/home/ada/project")),
+                updated_since_ms: None,
+            })
             .await
-            .unwrap();
-    assert_eq!(applied, vec![(1, "sessions".to_owned())]);
+            .unwrap()
+            .map(|found| found.id),
+        Some(session_id)
+    );
+
+    // Opening did not run the first migration again: its record is the one release 0.1
+    // wrote. Only the migrations added since ran.
+    let pool = raw(&path).await;
+    let applied: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT version, description, installed_on = (SELECT min(installed_on) \
+         FROM _sqlx_migrations) FROM _sqlx_migrations ORDER BY version",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        applied,
+        vec![
+            (1, "sessions".to_owned(), 1),
+            (2, "path bytes".to_owned(), 0)
+        ]
+    );
 }
