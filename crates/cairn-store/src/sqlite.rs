@@ -50,19 +50,44 @@ const RESUME_QUERY: &str = concat!(
      ORDER BY preference LIMIT 1"
 );
 
-/// A session's events as one string: fields joined by U+001F, rows by U+001E, the data
-/// last so that it alone may hold anything but the row separator.
-const PACKED_EVENTS: &str = "SELECT group_concat(\
+/// Rows per chunk when loading a session. Each chunk is one string, so it stays far below
+/// SQLite's string limit (1 GB by default) for ordinary events, and a session of any length
+/// loads in `count / EVENTS_PER_CHUNK` round trips.
+const EVENTS_PER_CHUNK: i64 = 1_000;
+
+/// Up to `?3` of a session's events after rowid `?2`, as one string: fields joined by
+/// U+001F, rows by U+001E, the data last so that it alone may hold anything but the row
+/// separator; and the last rowid of the chunk, where the next one starts. Walks
+/// `session_events_by_session` in rowid order, a seek per chunk.
+const PACKED_EVENT_CHUNK: &str = "SELECT max(row), group_concat(\
      id || char(31) || ifnull(parent_id, '') || char(31) || invocation_id || char(31) || \
      event_type || char(31) || created_at || char(31) || event_data, char(30)) \
-     FROM session_events WHERE session_id = ?1";
+     FROM (SELECT rowid AS row, * FROM session_events \
+     WHERE session_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3)";
 
-/// Splits [`PACKED_EVENTS`]'s string back into rows; `None` if any row does not have the
-/// expected shape.
-fn unpack_event_rows(packed: &str) -> Option<Vec<StoredEvent<'_>>> {
-    if packed.is_empty() {
-        return Some(Vec::new());
+/// The same rows as [`PACKED_EVENT_CHUNK`], one by one, for a chunk that cannot be packed.
+const EVENT_CHUNK_ROWS: &str = "SELECT rowid AS row, id, parent_id, invocation_id, event_type, \
+     event_data, created_at FROM session_events \
+     WHERE session_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3";
+
+/// One chunk of a session's stored events, as read.
+enum EventChunk {
+    Packed(String),
+    Rows(Vec<EventRow>),
+}
+
+impl EventChunk {
+    fn stored_events(&self) -> Option<Vec<StoredEvent<'_>>> {
+        match self {
+            Self::Packed(packed) => unpack_event_rows(packed),
+            Self::Rows(rows) => Some(rows.iter().map(EventRow::fields).collect()),
+        }
     }
+}
+
+/// Splits [`PACKED_EVENT_CHUNK`]'s string back into rows; `None` if any row does not have
+/// the expected shape.
+fn unpack_event_rows(packed: &str) -> Option<Vec<StoredEvent<'_>>> {
     packed
         .split('\u{1e}')
         .map(|record| {
@@ -306,33 +331,52 @@ impl SessionService for SqliteSessionService {
             .await
             .map_err(|err| self.map_err(err))?
             .ok_or(ServiceError::NotFound(session_id))?;
-        // Handing rows over one by one costs sqlx about 3 µs each; SQLite joins them into
-        // one string in a fraction of that. Event data is JSON written by serde, which
-        // escapes every control character, so the separators cannot occur inside a field.
-        let packed: Option<String> = sqlx::query_scalar(PACKED_EVENTS)
-            .bind(session_id.to_string())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|err| self.map_err(err))?;
-        let packed = packed.unwrap_or_default();
-        let plain_rows: Vec<EventRow>;
-        let event_rows = match unpack_event_rows(&packed) {
-            Some(rows) => rows,
-            // Something unexpected in a field (written by other software?): the plain path.
-            None => {
-                plain_rows = sqlx::query_as::<_, EventRow>(
-                    "SELECT id, parent_id, invocation_id, event_type, event_data, created_at \
-                     FROM session_events WHERE session_id = ?1",
-                )
-                .bind(session_id.to_string())
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(|err| self.map_err(err))?;
-                plain_rows.iter().map(EventRow::fields).collect()
-            }
-        };
+        // Handing rows over one by one costs sqlx about 3 µs each; SQLite joins a chunk of
+        // them into one string in a fraction of that. Event data is JSON written by serde,
+        // which escapes every control character, so the separators cannot occur inside a
+        // field. Chunks keep every string small whatever the session's length.
+        let session_text = session_id.to_string();
+        let mut chunks = Vec::new();
+        let mut after_row = 0_i64;
+        loop {
+            let packed: Result<(Option<i64>, Option<String>), sqlx::Error> =
+                sqlx::query_as(PACKED_EVENT_CHUNK)
+                    .bind(&session_text)
+                    .bind(after_row)
+                    .bind(EVENTS_PER_CHUNK)
+                    .fetch_one(&mut *tx)
+                    .await;
+            let (last_row, chunk) = match packed {
+                Ok((Some(last_row), Some(packed))) if unpack_event_rows(&packed).is_some() => {
+                    (last_row, EventChunk::Packed(packed))
+                }
+                Ok((None, _)) => break,
+                // Something unexpected in a field (written by other software?), or events
+                // too large together for one string: this chunk row by row.
+                Ok(_) | Err(_) => {
+                    let rows: Vec<EventRow> = sqlx::query_as(EVENT_CHUNK_ROWS)
+                        .bind(&session_text)
+                        .bind(after_row)
+                        .bind(EVENTS_PER_CHUNK)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(|err| self.map_err(err))?;
+                    let Some(last_row) = rows.last().map(|row| row.row) else {
+                        break;
+                    };
+                    (last_row, EventChunk::Rows(rows))
+                }
+            };
+            chunks.push(chunk);
+            after_row = last_row;
+        }
         tx.commit().await.map_err(|err| self.map_err(err))?;
 
+        let mut event_rows = Vec::new();
+        for chunk in &chunks {
+            // Checked when the chunk was read.
+            event_rows.extend(chunk.stored_events().unwrap_or_default());
+        }
         let branch = walk_branch(session_id, row.head_id.as_deref(), &event_rows);
         Ok(LoadedSession {
             session: row.into_session()?,
@@ -576,6 +620,20 @@ mod tests {
             plan(&service, &all_workspaces, 3).await,
             vec!["SCAN sessions USING INDEX sessions_by_updated_at".to_owned()]
         );
+        // Loading: each chunk is a seek into the session's rows, in rowid order.
+        for chunk_query in [PACKED_EVENT_CHUNK, EVENT_CHUNK_ROWS] {
+            assert_eq!(
+                plan(&service, chunk_query, 3)
+                    .await
+                    .into_iter()
+                    .filter(|detail| detail.contains("session_events") || detail.contains("B-TREE"))
+                    .collect::<Vec<_>>(),
+                vec![
+                    "SEARCH session_events USING INDEX session_events_by_session (session_id=? AND rowid>?)"
+                        .to_owned()
+                ]
+            );
+        }
         assert_eq!(
             plan(
                 &service,

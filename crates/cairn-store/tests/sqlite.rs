@@ -405,6 +405,64 @@ async fn separator_characters_in_stored_text_load_intact() {
     );
 }
 
+/// Loading reads a session in chunks of rows (no single string holds the whole session), so
+/// a session longer than a chunk, with one large event and one row that cannot be packed in
+/// the middle, loads whole and in order.
+#[tokio::test]
+async fn a_session_of_several_chunks_loads_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    let service: Arc<dyn SessionService> =
+        Arc::new(SqliteSessionService::open(&path).await.unwrap());
+    let long = session("here", None, 1_000);
+    let kinds = (0..2_345)
+        .map(|n| match n {
+            1_200 => assistant(&"large ".repeat(200_000)),
+            n if n % 2 == 0 => user(&format!("question {n}")),
+            n => assistant(&format!("answer {n}")),
+        })
+        .collect();
+    let events = chain(&long, None, 1_000, kinds);
+    store(&service, &long, &events).await;
+    // Another session's rows interleave with this one's.
+    let other = session("there", None, 1_000);
+    store(
+        &service,
+        &other,
+        &chain(&other, None, 1_000, vec![user("x")]),
+    )
+    .await;
+    let more = chain(
+        &long,
+        events.last().map(|event| event.id),
+        9_000,
+        vec![user("after")],
+    );
+    service
+        .append_events(long.id, events.last().map(|event| event.id), &more)
+        .await
+        .unwrap();
+
+    // A row of the second chunk with raw separators in its data: that chunk is read row by
+    // row and that event skipped as unreadable; the walk goes on through it.
+    let pool = raw(&path).await;
+    sqlx::query("UPDATE session_events SET event_data = ?1 WHERE id = ?2")
+        .bind("{\"text\":\"a\u{1e}b\u{1f}c\"}")
+        .bind(events[1_500].id.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let loaded = service.load_session(long.id).await.unwrap();
+    let mut expected: Vec<_> = [events.clone(), more].concat();
+    expected.remove(1_500);
+    assert_eq!(loaded.events.len(), expected.len());
+    assert_eq!(loaded.events, expected);
+    assert_eq!(loaded.off_branch_events, 0);
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+}
+
 /// `tests/fixtures/v0.1-sessions.sqlite` was written by release 0.1, before the migrations
 /// moved to `migrations/sqlite/`: one session of three events. sqlx knows a migration by its
 /// version and checksum, so the database must open without migrating again, load as it was

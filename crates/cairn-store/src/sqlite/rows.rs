@@ -42,6 +42,8 @@ pub(crate) struct SessionRow {
 
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct EventRow {
+    /// SQLite's rowid: loading reads a session in chunks of rowids.
+    pub row: i64,
     pub id: String,
     pub parent_id: Option<String>,
     pub invocation_id: String,
