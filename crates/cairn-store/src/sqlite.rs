@@ -518,27 +518,75 @@ impl SessionService for SqliteSessionService {
 const SQLITE_CORRUPT: i32 = 11;
 const SQLITE_BUSY: i32 = 5;
 const SQLITE_LOCKED: i32 = 6;
+const SQLITE_READONLY: i32 = 8;
+const SQLITE_IOERR: i32 = 10;
+const SQLITE_FULL: i32 = 13;
+const SQLITE_CANTOPEN: i32 = 14;
 const SQLITE_NOTADB: i32 = 26;
+/// Extended codes of `SQLITE_IOERR` about the `-shm` file: `SHMOPEN` to `SHMMAP`.
+const SQLITE_IOERR_SHM: std::ops::RangeInclusive<i32> =
+    (SQLITE_IOERR | (18 << 8))..=(SQLITE_IOERR | (21 << 8));
 
-/// Sorts a sqlx error into the [`ServiceError`] a caller can act on: busy (retry later),
-/// damaged (tell the user, touch nothing), anything else.
+/// What every message about a failed write adds: a transaction that fails writes nothing,
+/// and what was committed before stays.
+const NOTHING_LOST: &str = "Nothing saved before was lost; the change being saved was not saved.";
+
+/// Sorts a sqlx error into the [`ServiceError`] a caller can act on, with a message that
+/// names the file and says what happened in words: busy (retry later), disk full or failing
+/// (retry after freeing space), read-only, damaged (tell the user, touch nothing), anything
+/// else.
 pub(crate) fn map_sqlx_error(path: &Path, err: sqlx::Error) -> ServiceError {
-    let (code, detail) = match &err {
+    let (extended, detail) = match &err {
         sqlx::Error::Database(db) => (
-            db.code()
-                .and_then(|code| code.parse::<i32>().ok())
-                .map(|code| code & 0xff),
+            db.code().and_then(|code| code.parse::<i32>().ok()),
             db.message().to_owned(),
         ),
         _ => (None, err.to_string()),
     };
+    let code = extended.map(|code| code & 0xff);
+    let shown = path.display();
+    let unavailable = |message: String, err| ServiceError::Unavailable {
+        message,
+        cause: Some(Box::new(err)),
+    };
     match (code, &err) {
         (Some(SQLITE_BUSY | SQLITE_LOCKED), _) | (_, sqlx::Error::PoolTimedOut) => {
-            ServiceError::Unavailable {
-                message: format!("the session database is busy: {detail}"),
-                cause: Some(Box::new(err)),
-            }
+            unavailable(format!("the session database is busy: {detail}"), err)
         }
+        (Some(SQLITE_FULL), _) => unavailable(
+            format!(
+                "the disk holding the session database {shown} is full ({detail}). {NOTHING_LOST} Free some space and try again."
+            ),
+            err,
+        ),
+        (Some(SQLITE_IOERR), _)
+            if extended.is_some_and(|code| SQLITE_IOERR_SHM.contains(&code)) =>
+        {
+            unavailable(
+                format!(
+                    "could not use {shown}-shm, the session database's shared-memory file ({detail}, code {}): the disk may be full or the file unusable. {NOTHING_LOST} Free some space and try again.",
+                    extended.unwrap_or_default()
+                ),
+                err,
+            )
+        }
+        (Some(SQLITE_IOERR), _) => unavailable(
+            format!(
+                "could not read or write the session database {shown} ({detail}, code {}): the disk may be full, failing or gone. {NOTHING_LOST}",
+                extended.unwrap_or_default()
+            ),
+            err,
+        ),
+        (Some(SQLITE_READONLY), _) => ServiceError::Storage {
+            message: format!(
+                "the session database {shown} is read-only here ({detail}): sessions can be read but nothing can be saved. {NOTHING_LOST}"
+            ),
+            cause: Some(Box::new(err)),
+        },
+        (Some(SQLITE_CANTOPEN), _) => ServiceError::Storage {
+            message: format!("could not open the session database {shown} ({detail})"),
+            cause: Some(Box::new(err)),
+        },
         (Some(SQLITE_CORRUPT | SQLITE_NOTADB), _) => unusable(path, &detail, Some(err)),
         _ => ServiceError::Storage {
             message: err.to_string(),
@@ -577,6 +625,78 @@ mod tests {
             .into_iter()
             .map(|(_, _, _, detail)| detail)
             .collect()
+    }
+
+    /// The message of the error `sql` fails with on a real database at `path`, written
+    /// through a connection set up by `setup`.
+    async fn mapped_failure(path: &Path, read_only: bool, setup: &str, sql: &str) -> ServiceError {
+        use sqlx::{ConnectOptions, Connection};
+        let mut connection = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(read_only)
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query(setup).execute(&mut connection).await.unwrap();
+        let err = sqlx::query(sql).execute(&mut connection).await.unwrap_err();
+        connection.close().await.unwrap();
+        map_sqlx_error(path, err)
+    }
+
+    /// SQLite reports a full disk and a page limit alike, `(code: 13) database or disk is
+    /// full`; the page limit makes a real one without filling a disk.
+    #[tokio::test]
+    async fn a_full_disk_says_so_where_and_that_nothing_was_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("full.db");
+        SqliteSessionService::open(&path)
+            .await
+            .unwrap()
+            .close()
+            .await;
+        let err = mapped_failure(
+            &path,
+            false,
+            "PRAGMA max_page_count = 12",
+            "INSERT INTO sessions (id, directory, created_at, updated_at, preview) \
+             VALUES ('s', '/', 0, 0, zeroblob(100000))",
+        )
+        .await;
+        let ServiceError::Unavailable { message, .. } = err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(
+            message,
+            format!(
+                "the disk holding the session database {} is full (database or disk is full). Nothing saved before was lost; the change being saved was not saved. Free some space and try again.",
+                path.display()
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn writing_a_read_only_database_says_it_is_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("read-only.db");
+        SqliteSessionService::open(&path)
+            .await
+            .unwrap()
+            .close()
+            .await;
+        let err = mapped_failure(
+            &path,
+            /*read_only*/ true,
+            "SELECT 1",
+            "DELETE FROM sessions",
+        )
+        .await;
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "session storage failed: the session database {} is read-only here (attempt to write a readonly database): sessions can be read but nothing can be saved. Nothing saved before was lost; the change being saved was not saved.",
+                path.display()
+            )
+        );
     }
 
     /// The hot queries are index seeks in index order: no sort, no scan of the table.
