@@ -100,6 +100,7 @@ async fn assert_refused_untouched(path: &Path, expected: impl Fn(&ServiceError) 
     );
     assert_eq!(mode(path), mode_before);
     assert!(!sibling(path, "-wal").exists(), "a -wal file appeared");
+    assert!(!sibling(path, "-shm").exists(), "a -shm file appeared");
     assert!(!sibling(path, "-journal").exists(), "a journal appeared");
 }
 
@@ -117,6 +118,46 @@ async fn a_file_that_is_not_sqlite_is_refused_and_untouched() {
     // A few bytes only: shorter than the header.
     std::fs::write(&path, "SQLite").unwrap();
     assert_refused_untouched(&path, is_unusable).await;
+}
+
+/// A database cut short (a copy interrupted, a full disk): refused, and neither it nor its
+/// folder changes.
+#[tokio::test]
+async fn a_truncated_database_is_refused_and_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    let service: Arc<dyn SessionService> =
+        Arc::new(SqliteSessionService::open(&path).await.unwrap());
+    for n in 0..20 {
+        let conversation = session(&format!("folder {n}"), None, 1_000);
+        let long_answer = assistant(&"words ".repeat(2_000));
+        store(
+            &service,
+            &conversation,
+            &chain(&conversation, None, 1_000, vec![user("q"), long_answer]),
+        )
+        .await;
+    }
+    drop(service);
+    // Dropping the last handle closes the pool in the background; reopening and closing
+    // checkpoints everything into the main file.
+    SqliteSessionService::open(&path)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 64 * 1024, "{}", bytes.len());
+    // A new file, as another process would first meet it: this one checks a file's header
+    // once, when it first opens it.
+    let cut = tmp.path().join("cut.db");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2 + 100]).unwrap();
+
+    assert_refused_untouched(&cut, |err| {
+        matches!(err, ServiceError::Incompatible { reason, .. }
+            if reason.starts_with("is not a usable Cairn database (it is truncated:"))
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -403,6 +444,42 @@ async fn separator_characters_in_stored_text_load_intact() {
         "{:?}",
         loaded.warnings
     );
+}
+
+/// SQLite opens database paths of up to 504 bytes (512 with room for `-journal`); a longer
+/// one is refused before any folder or file is made, and one at the limit works.
+#[tokio::test]
+async fn a_path_longer_than_sqlite_accepts_is_refused_and_creates_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().canonicalize().unwrap();
+    // Folders of 100-byte names (a name may not pass 255 bytes), the last one shorter, so
+    // that the database path is `bytes` long.
+    let folder = |bytes: usize| {
+        let mut rest = bytes - base.as_os_str().len() - "/sessions.db".len();
+        let mut folder = base.clone();
+        while rest > 0 {
+            let name = rest.min(101) - 1;
+            folder.push("d".repeat(name));
+            rest -= name + 1;
+        }
+        folder
+    };
+
+    let too_long = folder(505).join("sessions.db");
+    assert_eq!(too_long.as_os_str().len(), 505);
+    let err = SqliteSessionService::open(&too_long).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "session storage failed: the session database path {} is 505 bytes long, more than the 504 SQLite accepts; set a shorter db_path. Nothing was created.",
+            too_long.display()
+        )
+    );
+    assert_eq!(std::fs::read_dir(&base).unwrap().count(), 0);
+
+    let at_limit = folder(504).join("sessions.db");
+    let service = SqliteSessionService::open(&at_limit).await.unwrap();
+    service.close().await;
 }
 
 /// Loading reads a session in chunks of rows (no single string holds the whole session), so
