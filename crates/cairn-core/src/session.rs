@@ -1,17 +1,20 @@
 //! A session: one conversation, tied to the workspace it was started in.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::ids::{EventId, SessionId};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub id: SessionId,
-    /// Canonical absolute path of the folder the session was started in.
+    /// Canonical absolute path of the folder the session was started in, exactly (its bytes
+    /// need not be UTF-8).
+    #[serde(serialize_with = "serialize_path_lossy")]
     pub directory: PathBuf,
     /// Canonical work-tree root, `None` outside a repository.
+    #[serde(serialize_with = "serialize_optional_path_lossy")]
     pub git_root: Option<PathBuf>,
     /// The latest event of the session's current branch; `None` before the first event.
     pub head_id: Option<EventId>,
@@ -21,6 +24,22 @@ pub struct Session {
     /// Time of the latest event (or of the latest change of title/archive state).
     pub updated_at_ms: i64,
     pub archived_at_ms: Option<i64>,
+}
+
+/// Paths in JSON are text for people and programs to read. JSON cannot hold bytes that are
+/// not UTF-8, and serde's own `Path` refuses them, so such bytes are written as U+FFFD.
+fn serialize_path_lossy<S: Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&path.to_string_lossy())
+}
+
+fn serialize_optional_path_lossy<S: Serializer>(
+    path: &Option<PathBuf>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match path {
+        Some(path) => serialize_path_lossy(path, serializer),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// Longest automatic title, in characters.
@@ -57,6 +76,36 @@ pub fn title_from_message(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_that_are_not_utf8_serialize_lossily() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+
+        let session = Session {
+            id: "0190a000-0000-7000-8000-000000000001".parse().unwrap(),
+            directory: PathBuf::from(OsStr::from_bytes(b"/w/p\xff")),
+            git_root: Some(PathBuf::from("/w")),
+            head_id: None,
+            title: String::new(),
+            created_at_ms: 1,
+            updated_at_ms: 2,
+            archived_at_ms: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&session).unwrap(),
+            serde_json::json!({
+                "id": "0190a000-0000-7000-8000-000000000001",
+                "directory": "/w/p\u{fffd}",
+                "git_root": "/w",
+                "head_id": null,
+                "title": "",
+                "created_at_ms": 1,
+                "updated_at_ms": 2,
+                "archived_at_ms": null,
+            })
+        );
+    }
 
     #[test]
     fn title_is_first_non_empty_line_shortened() {

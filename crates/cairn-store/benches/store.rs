@@ -112,6 +112,14 @@ async fn generate(path: &Path) {
     );
     sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
     sqlx::query(&sessions).execute(&mut conn).await.unwrap();
+    // Workspaces are matched on the paths' bytes; the generated paths are ASCII.
+    sqlx::query(
+        "UPDATE sessions SET directory_bytes = CAST(directory AS BLOB), \
+         git_root_bytes = CAST(git_root AS BLOB)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
 
     let owner = format!(
         "(CASE WHEN k % {other_sessions} < {LONG_SESSION} THEN k % {other_sessions} ELSE k % {other_sessions} + 1 END)"

@@ -59,6 +59,7 @@ macro_rules! conformance_tests {
             resume_prefers_exact_directory_over_newer_git_root_sibling,
             resume_falls_back_to_git_root_sibling,
             resume_never_picks_other_workspaces_archived_or_note_only,
+            paths_that_differ_only_in_non_utf8_bytes_are_two_workspaces,
             listing_filters_and_orders,
             prefix_lookup_ignores_hyphens_and_case,
             rename_sets_title,
@@ -545,6 +546,72 @@ pub async fn resume_never_picks_other_workspaces_archived_or_note_only(service: 
         .await
         .expect("find");
     assert_eq!(found.map(|s| s.id), Some(archived.id));
+}
+
+/// Folder names are bytes on Unix, not always UTF-8: `p\xff` and `p\xfe` are two folders,
+/// and a lossy conversion would make them one workspace. Paths round-trip exactly and are
+/// matched exactly, for the resume lookup and for listings.
+pub async fn paths_that_differ_only_in_non_utf8_bytes_are_two_workspaces(service: Service) {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let in_folder = |name: &[u8], at_ms: i64| Session {
+        directory: dir("bytes").join(OsStr::from_bytes(name)),
+        git_root: Some(dir("bytes").join(OsStr::from_bytes(name))),
+        ..session("unused", None, at_ms)
+    };
+    let ff = in_folder(b"p\xff", 1_000);
+    let fe = in_folder(b"p\xfe", 2_000);
+    let ff = store(&service, &ff, &chain(&ff, None, 1_000, vec![user("ff")])).await;
+    let fe = store(&service, &fe, &chain(&fe, None, 2_000, vec![user("fe")])).await;
+    assert_eq!(
+        service.get_session(ff.id).await.expect("get"),
+        Some(ff.clone())
+    );
+
+    let resumed = |session: &Session| ResumeQuery {
+        directory: session.directory.clone(),
+        git_root: session.git_root.clone(),
+        updated_since_ms: None,
+    };
+    assert_eq!(
+        (
+            service.find_resumable(&resumed(&ff)).await.expect("find"),
+            service.find_resumable(&resumed(&fe)).await.expect("find"),
+        ),
+        (Some(ff.clone()), Some(fe.clone()))
+    );
+    // The lossy spelling both would share names neither.
+    let lossy = Session {
+        directory: dir("bytes/p\u{fffd}"),
+        git_root: Some(dir("bytes/p\u{fffd}")),
+        ..ff.clone()
+    };
+    assert_eq!(
+        service
+            .find_resumable(&resumed(&lossy))
+            .await
+            .expect("find"),
+        None
+    );
+
+    let listed = service
+        .list_sessions(&SessionFilter {
+            workspace: Some(WorkspaceFilter {
+                directory: ff.directory.clone(),
+                git_root: ff.git_root.clone(),
+            }),
+            ..SessionFilter::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(
+        listed
+            .into_iter()
+            .map(|summary| summary.session)
+            .collect::<Vec<_>>(),
+        vec![ff]
+    );
 }
 
 pub async fn listing_filters_and_orders(service: Service) {

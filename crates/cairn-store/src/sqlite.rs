@@ -10,7 +10,9 @@
 //!   same transaction as the events.
 //! - `updated_at` never moves backwards: appends and renames take the later of the stored
 //!   time and the new one, so a writer with a slow clock cannot hide a session from resume.
-//! - Ids are stored as hyphenated lowercase uuid text, paths as (lossy) UTF-8 text.
+//! - Ids are stored as hyphenated lowercase uuid text. Paths are stored and matched as their
+//!   exact OS bytes (`directory_bytes`, `git_root_bytes`), with a lossy UTF-8 copy beside them
+//!   for people reading the file with other tools.
 
 mod open;
 mod rows;
@@ -29,7 +31,7 @@ use cairn_core::{
 use sqlx::sqlite::{SqlitePool, SqliteQueryResult};
 use sqlx::{Sqlite, Transaction};
 
-use rows::{Counters, EventRow, SessionRow, path_text, session_columns};
+use rows::{Counters, EventRow, SessionRow, path_bytes, path_text, session_columns};
 
 /// The newest resumable session of one directory (preference 0), else of the git root
 /// (preference 1), in one round trip. Each arm is written so its partial index
@@ -40,29 +42,54 @@ const RESUME_QUERY: &str = concat!(
     "SELECT * FROM (SELECT * FROM (SELECT ",
     session_columns!(),
     ", 0 AS preference FROM sessions \
-     WHERE directory = ?1 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
+     WHERE directory_bytes = ?1 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
      ORDER BY updated_at DESC LIMIT 1) \
      UNION ALL SELECT * FROM (SELECT ",
     session_columns!(),
     ", 1 AS preference FROM sessions \
-     WHERE git_root = ?3 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
+     WHERE git_root_bytes = ?3 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
      ORDER BY updated_at DESC LIMIT 1)) \
      ORDER BY preference LIMIT 1"
 );
 
-/// A session's events as one string: fields joined by U+001F, rows by U+001E, the data
-/// last so that it alone may hold anything but the row separator.
-const PACKED_EVENTS: &str = "SELECT group_concat(\
+/// Rows per chunk when loading a session. Each chunk is one string, so it stays far below
+/// SQLite's string limit (1 GB by default) for ordinary events, and a session of any length
+/// loads in `count / EVENTS_PER_CHUNK` round trips.
+const EVENTS_PER_CHUNK: i64 = 1_000;
+
+/// Up to `?3` of a session's events after rowid `?2`, as one string: fields joined by
+/// U+001F, rows by U+001E, the data last so that it alone may hold anything but the row
+/// separator; and the last rowid of the chunk, where the next one starts. Walks
+/// `session_events_by_session` in rowid order, a seek per chunk.
+const PACKED_EVENT_CHUNK: &str = "SELECT max(row), group_concat(\
      id || char(31) || ifnull(parent_id, '') || char(31) || invocation_id || char(31) || \
      event_type || char(31) || created_at || char(31) || event_data, char(30)) \
-     FROM session_events WHERE session_id = ?1";
+     FROM (SELECT rowid AS row, * FROM session_events \
+     WHERE session_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3)";
 
-/// Splits [`PACKED_EVENTS`]'s string back into rows; `None` if any row does not have the
-/// expected shape.
-fn unpack_event_rows(packed: &str) -> Option<Vec<StoredEvent<'_>>> {
-    if packed.is_empty() {
-        return Some(Vec::new());
+/// The same rows as [`PACKED_EVENT_CHUNK`], one by one, for a chunk that cannot be packed.
+const EVENT_CHUNK_ROWS: &str = "SELECT rowid AS row, id, parent_id, invocation_id, event_type, \
+     event_data, created_at FROM session_events \
+     WHERE session_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3";
+
+/// One chunk of a session's stored events, as read.
+enum EventChunk {
+    Packed(String),
+    Rows(Vec<EventRow>),
+}
+
+impl EventChunk {
+    fn stored_events(&self) -> Option<Vec<StoredEvent<'_>>> {
+        match self {
+            Self::Packed(packed) => unpack_event_rows(packed),
+            Self::Rows(rows) => Some(rows.iter().map(EventRow::fields).collect()),
+        }
     }
+}
+
+/// Splits [`PACKED_EVENT_CHUNK`]'s string back into rows; `None` if any row does not have
+/// the expected shape.
+fn unpack_event_rows(packed: &str) -> Option<Vec<StoredEvent<'_>>> {
     packed
         .split('\u{1e}')
         .map(|record| {
@@ -232,11 +259,15 @@ impl SessionService for SqliteSessionService {
         let counters = Counters::of(events);
         let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
-            "INSERT INTO sessions (id, directory, git_root, head_id, title, created_at, \
-             updated_at, archived_at, message_count, model_event_count, preview) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO sessions (id, directory_bytes, git_root_bytes, directory, git_root, \
+             head_id, title, created_at, updated_at, archived_at, message_count, \
+             model_event_count, preview) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+             ON CONFLICT (id) DO NOTHING",
         )
         .bind(session.id.to_string())
+        .bind(path_bytes(&session.directory))
+        .bind(session.git_root.as_deref().map(path_bytes))
         .bind(path_text(&session.directory))
         .bind(session.git_root.as_deref().map(path_text))
         .bind(last.id.to_string())
@@ -317,33 +348,52 @@ impl SessionService for SqliteSessionService {
             .await
             .map_err(|err| self.map_err(err))?
             .ok_or(ServiceError::NotFound(session_id))?;
-        // Handing rows over one by one costs sqlx about 3 µs each; SQLite joins them into
-        // one string in a fraction of that. Event data is JSON written by serde, which
-        // escapes every control character, so the separators cannot occur inside a field.
-        let packed: Option<String> = sqlx::query_scalar(PACKED_EVENTS)
-            .bind(session_id.to_string())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|err| self.map_err(err))?;
-        let packed = packed.unwrap_or_default();
-        let plain_rows: Vec<EventRow>;
-        let event_rows = match unpack_event_rows(&packed) {
-            Some(rows) => rows,
-            // Something unexpected in a field (written by other software?): the plain path.
-            None => {
-                plain_rows = sqlx::query_as::<_, EventRow>(
-                    "SELECT id, parent_id, invocation_id, event_type, event_data, created_at \
-                     FROM session_events WHERE session_id = ?1",
-                )
-                .bind(session_id.to_string())
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(|err| self.map_err(err))?;
-                plain_rows.iter().map(EventRow::fields).collect()
-            }
-        };
+        // Handing rows over one by one costs sqlx about 3 µs each; SQLite joins a chunk of
+        // them into one string in a fraction of that. Event data is JSON written by serde,
+        // which escapes every control character, so the separators cannot occur inside a
+        // field. Chunks keep every string small whatever the session's length.
+        let session_text = session_id.to_string();
+        let mut chunks = Vec::new();
+        let mut after_row = 0_i64;
+        loop {
+            let packed: Result<(Option<i64>, Option<String>), sqlx::Error> =
+                sqlx::query_as(PACKED_EVENT_CHUNK)
+                    .bind(&session_text)
+                    .bind(after_row)
+                    .bind(EVENTS_PER_CHUNK)
+                    .fetch_one(&mut *tx)
+                    .await;
+            let (last_row, chunk) = match packed {
+                Ok((Some(last_row), Some(packed))) if unpack_event_rows(&packed).is_some() => {
+                    (last_row, EventChunk::Packed(packed))
+                }
+                Ok((None, _)) => break,
+                // Something unexpected in a field (written by other software?), or events
+                // too large together for one string: this chunk row by row.
+                Ok(_) | Err(_) => {
+                    let rows: Vec<EventRow> = sqlx::query_as(EVENT_CHUNK_ROWS)
+                        .bind(&session_text)
+                        .bind(after_row)
+                        .bind(EVENTS_PER_CHUNK)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(|err| self.map_err(err))?;
+                    let Some(last_row) = rows.last().map(|row| row.row) else {
+                        break;
+                    };
+                    (last_row, EventChunk::Rows(rows))
+                }
+            };
+            chunks.push(chunk);
+            after_row = last_row;
+        }
         tx.commit().await.map_err(|err| self.map_err(err))?;
 
+        let mut event_rows = Vec::new();
+        for chunk in &chunks {
+            // Checked when the chunk was read.
+            event_rows.extend(chunk.stored_events().unwrap_or_default());
+        }
         let branch = walk_branch(session_id, row.head_id.as_deref(), &event_rows);
         Ok(LoadedSession {
             session: row.into_session()?,
@@ -396,9 +446,9 @@ impl SessionService for SqliteSessionService {
     async fn find_resumable(&self, query: &ResumeQuery) -> Result<Option<Session>> {
         let since = query.updated_since_ms.unwrap_or(i64::MIN);
         sqlx::query_as::<_, SessionRow>(RESUME_QUERY)
-            .bind(path_text(&query.directory))
+            .bind(path_bytes(&query.directory))
             .bind(since)
-            .bind(query.git_root.as_deref().map(path_text))
+            .bind(query.git_root.as_deref().map(path_bytes))
             .fetch_optional(&self.pool)
             .await
             .map_err(|err| self.map_err(err))?
@@ -411,8 +461,8 @@ impl SessionService for SqliteSessionService {
         match &filter.workspace {
             Some(WorkspaceFilter {
                 git_root: Some(_), ..
-            }) => conditions.push("(directory = ?1 OR git_root = ?2)"),
-            Some(WorkspaceFilter { git_root: None, .. }) => conditions.push("directory = ?1"),
+            }) => conditions.push("(directory_bytes = ?1 OR git_root_bytes = ?2)"),
+            Some(WorkspaceFilter { git_root: None, .. }) => conditions.push("directory_bytes = ?1"),
             None => {}
         }
         if !filter.include_archived {
@@ -429,8 +479,8 @@ impl SessionService for SqliteSessionService {
         );
         let (directory, git_root) = match &filter.workspace {
             Some(workspace) => (
-                Some(path_text(&workspace.directory)),
-                workspace.git_root.as_deref().map(path_text),
+                Some(path_bytes(&workspace.directory)),
+                workspace.git_root.as_deref().map(path_bytes),
             ),
             None => (None, None),
         };
@@ -538,27 +588,75 @@ impl SessionService for SqliteSessionService {
 const SQLITE_CORRUPT: i32 = 11;
 const SQLITE_BUSY: i32 = 5;
 const SQLITE_LOCKED: i32 = 6;
+const SQLITE_READONLY: i32 = 8;
+const SQLITE_IOERR: i32 = 10;
+const SQLITE_FULL: i32 = 13;
+const SQLITE_CANTOPEN: i32 = 14;
 const SQLITE_NOTADB: i32 = 26;
+/// Extended codes of `SQLITE_IOERR` about the `-shm` file: `SHMOPEN` to `SHMMAP`.
+const SQLITE_IOERR_SHM: std::ops::RangeInclusive<i32> =
+    (SQLITE_IOERR | (18 << 8))..=(SQLITE_IOERR | (21 << 8));
 
-/// Sorts a sqlx error into the [`ServiceError`] a caller can act on: busy (retry later),
-/// damaged (tell the user, touch nothing), anything else.
+/// What every message about a failed write adds: a transaction that fails writes nothing,
+/// and what was committed before stays.
+const NOTHING_LOST: &str = "Nothing saved before was lost; the change being saved was not saved.";
+
+/// Sorts a sqlx error into the [`ServiceError`] a caller can act on, with a message that
+/// names the file and says what happened in words: busy (retry later), disk full or failing
+/// (retry after freeing space), read-only, damaged (tell the user, touch nothing), anything
+/// else.
 pub(crate) fn map_sqlx_error(path: &Path, err: sqlx::Error) -> ServiceError {
-    let (code, detail) = match &err {
+    let (extended, detail) = match &err {
         sqlx::Error::Database(db) => (
-            db.code()
-                .and_then(|code| code.parse::<i32>().ok())
-                .map(|code| code & 0xff),
+            db.code().and_then(|code| code.parse::<i32>().ok()),
             db.message().to_owned(),
         ),
         _ => (None, err.to_string()),
     };
+    let code = extended.map(|code| code & 0xff);
+    let shown = path.display();
+    let unavailable = |message: String, err| ServiceError::Unavailable {
+        message,
+        cause: Some(Box::new(err)),
+    };
     match (code, &err) {
         (Some(SQLITE_BUSY | SQLITE_LOCKED), _) | (_, sqlx::Error::PoolTimedOut) => {
-            ServiceError::Unavailable {
-                message: format!("the session database is busy: {detail}"),
-                cause: Some(Box::new(err)),
-            }
+            unavailable(format!("the session database is busy: {detail}"), err)
         }
+        (Some(SQLITE_FULL), _) => unavailable(
+            format!(
+                "the disk holding the session database {shown} is full ({detail}). {NOTHING_LOST} Free some space and try again."
+            ),
+            err,
+        ),
+        (Some(SQLITE_IOERR), _)
+            if extended.is_some_and(|code| SQLITE_IOERR_SHM.contains(&code)) =>
+        {
+            unavailable(
+                format!(
+                    "could not use {shown}-shm, the session database's shared-memory file ({detail}, code {}): the disk may be full or the file unusable. {NOTHING_LOST} Free some space and try again.",
+                    extended.unwrap_or_default()
+                ),
+                err,
+            )
+        }
+        (Some(SQLITE_IOERR), _) => unavailable(
+            format!(
+                "could not read or write the session database {shown} ({detail}, code {}): the disk may be full, failing or gone. {NOTHING_LOST}",
+                extended.unwrap_or_default()
+            ),
+            err,
+        ),
+        (Some(SQLITE_READONLY), _) => ServiceError::Storage {
+            message: format!(
+                "the session database {shown} is read-only here ({detail}): sessions can be read but nothing can be saved. {NOTHING_LOST}"
+            ),
+            cause: Some(Box::new(err)),
+        },
+        (Some(SQLITE_CANTOPEN), _) => ServiceError::Storage {
+            message: format!("could not open the session database {shown} ({detail})"),
+            cause: Some(Box::new(err)),
+        },
         (Some(SQLITE_CORRUPT | SQLITE_NOTADB), _) => unusable(path, &detail, Some(err)),
         _ => ServiceError::Storage {
             message: err.to_string(),
@@ -599,6 +697,78 @@ mod tests {
             .collect()
     }
 
+    /// The message of the error `sql` fails with on a real database at `path`, written
+    /// through a connection set up by `setup`.
+    async fn mapped_failure(path: &Path, read_only: bool, setup: &str, sql: &str) -> ServiceError {
+        use sqlx::{ConnectOptions, Connection};
+        let mut connection = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(read_only)
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query(setup).execute(&mut connection).await.unwrap();
+        let err = sqlx::query(sql).execute(&mut connection).await.unwrap_err();
+        connection.close().await.unwrap();
+        map_sqlx_error(path, err)
+    }
+
+    /// SQLite reports a full disk and a page limit alike, `(code: 13) database or disk is
+    /// full`; the page limit makes a real one without filling a disk.
+    #[tokio::test]
+    async fn a_full_disk_says_so_where_and_that_nothing_was_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("full.db");
+        SqliteSessionService::open(&path)
+            .await
+            .unwrap()
+            .close()
+            .await;
+        let err = mapped_failure(
+            &path,
+            false,
+            "PRAGMA max_page_count = 12",
+            "INSERT INTO sessions (id, directory, created_at, updated_at, preview) \
+             VALUES ('s', '/', 0, 0, zeroblob(100000))",
+        )
+        .await;
+        let ServiceError::Unavailable { message, .. } = err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(
+            message,
+            format!(
+                "the disk holding the session database {} is full (database or disk is full). Nothing saved before was lost; the change being saved was not saved. Free some space and try again.",
+                path.display()
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn writing_a_read_only_database_says_it_is_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("read-only.db");
+        SqliteSessionService::open(&path)
+            .await
+            .unwrap()
+            .close()
+            .await;
+        let err = mapped_failure(
+            &path,
+            /*read_only*/ true,
+            "SELECT 1",
+            "DELETE FROM sessions",
+        )
+        .await;
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "session storage failed: the session database {} is read-only here (attempt to write a readonly database): sessions can be read but nothing can be saved. Nothing saved before was lost; the change being saved was not saved.",
+                path.display()
+            )
+        );
+    }
+
     /// The hot queries are index seeks in index order: no sort, no scan of the table.
     #[tokio::test]
     async fn hot_queries_use_their_indexes_without_sorting() {
@@ -617,8 +787,8 @@ mod tests {
         assert_eq!(
             searches,
             vec![
-                "SEARCH sessions USING INDEX sessions_resumable_by_directory (directory=? AND updated_at>?)",
-                "SEARCH sessions USING INDEX sessions_resumable_by_git_root (git_root=? AND updated_at>?)",
+                "SEARCH sessions USING INDEX sessions_resumable_by_directory (directory_bytes=? AND updated_at>?)",
+                "SEARCH sessions USING INDEX sessions_resumable_by_git_root (git_root_bytes=? AND updated_at>?)",
             ],
             "{resume_plan:#?}"
         );
@@ -640,6 +810,20 @@ mod tests {
             plan(&service, &all_workspaces, 3).await,
             vec!["SCAN sessions USING INDEX sessions_by_updated_at".to_owned()]
         );
+        // Loading: each chunk is a seek into the session's rows, in rowid order.
+        for chunk_query in [PACKED_EVENT_CHUNK, EVENT_CHUNK_ROWS] {
+            assert_eq!(
+                plan(&service, chunk_query, 3)
+                    .await
+                    .into_iter()
+                    .filter(|detail| detail.contains("session_events") || detail.contains("B-TREE"))
+                    .collect::<Vec<_>>(),
+                vec![
+                    "SEARCH session_events USING INDEX session_events_by_session (session_id=? AND rowid>?)"
+                        .to_owned()
+                ]
+            );
+        }
         assert_eq!(
             plan(
                 &service,

@@ -100,6 +100,7 @@ async fn assert_refused_untouched(path: &Path, expected: impl Fn(&ServiceError) 
     );
     assert_eq!(mode(path), mode_before);
     assert!(!sibling(path, "-wal").exists(), "a -wal file appeared");
+    assert!(!sibling(path, "-shm").exists(), "a -shm file appeared");
     assert!(!sibling(path, "-journal").exists(), "a journal appeared");
 }
 
@@ -117,6 +118,46 @@ async fn a_file_that_is_not_sqlite_is_refused_and_untouched() {
     // A few bytes only: shorter than the header.
     std::fs::write(&path, "SQLite").unwrap();
     assert_refused_untouched(&path, is_unusable).await;
+}
+
+/// A database cut short (a copy interrupted, a full disk): refused, and neither it nor its
+/// folder changes.
+#[tokio::test]
+async fn a_truncated_database_is_refused_and_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    let service: Arc<dyn SessionService> =
+        Arc::new(SqliteSessionService::open(&path).await.unwrap());
+    for n in 0..20 {
+        let conversation = session(&format!("folder {n}"), None, 1_000);
+        let long_answer = assistant(&"words ".repeat(2_000));
+        store(
+            &service,
+            &conversation,
+            &chain(&conversation, None, 1_000, vec![user("q"), long_answer]),
+        )
+        .await;
+    }
+    drop(service);
+    // Dropping the last handle closes the pool in the background; reopening and closing
+    // checkpoints everything into the main file.
+    SqliteSessionService::open(&path)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 64 * 1024, "{}", bytes.len());
+    // A new file, as another process would first meet it: this one checks a file's header
+    // once, when it first opens it.
+    let cut = tmp.path().join("cut.db");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2 + 100]).unwrap();
+
+    assert_refused_untouched(&cut, |err| {
+        matches!(err, ServiceError::Incompatible { reason, .. }
+            if reason.starts_with("is not a usable Cairn database (it is truncated:"))
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -405,6 +446,100 @@ async fn separator_characters_in_stored_text_load_intact() {
     );
 }
 
+/// SQLite opens database paths of up to 504 bytes (512 with room for `-journal`); a longer
+/// one is refused before any folder or file is made, and one at the limit works.
+#[tokio::test]
+async fn a_path_longer_than_sqlite_accepts_is_refused_and_creates_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().canonicalize().unwrap();
+    // Folders of 100-byte names (a name may not pass 255 bytes), the last one shorter, so
+    // that the database path is `bytes` long.
+    let folder = |bytes: usize| {
+        let mut rest = bytes - base.as_os_str().len() - "/sessions.db".len();
+        let mut folder = base.clone();
+        while rest > 0 {
+            let name = rest.min(101) - 1;
+            folder.push("d".repeat(name));
+            rest -= name + 1;
+        }
+        folder
+    };
+
+    let too_long = folder(505).join("sessions.db");
+    assert_eq!(too_long.as_os_str().len(), 505);
+    let err = SqliteSessionService::open(&too_long).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "session storage failed: the session database path {} is 505 bytes long, more than the 504 SQLite accepts; set a shorter db_path. Nothing was created.",
+            too_long.display()
+        )
+    );
+    assert_eq!(std::fs::read_dir(&base).unwrap().count(), 0);
+
+    let at_limit = folder(504).join("sessions.db");
+    let service = SqliteSessionService::open(&at_limit).await.unwrap();
+    service.close().await;
+}
+
+/// Loading reads a session in chunks of rows (no single string holds the whole session), so
+/// a session longer than a chunk, with one large event and one row that cannot be packed in
+/// the middle, loads whole and in order.
+#[tokio::test]
+async fn a_session_of_several_chunks_loads_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    let service: Arc<dyn SessionService> =
+        Arc::new(SqliteSessionService::open(&path).await.unwrap());
+    let long = session("here", None, 1_000);
+    let kinds = (0..2_345)
+        .map(|n| match n {
+            1_200 => assistant(&"large ".repeat(200_000)),
+            n if n % 2 == 0 => user(&format!("question {n}")),
+            n => assistant(&format!("answer {n}")),
+        })
+        .collect();
+    let events = chain(&long, None, 1_000, kinds);
+    store(&service, &long, &events).await;
+    // Another session's rows interleave with this one's.
+    let other = session("there", None, 1_000);
+    store(
+        &service,
+        &other,
+        &chain(&other, None, 1_000, vec![user("x")]),
+    )
+    .await;
+    let more = chain(
+        &long,
+        events.last().map(|event| event.id),
+        9_000,
+        vec![user("after")],
+    );
+    service
+        .append_events(long.id, events.last().map(|event| event.id), &more)
+        .await
+        .unwrap();
+
+    // A row of the second chunk with raw separators in its data: that chunk is read row by
+    // row and that event skipped as unreadable; the walk goes on through it.
+    let pool = raw(&path).await;
+    sqlx::query("UPDATE session_events SET event_data = ?1 WHERE id = ?2")
+        .bind("{\"text\":\"a\u{1e}b\u{1f}c\"}")
+        .bind(events[1_500].id.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let loaded = service.load_session(long.id).await.unwrap();
+    let mut expected: Vec<_> = [events.clone(), more].concat();
+    expected.remove(1_500);
+    assert_eq!(loaded.events.len(), expected.len());
+    assert_eq!(loaded.events, expected);
+    assert_eq!(loaded.off_branch_events, 0);
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+}
+
 /// `tests/fixtures/v0.1-sessions.sqlite` was written by release 0.1, before the migrations
 /// moved to `migrations/sqlite/`: one session of three events. sqlx knows a migration by its
 /// version and checksum, so the database must open without migrating again, load as it was
@@ -495,21 +630,37 @@ async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
     assert_eq!(loaded.events, [written, more.clone()].concat());
     assert_eq!(loaded.session.head_id, Some(more[0].id));
 
-    // Opening did not run the first migration again (its record is the one release 0.1
-    // wrote, once) and brought the schema up to this build's.
-    let pool = raw(&path).await;
-    let applied: Vec<(i64, String)> =
-        sqlx::query_as("SELECT version, description FROM _sqlx_migrations ORDER BY version")
-            .fetch_all(&pool)
+    // The rows of release 0.1 were moved to the exact path columns: the workspace still
+    // resumes its session.
+    assert_eq!(
+        service
+            .find_resumable(&cairn_core::service::ResumeQuery {
+                directory: PathBuf::from("/home/ada/project"),
+                git_root: Some(PathBuf::from("/home/ada/project")),
+                updated_since_ms: None,
+            })
             .await
-            .unwrap();
-    assert_eq!(applied.first(), Some(&(1, "sessions".to_owned())));
-    assert_eq!(
-        applied.iter().filter(|(version, _)| *version == 1).count(),
-        1
+            .unwrap()
+            .map(|found| found.id),
+        Some(session_id)
     );
+
+    // Opening did not run the first migration again: its record is the one release 0.1
+    // wrote. Only the migrations added since ran.
+    let pool = raw(&path).await;
+    let applied: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT version, description, installed_on = (SELECT min(installed_on) \
+         FROM _sqlx_migrations) FROM _sqlx_migrations ORDER BY version",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     assert_eq!(
-        applied.last().map(|(version, _)| *version),
-        Some(SqliteSessionService::supported_schema_version())
+        applied,
+        vec![
+            (1, "sessions".to_owned(), 1),
+            (2, "path bytes".to_owned(), 0),
+            (3, "turns in progress".to_owned(), 0),
+        ]
     );
 }

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cairn_core::{ModelRequest, ProviderInfo, SessionId, StreamEvent};
-use cairn_tui::app::{App, AppEvent, AppInit, Origin, SessionView};
+use cairn_tui::{App, AppEvent, AppInit, Origin, SessionView};
 use criterion::Criterion;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;

@@ -147,8 +147,8 @@ async fn list(
                 json!({
                     "id": session.id.to_string(),
                     "title": session.title,
-                    "directory": session.directory,
-                    "git_root": session.git_root,
+                    "directory": session.directory.to_string_lossy(),
+                    "git_root": session.git_root.as_deref().map(Path::to_string_lossy),
                     "created_at_ms": session.created_at_ms,
                     "updated_at_ms": session.updated_at_ms,
                     "archived": session.archived_at_ms.is_some(),

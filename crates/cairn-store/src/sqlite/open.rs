@@ -29,9 +29,15 @@ static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
 
 /// Every SQLite 3 database file starts with these bytes.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+/// The length of a SQLite database file's header.
+const DATABASE_HEADER_BYTES: usize = 100;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Readers run in parallel under WAL; writers queue on SQLite's lock anyway.
 const MAX_CONNECTIONS: u32 = 4;
+/// The longest absolute database path SQLite opens: its Unix file layer takes paths of up to
+/// 512 bytes (`MAX_PATHNAME`), and the database's own path needs room for the longest name
+/// SQLite makes from it, `<path>-journal` (measured: 504 opens, 505 does not).
+const MAX_PATH_BYTES: usize = 504;
 const FILE_MODE: u32 = 0o600;
 const DIR_MODE: u32 = 0o700;
 
@@ -58,6 +64,7 @@ static HEADER_CHECKED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
 /// Prepares the file, refuses what must not be touched, connects and migrates.
 pub(crate) async fn open_pool(path: &Path) -> Result<SqlitePool, ServiceError> {
+    refuse_too_long(path)?;
     // Plain blocking file calls: a handful of syscalls, once per launch.
     let created = create_private_file(path).map_err(|err| io_error(path, "create", err))?;
     let canonical = path
@@ -121,6 +128,20 @@ pub(crate) async fn open_pool(path: &Path) -> Result<SqlitePool, ServiceError> {
     Ok(pool)
 }
 
+/// Refuses, before anything is created, a path longer than SQLite accepts: SQLite would fail
+/// to open it after we had made its folders and an empty file.
+fn refuse_too_long(path: &Path) -> Result<(), ServiceError> {
+    let absolute = std::path::absolute(path).map_err(|err| io_error(path, "resolve", err))?;
+    let length = absolute.as_os_str().len();
+    if length > MAX_PATH_BYTES {
+        return Err(ServiceError::storage(format!(
+            "the session database path {} is {length} bytes long, more than the {MAX_PATH_BYTES} SQLite accepts; set a shorter db_path. Nothing was created.",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Creates missing parent directories (0700) and the database file (0600, empty). Returns
 /// whether the file was created; an existing file is left alone.
 fn create_private_file(path: &Path) -> io::Result<bool> {
@@ -157,21 +178,54 @@ fn create_private_file(path: &Path) -> io::Result<bool> {
     }
 }
 
-/// Refuses a file that does not start like a SQLite database. SQLite itself would take a
-/// file shorter than its header for an empty database and write a new one over it.
+/// Refuses a file that does not start like a SQLite database, or that is shorter than its
+/// header says. SQLite itself would take a file shorter than its header for an empty
+/// database and write a new one over it.
 fn refuse_non_sqlite(path: &Path) -> Result<(), ServiceError> {
-    let mut header = Vec::with_capacity(SQLITE_HEADER.len());
-    std::fs::File::open(path)
+    let mut header = Vec::with_capacity(DATABASE_HEADER_BYTES);
+    let length = std::fs::File::open(path)
         .and_then(|file| {
-            file.take(SQLITE_HEADER.len() as u64)
-                .read_to_end(&mut header)
+            let length = file.metadata()?.len();
+            file.take(DATABASE_HEADER_BYTES as u64)
+                .read_to_end(&mut header)?;
+            Ok(length)
         })
         .map_err(|err| io_error(path, "read", err))?;
     // An empty file is a new database to SQLite (we may have created it and crashed).
-    if !header.is_empty() && header != SQLITE_HEADER {
+    if header.is_empty() {
+        return Ok(());
+    }
+    if !header.starts_with(SQLITE_HEADER) || header.len() < DATABASE_HEADER_BYTES {
         return Err(unusable(path, "it is not a SQLite database", None));
     }
+    // With a -wal file a writer may be checkpointing, growing the file behind a header that
+    // already counts the new pages; only a file with no -wal must be as long as it says.
+    if let Some(expected) = size_in_header(&header)
+        && length < expected
+        && !sibling(path, "-wal").exists()
+    {
+        return Err(unusable(
+            path,
+            &format!("it is truncated: {length} bytes, where its header says {expected}"),
+            None,
+        ));
+    }
     Ok(())
+}
+
+/// The database size the 100-byte header states, if it states one: the page size (bytes
+/// 16-17, 1 meaning 65536) times the page count (bytes 28-31). SQLite trusts the count only
+/// when the change counter (bytes 24-27) equals the "version valid for" number (92-95).
+fn size_in_header(header: &[u8]) -> Option<u64> {
+    let word = |at: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(header.get(at..at + 4)?.try_into().ok()?))
+    };
+    let page_size = match u16::from_be_bytes(header.get(16..18)?.try_into().ok()?) {
+        1 => 65_536,
+        size => u64::from(size),
+    };
+    let pages = u64::from(word(28)?);
+    (pages > 0 && word(24)? == word(92)?).then_some(page_size * pages)
 }
 
 /// Refuses, without writing anything, a damaged database, another program's, or one
@@ -185,7 +239,12 @@ async fn refuse_foreign_damaged_or_newer(path: &Path) -> Result<(), ServiceError
     // writer started in between.
     let live_wal = sibling(path, "-wal").exists();
     let mut result = probe_schema(path, /*immutable*/ !live_wal).await;
-    if !live_wal && matches!(result, Err(ServiceError::Incompatible { .. })) {
+    // Only when a -wal file has appeared since: reading through SQLite's normal path creates
+    // -wal and -shm files beside a file that had none.
+    if !live_wal
+        && matches!(result, Err(ServiceError::Incompatible { .. }))
+        && sibling(path, "-wal").exists()
+    {
         result = probe_schema(path, /*immutable*/ false).await;
     }
     match result? {

@@ -6,6 +6,8 @@
 //! [`StoredEvent`]s: walking the branch and decoding events is
 //! [`walk_branch`](cairn_core::branch::walk_branch)'s job, the same for every backend.
 
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use cairn_core::branch::StoredEvent;
@@ -14,8 +16,8 @@ use cairn_core::{Event, EventKind, ServiceError, Session, SessionSummary};
 /// The columns of [`SessionRow`], as a literal so queries can be `concat!`ed constants.
 macro_rules! session_columns {
     () => {
-        "id, directory, git_root, head_id, title, created_at, updated_at, archived_at, \
-         message_count, preview"
+        "id, directory_bytes, git_root_bytes, head_id, title, created_at, updated_at, \
+         archived_at, message_count, preview"
     };
 }
 pub(crate) use session_columns;
@@ -26,8 +28,9 @@ const PREVIEW_MAX_CHARS: usize = 80;
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct SessionRow {
     pub id: String,
-    pub directory: String,
-    pub git_root: Option<String>,
+    /// The path's own bytes; see [`path_bytes`].
+    pub directory_bytes: Vec<u8>,
+    pub git_root_bytes: Option<Vec<u8>>,
     pub head_id: Option<String>,
     pub title: String,
     pub created_at: i64,
@@ -39,6 +42,8 @@ pub(crate) struct SessionRow {
 
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct EventRow {
+    /// SQLite's rowid: loading reads a session in chunks of rowids.
+    pub row: i64,
     pub id: String,
     pub parent_id: Option<String>,
     pub invocation_id: String,
@@ -67,8 +72,8 @@ impl SessionRow {
         };
         Ok(Session {
             id: self.id.parse().map_err(|_| bad_id("id", &self.id))?,
-            directory: PathBuf::from(self.directory),
-            git_root: self.git_root.map(PathBuf::from),
+            directory: path_from_bytes(self.directory_bytes),
+            git_root: self.git_root_bytes.map(path_from_bytes),
             head_id: match self.head_id {
                 Some(head) => Some(head.parse().map_err(|_| bad_id("head id", &head))?),
                 None => None,
@@ -92,9 +97,19 @@ impl SessionRow {
     }
 }
 
-/// Paths are stored as text. A path that is not valid UTF-8 is stored lossily (invalid bytes
-/// become U+FFFD): such a workspace still resumes consistently, since the same lossy text is
-/// produced on every launch, but the stored path is not the exact original.
+/// The bytes a path is stored and matched by: the OS string exactly, so folders whose names
+/// differ only in bytes that are not UTF-8 stay two workspaces.
+pub(crate) fn path_bytes(path: &Path) -> &[u8] {
+    path.as_os_str().as_bytes()
+}
+
+/// The inverse of [`path_bytes`].
+fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
+    PathBuf::from(OsString::from_vec(bytes))
+}
+
+/// The readable copy of a path kept beside its bytes for people and other tools: lossy
+/// (bytes that are not UTF-8 become U+FFFD) and never matched on.
 pub(crate) fn path_text(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
