@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::paths::expand_home;
 use crate::resume::DEFAULT_CONTINUE_MINUTES;
 
 /// Which provider implementation to use.
@@ -296,13 +297,6 @@ fn parse_file(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
         }
     }
     Ok(file)
-}
-
-fn expand_home(path: &Path) -> PathBuf {
-    match (path.strip_prefix("~"), directories::BaseDirs::new()) {
-        (Ok(rest), Some(dirs)) => dirs.home_dir().join(rest),
-        _ => path.to_path_buf(),
-    }
 }
 
 /// 1-based line of a byte offset.
