@@ -12,6 +12,7 @@
 use cairn_core::paths::expand_home;
 use cairn_core::private_file::{Overwrite, write_private};
 use cairn_core::service::{WorkspaceFilter, unique_short_id};
+use cairn_core::transcript;
 use cairn_core::{EventKind, SessionFilter, SessionId, SessionManager};
 use std::path::PathBuf;
 
@@ -221,16 +222,22 @@ impl SessionTask {
                     result,
                 });
             }
-            SessionJob::Export(path) => {
-                let markdown = cairn_core::transcript::to_markdown(
-                    self.manager.session(),
-                    self.manager.events(),
-                );
-                let path = expand_home(&path);
-                let result = write_export(path.clone(), markdown)
-                    .await
-                    .map(|()| path.clone())
-                    .map_err(|error| format!("{}: {error}", path.display()));
+            SessionJob::Export { path, overwrite } => {
+                let markdown =
+                    transcript::to_markdown(self.manager.session(), self.manager.events());
+                let path =
+                    transcript::export_target(&expand_home(&path), self.manager.session().id, "md");
+                let result = match write_export(path.clone(), markdown, overwrite).await {
+                    Ok(()) => Ok(path),
+                    Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                        Err(format!(
+                            "{} already exists; /export! {} replaces it",
+                            path.display(),
+                            path.display()
+                        ))
+                    }
+                    Err(error) => Err(format!("{}: {error}", path.display())),
+                };
                 self.reply(AppEvent::ExportWritten { result });
             }
         }
@@ -241,10 +248,12 @@ impl SessionTask {
 mod tests;
 
 /// Writes the export off the async threads: a slow disk must not stall the task.
-async fn write_export(path: PathBuf, markdown: String) -> std::io::Result<()> {
-    tokio::task::spawn_blocking(move || {
-        write_private(&path, markdown.as_bytes(), Overwrite::Replace)
-    })
-    .await
-    .map_err(std::io::Error::other)?
+async fn write_export(
+    path: PathBuf,
+    markdown: String,
+    overwrite: Overwrite,
+) -> std::io::Result<()> {
+    tokio::task::spawn_blocking(move || write_private(&path, markdown.as_bytes(), overwrite))
+        .await
+        .map_err(std::io::Error::other)?
 }

@@ -56,17 +56,40 @@ pub async fn run(context: &Context, command: SessionsCommand) -> eyre::Result<Ex
                 print_untrusted(&text)?;
             }
         }
-        SessionsCommand::Export { id, format, output } => {
+        SessionsCommand::Export {
+            id,
+            format,
+            output,
+            force,
+        } => {
             let session = resolve_session(service, &id, now).await?;
             let loaded = service.load_session(session.id).await?;
-            let document = match format {
-                ExportFormat::Markdown => transcript::to_markdown(&loaded.session, &loaded.events),
-                ExportFormat::Json => format!("{}\n", session_json(&loaded)?),
+            let (document, extension) = match format {
+                ExportFormat::Markdown => (
+                    transcript::to_markdown(&loaded.session, &loaded.events),
+                    "md",
+                ),
+                ExportFormat::Json => (format!("{}\n", session_json(&loaded)?), "json"),
             };
             match output {
-                Some(path) => {
-                    write_private(&path, document.as_bytes(), Overwrite::Replace)
-                        .wrap_err_with(|| format!("could not write {}", path.display()))?;
+                Some(requested) => {
+                    let path = transcript::export_target(&requested, session.id, extension);
+                    let overwrite = if force {
+                        Overwrite::Replace
+                    } else {
+                        Overwrite::Refuse
+                    };
+                    match write_private(&path, document.as_bytes(), overwrite) {
+                        Ok(()) => {}
+                        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => bail!(
+                            "{} already exists; add --force to replace it",
+                            path.display()
+                        ),
+                        Err(err) => {
+                            return Err(err)
+                                .wrap_err_with(|| format!("could not write {}", path.display()));
+                        }
+                    }
                     errln!("exported session {} to {}", session.id, path.display());
                 }
                 None => print_untrusted(&document)?,
