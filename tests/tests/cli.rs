@@ -843,3 +843,31 @@ fn export_writes_a_new_private_file_and_replaces_one_only_with_force() {
             .contains("export me")
     );
 }
+
+#[test]
+fn config_values_out_of_range_are_refused_and_a_relative_db_path_is_next_to_the_file() {
+    let env = TestEnv::new();
+    env.write_config("[provider]\nkind = \"echo\"\nidle_timeout_secs = 0\n");
+    for args in [&["config", "check"][..], &["run", "hi"][..]] {
+        let (code, stderr) = fails(&env, args);
+        assert_eq!(code, 1, "{args:?}");
+        assert!(
+            stderr.contains(
+                "config.toml line 3, key `provider.idle_timeout_secs`: must be from 1 to 86400"
+            ),
+            "{stderr}"
+        );
+    }
+
+    env.write_config("db_path = \"chats.db\"\n");
+    env.run_ok(&["run", "hi"]);
+    let (_, stderr) = env.run_ok(&["run", "again"]);
+    assert!(stderr.contains("session: "), "{stderr}");
+    let expected = env.config_path().with_file_name("chats.db");
+    assert!(expected.exists(), "no database at {}", expected.display());
+    assert!(!env.work_dir().join("chats.db").exists());
+    // Started from another folder, the same database is used.
+    let other = env.other_dir("elsewhere");
+    let output = run(env.command_in(&other), &["sessions", "list", "--all"]);
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 3);
+}
