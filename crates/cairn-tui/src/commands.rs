@@ -181,6 +181,23 @@ mod tests {
     }
 
     #[test]
+    fn export_bang_replaces_with_or_without_a_path() {
+        assert_eq!(
+            [parse("/export!"), parse("/EXPORT! ~/chat.md")],
+            [
+                Submission::Command(Command::Export {
+                    path: None,
+                    replace: true
+                }),
+                Submission::Command(Command::Export {
+                    path: Some("~/chat.md".into()),
+                    replace: true
+                }),
+            ]
+        );
+    }
+
+    #[test]
     fn double_slash_sends_a_literal_slash() {
         assert_eq!(
             parse("//etc/hosts"),
