@@ -775,3 +775,99 @@ fn a_named_config_file_that_does_not_exist_is_an_error() {
     let (code, _) = fails(&env, &["sessions", "list", "--limit", "0"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn export_writes_a_new_private_file_and_replaces_one_only_with_force() {
+    let env = TestEnv::new();
+    let (_, stderr) = env.run_ok(&["run", "export me"]);
+    let id = session_id_from(&stderr);
+    let mode = |path: &std::path::Path| {
+        std::fs::symlink_metadata(path)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+
+    // An existing file is left alone unless --force, which also makes it private.
+    let file = env.root.path().join("existing.md");
+    std::fs::write(&file, "keep me").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, stderr) = fails(
+        &env,
+        &["sessions", "export", &id, "-o", file.to_str().unwrap()],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("existing.md already exists; add --force to replace it"),
+        "{stderr}"
+    );
+    assert_eq!(
+        (std::fs::read_to_string(&file).unwrap(), mode(&file)),
+        ("keep me".to_owned(), 0o644)
+    );
+    env.run_ok(&[
+        "sessions",
+        "export",
+        &id,
+        "-o",
+        file.to_str().unwrap(),
+        "--force",
+    ]);
+    let markdown = std::fs::read_to_string(&file).unwrap();
+    assert!(markdown.contains("## You\n\nexport me"), "{markdown}");
+    assert_eq!(mode(&file), 0o600);
+
+    // A symbolic link is never written through, forced or not.
+    let target = env.root.path().join("target.txt");
+    std::fs::write(&target, "precious").unwrap();
+    let link = env.root.path().join("link.md");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    for extra in [None, Some("--force")] {
+        let mut args = vec!["sessions", "export", &id, "-o", link.to_str().unwrap()];
+        args.extend(extra);
+        fails(&env, &args);
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+    }
+
+    // A folder gets a file named after the session inside it.
+    let folder = env.other_dir("exports");
+    let (_, stderr) = env.run_ok(&["sessions", "export", &id, "-o", folder.to_str().unwrap()]);
+    let short = &id[..8];
+    let inside = folder.join(format!("cairn-{short}.md"));
+    assert!(stderr.contains(inside.to_str().unwrap()), "{stderr}");
+    assert_eq!(mode(&inside), 0o600);
+    assert!(
+        std::fs::read_to_string(&inside)
+            .unwrap()
+            .contains("export me")
+    );
+}
+
+#[test]
+fn config_values_out_of_range_are_refused_and_a_relative_db_path_is_next_to_the_file() {
+    let env = TestEnv::new();
+    env.write_config("[provider]\nkind = \"echo\"\nidle_timeout_secs = 0\n");
+    for args in [&["config", "check"][..], &["run", "hi"][..]] {
+        let (code, stderr) = fails(&env, args);
+        assert_eq!(code, 1, "{args:?}");
+        assert!(
+            stderr.contains(
+                "config.toml line 3, key `provider.idle_timeout_secs`: must be from 1 to 86400"
+            ),
+            "{stderr}"
+        );
+    }
+
+    env.write_config("db_path = \"chats.db\"\n");
+    env.run_ok(&["run", "hi"]);
+    let (_, stderr) = env.run_ok(&["run", "again"]);
+    assert!(stderr.contains("session: "), "{stderr}");
+    let expected = env.config_path().with_file_name("chats.db");
+    assert!(expected.exists(), "no database at {}", expected.display());
+    assert!(!env.work_dir().join("chats.db").exists());
+    // Started from another folder, the same database is used.
+    let other = env.other_dir("elsewhere");
+    let output = run(env.command_in(&other), &["sessions", "list", "--all"]);
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 3);
+}

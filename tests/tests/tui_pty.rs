@@ -87,10 +87,14 @@ fn a_different_folder_starts_fresh() {
     let other = env.other_dir("elsewhere");
     let tui = Tui::spawn(&env, &other);
     tui.wait_for("echo/");
-    let screen = tui.screen();
+    // Typed text on screen means the start-up has been drawn; only then is an absence
+    // meaningful.
+    tui.send("probe");
+    let screen = tui.wait_for("› probe");
     assert!(!screen.contains("only here"), "{screen}");
     assert!(!screen.contains("Continuing previous session"), "{screen}");
-    // Ctrl+C twice on an empty line quits too.
+    // Ctrl+U empties the input; Ctrl+C twice on an empty line quits too.
+    tui.send("\x15");
     tui.send("\x03");
     tui.wait_for("press Ctrl+C again to quit");
     // Nothing was written in this folder, so there is no session to come back to.
@@ -146,13 +150,12 @@ fn earlier_prompts_of_this_workspace_come_back_with_up() {
     let tui = Tui::spawn(&env, &elsewhere);
     tui.wait_for("echo/");
     tui.send("\x1b[A");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(
-        !tui.screen().contains("the second prompt"),
-        "{}",
-        tui.screen()
-    );
-    tui.quit_cleanly("\x04");
+    // A key typed after Up shows that Up was handled: a recalled prompt would be in front
+    // of it.
+    tui.send("z");
+    let screen = tui.wait_for("› z");
+    assert!(!screen.contains("the second prompt"), "{screen}");
+    tui.quit_cleanly("\x15\x04");
 }
 
 #[test]

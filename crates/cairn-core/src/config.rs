@@ -2,13 +2,17 @@
 //!
 //! The file is `$CAIRN_CONFIG`, else `<config dir>/cairn/config.toml` (XDG variables
 //! respected). A missing file means defaults. Any unknown key, wrong type or bad value is an
-//! error naming the key, the file and the line: a typo must never be silently ignored.
+//! error naming the key, the file and the line: a typo must never be silently ignored. Keys
+//! and lines come from toml's own spans, never from searching the text. Numbers that can
+//! only break things (a zero timeout, endless retries) are out of range, with the ranges
+//! documented in `config.example.toml`.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::paths::expand_home;
 use crate::resume::DEFAULT_CONTINUE_MINUTES;
 
 /// Which provider implementation to use.
@@ -207,11 +211,20 @@ impl Config {
             Some(minutes) => u32::try_from(minutes).unwrap_or(u32::MAX),
         };
 
+        // A relative path in the file means next to the file, whatever folder Cairn was started
+        // in: otherwise each folder would silently get a database of its own. The environment
+        // variable is relative to the current folder, as paths in a shell are.
+        let from_file = file.db_path.map(|path| {
+            let path = expand_home(&path);
+            match paths.config_file.parent() {
+                Some(config_dir) if path.is_relative() => config_dir.join(path),
+                _ => path,
+            }
+        });
         let db_path = env("CAIRN_DB_PATH")
             .filter(|value| !value.is_empty())
-            .map(PathBuf::from)
-            .or(file.db_path)
-            .map(|path| expand_home(&path))
+            .map(|value| expand_home(Path::new(&value)))
+            .or(from_file)
             .unwrap_or_else(|| paths.data_dir.join("sessions.db"));
 
         Ok(Self {
@@ -223,30 +236,39 @@ impl Config {
     }
 }
 
+/// Upper bounds for the numbers in `[provider]`: beyond them a value can only break things
+/// (a retry loop that never gives up, a timeout no one waits for). `config.example.toml`
+/// documents the same ranges.
+const MAX_TIMEOUT_SECS: u64 = 86_400;
+const MAX_RETRIES: u32 = 10;
+const MAX_ECHO_WORD_DELAY_MS: u64 = 60_000;
+
 /// Parses and validates the text of a config file.
 fn parse_file(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
-    let file: ConfigFile = toml::from_str(text).map_err(|err| {
-        let line = err.span().map(|span| line_of_offset(text, span.start));
-        let message = err.message().to_owned();
-        let key = unknown_field_name(&message)
-            .map(|field| qualify_key(text, line, &field))
-            .or_else(|| line.and_then(|line| key_on_line(text, line)));
-        ConfigError {
+    let error_at =
+        |span: Option<std::ops::Range<usize>>, key: Option<String>, message: &str| ConfigError {
             file: Some(path.to_path_buf()),
-            line,
+            line: span.map(|span| line_of_offset(text, span.start)),
             key,
-            message,
-        }
+            message: message.to_owned(),
+        };
+    // Parsed once on its own for toml's spans of every key, so each error can name the key
+    // and its line from the document's structure.
+    let document =
+        toml::de::DeTable::parse(text).map_err(|err| error_at(err.span(), None, err.message()))?;
+    let file: ConfigFile = toml::from_str(text).map_err(|err| {
+        let key = err
+            .span()
+            .and_then(|span| key_at_offset(document.get_ref(), span.start));
+        error_at(err.span(), key, err.message())
     })?;
 
     let invalid = |key: &str, message: &str| {
-        let line = find_key_line(text, key);
-        ConfigError {
-            file: Some(path.to_path_buf()),
-            line,
-            key: Some(key.to_owned()),
-            message: message.to_owned(),
-        }
+        error_at(
+            key_span(document.get_ref(), key),
+            Some(key.to_owned()),
+            message,
+        )
     };
     if file
         .session_continue_minutes
@@ -285,6 +307,20 @@ fn parse_file(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
                 "must name an environment variable",
             ));
         }
+        for (key, value) in [
+            (
+                "provider.connect_timeout_secs",
+                provider.connect_timeout_secs,
+            ),
+            ("provider.idle_timeout_secs", provider.idle_timeout_secs),
+        ] {
+            if value.is_some_and(|secs| !(1..=MAX_TIMEOUT_SECS).contains(&secs)) {
+                return Err(invalid(
+                    key,
+                    &format!("must be from 1 to {MAX_TIMEOUT_SECS} seconds (a day)"),
+                ));
+            }
+        }
         if provider.context_window == Some(0) {
             return Err(invalid("provider.context_window", "must be greater than 0"));
         }
@@ -294,15 +330,26 @@ fn parse_file(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
                 "must be greater than 0",
             ));
         }
+        if provider
+            .max_retries
+            .is_some_and(|retries| retries > MAX_RETRIES)
+        {
+            return Err(invalid(
+                "provider.max_retries",
+                &format!("must be from 0 to {MAX_RETRIES}"),
+            ));
+        }
+        if provider
+            .echo_word_delay_ms
+            .is_some_and(|delay| delay > MAX_ECHO_WORD_DELAY_MS)
+        {
+            return Err(invalid(
+                "provider.echo_word_delay_ms",
+                &format!("must be from 0 to {MAX_ECHO_WORD_DELAY_MS} milliseconds"),
+            ));
+        }
     }
     Ok(file)
-}
-
-fn expand_home(path: &Path) -> PathBuf {
-    match (path.strip_prefix("~"), directories::BaseDirs::new()) {
-        (Ok(rest), Some(dirs)) => dirs.home_dir().join(rest),
-        _ => path.to_path_buf(),
-    }
 }
 
 /// 1-based line of a byte offset.
@@ -312,49 +359,33 @@ fn line_of_offset(text: &str, offset: usize) -> usize {
         .unwrap_or(1)
 }
 
-/// serde's "unknown field `x`, expected ..." names the key.
-fn unknown_field_name(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
-    rest.split('`').next().map(str::to_owned)
-}
-
-/// The table header in force at `line`, if any (`provider` for lines under `[provider]`).
-fn table_at_line(text: &str, line: usize) -> Option<String> {
-    text.lines()
-        .take(line)
-        .filter_map(|l| {
-            let trimmed = l.trim();
-            trimmed
-                .strip_prefix('[')
-                .and_then(|rest| rest.strip_suffix(']'))
-                .map(|name| name.trim().to_owned())
-        })
-        .last()
-}
-
-fn qualify_key(text: &str, line: Option<usize>, key: &str) -> String {
-    match line.and_then(|line| table_at_line(text, line)) {
-        Some(table) if !table.is_empty() && table != key => format!("{table}.{key}"),
-        _ => key.to_owned(),
+/// The span of a dotted key (`provider.model`) in the parsed document: where it is assigned.
+fn key_span(table: &toml::de::DeTable<'_>, dotted: &str) -> Option<std::ops::Range<usize>> {
+    let (first, rest) = match dotted.split_once('.') {
+        Some((first, rest)) => (first, Some(rest)),
+        None => (dotted, None),
+    };
+    let (key, value) = table
+        .iter()
+        .find(|(key, _)| key.get_ref().as_ref() == first)?;
+    match (rest, value.get_ref()) {
+        (None, _) => Some(key.span()),
+        (Some(rest), toml::de::DeValue::Table(inner)) => key_span(inner, rest),
+        (Some(_), _) => None,
     }
 }
 
-/// The dotted key assigned on `line` (`provider.model`), if the line assigns one.
-fn key_on_line(text: &str, line: usize) -> Option<String> {
-    let content = text.lines().nth(line.checked_sub(1)?)?;
-    let (key, _) = content.split_once('=')?;
-    let key = key.trim().trim_matches('"');
-    if key.is_empty() || key.starts_with('[') {
-        return None;
-    }
-    Some(qualify_key(text, Some(line), key))
-}
-
-/// The line where a dotted key (`provider.model`) is assigned.
-fn find_key_line(text: &str, dotted: &str) -> Option<usize> {
-    text.lines().enumerate().find_map(|(index, _)| {
-        let line = index + 1;
-        (key_on_line(text, line).as_deref() == Some(dotted)).then_some(line)
+/// The dotted key whose name or value covers byte `offset`, the innermost one: toml reports
+/// an unknown key at its name and a wrong type at its value.
+fn key_at_offset(table: &toml::de::DeTable<'_>, offset: usize) -> Option<String> {
+    table.iter().find_map(|(key, value)| {
+        let name = key.get_ref().as_ref();
+        if let toml::de::DeValue::Table(inner) = value.get_ref()
+            && let Some(inner_key) = key_at_offset(inner, offset)
+        {
+            return Some(format!("{name}.{inner_key}"));
+        }
+        (key.span().contains(&offset) || value.span().contains(&offset)).then(|| name.to_owned())
     })
 }
 
@@ -467,6 +498,99 @@ mod tests {
             (err.line, err.key.as_deref()),
             (Some(2), Some("provider.base_url"))
         );
+    }
+
+    #[test]
+    fn a_relative_db_path_is_next_to_the_config_file() {
+        let config = load_text("db_path = \"db/chats.db\"\n", &[]).unwrap();
+        // `load_text` shows paths relative to the folder that holds config.toml.
+        assert_eq!(config.db_path, PathBuf::from("db/chats.db"));
+        let config = load_text("db_path = \"/abs/chats.db\"\n", &[]).unwrap();
+        assert_eq!(config.db_path, PathBuf::from("/abs/chats.db"));
+        let config = load_text("", &[("CAIRN_DB_PATH", "rel.db")]).unwrap();
+        assert_eq!(config.db_path, PathBuf::from("rel.db"));
+    }
+
+    #[test]
+    fn values_that_can_only_break_things_are_rejected_with_key_and_line() {
+        let rejected = |text: &str| {
+            let err = load_text(&format!("# settings\n[provider]\n{text}\n"), &[]).unwrap_err();
+            (err.line, err.key, err.message)
+        };
+        let day = "must be from 1 to 86400 seconds (a day)".to_owned();
+        assert_eq!(
+            [
+                rejected("idle_timeout_secs = 0"),
+                rejected("connect_timeout_secs = 86401"),
+                rejected("max_retries = 11"),
+                rejected("context_window = 0"),
+                rejected("max_output_tokens = 0"),
+                rejected("echo_word_delay_ms = 60001"),
+            ],
+            [
+                (
+                    Some(3),
+                    Some("provider.idle_timeout_secs".into()),
+                    day.clone()
+                ),
+                (Some(3), Some("provider.connect_timeout_secs".into()), day),
+                (
+                    Some(3),
+                    Some("provider.max_retries".into()),
+                    "must be from 0 to 10".into()
+                ),
+                (
+                    Some(3),
+                    Some("provider.context_window".into()),
+                    "must be greater than 0".into()
+                ),
+                (
+                    Some(3),
+                    Some("provider.max_output_tokens".into()),
+                    "must be greater than 0".into()
+                ),
+                (
+                    Some(3),
+                    Some("provider.echo_word_delay_ms".into()),
+                    "must be from 0 to 60000 milliseconds".into()
+                ),
+            ]
+        );
+        let edges = load_text(
+            "[provider]\nidle_timeout_secs = 86400\nconnect_timeout_secs = 1\nmax_retries = 0\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                edges.provider.idle_timeout_secs,
+                edges.provider.connect_timeout_secs,
+                edges.provider.max_retries
+            ),
+            (Some(86_400), Some(1), Some(0))
+        );
+    }
+
+    #[test]
+    fn keys_are_found_by_structure_not_by_text() {
+        // A dotted key, an inline table and a key mentioned in a comment or a string: the
+        // line is where the key is really assigned.
+        let err = load_text(
+            "# provider.model = \"x\"\nsession_continue_minutes = 5\nprovider.model = \"\"\n",
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_deref()),
+            (Some(3), Some("provider.model"))
+        );
+        let err = load_text("\nprovider = { kind = \"echo\", modle = \"m\" }\n", &[]).unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_deref()),
+            (Some(2), Some("provider.modle"))
+        );
+        let err = load_text("[provider]\nkind = \"echo\"\n[provider]\n", &[]).unwrap_err();
+        assert_eq!(err.line, Some(3), "{err}");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::ids::{EventId, SessionId};
+use crate::shorten::ellipsize;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -42,8 +43,8 @@ fn serialize_optional_path_lossy<S: Serializer>(
     }
 }
 
-/// Longest automatic title, in characters.
-pub const TITLE_MAX_CHARS: usize = 60;
+/// Longest automatic title, in terminal columns.
+pub const TITLE_MAX_WIDTH: usize = 60;
 
 /// A title as typed or derived, made one clean line: control characters (escape sequences
 /// included) and runs of white space become single spaces. Titles are printed in listings
@@ -65,12 +66,7 @@ pub fn title_from_message(text: &str) -> String {
         .find(|line| !line.is_empty())
         .unwrap_or("");
     let first_line = clean_title(first_line);
-    let mut title: String = first_line.chars().take(TITLE_MAX_CHARS).collect();
-    if first_line.chars().count() > TITLE_MAX_CHARS {
-        title.pop();
-        title.push('…');
-    }
-    title
+    ellipsize(&first_line, TITLE_MAX_WIDTH)
 }
 
 #[cfg(test)]
@@ -121,7 +117,7 @@ mod tests {
         );
         assert_eq!(title_from_message("#\nreal topic"), "real topic");
         let title = title_from_message(&long);
-        assert_eq!(title.chars().count(), TITLE_MAX_CHARS);
+        assert_eq!(title.chars().count(), TITLE_MAX_WIDTH);
         assert!(title.ends_with('…'));
     }
 }

@@ -2,9 +2,16 @@
 //! `cairn sessions export`, and readable text for `cairn sessions show`.
 //!
 //! Only what a person said or was shown is included: system-context events (the resume
-//! boundaries the model sees) appear as a one-line marker, never verbatim.
+//! boundaries the model sees) appear as a one-line marker, never verbatim, and in Markdown
+//! only between two parts of the conversation: a marker with nothing after it says nothing.
+//!
+//! Where an export goes is decided here too, once for `/export` and `cairn sessions export`:
+//! a folder means a file named after the session inside it.
+
+use std::path::{Path, PathBuf};
 
 use crate::event::{Event, EventKind};
+use crate::ids::SessionId;
 use crate::session::Session;
 use crate::workspace::shorten_home;
 
@@ -20,7 +27,16 @@ pub fn to_markdown<'a>(session: &Session, events: impl IntoIterator<Item = &'a E
         session.id,
         shorten_home(&session.directory)
     );
+    // Written when the next shown event arrives, so the document never ends with one.
+    let mut invocation_marker_pending = false;
     for event in events {
+        if matches!(event.kind, EventKind::SystemContext { .. }) {
+            invocation_marker_pending = true;
+            continue;
+        }
+        if std::mem::take(&mut invocation_marker_pending) {
+            out.push_str("---\n\n*(new invocation)*\n\n");
+        }
         match &event.kind {
             EventKind::UserMessage { text } => {
                 out.push_str("## You\n\n");
@@ -56,10 +72,27 @@ pub fn to_markdown<'a>(session: &Session, events: impl IntoIterator<Item = &'a E
             }
             EventKind::Note { text } => out.push_str(&format!("> {text}\n\n")),
             EventKind::Error { message } => out.push_str(&format!("> **Error:** {message}\n\n")),
-            EventKind::SystemContext { .. } => out.push_str("---\n\n*(new invocation)*\n\n"),
+            // Held back above until something follows it.
+            EventKind::SystemContext { .. } => {}
         }
     }
     out
+}
+
+/// The file name an export of `session` gets when no file is named: `cairn-<short id>.md`
+/// for `extension` `md`.
+pub fn export_file_name(session: SessionId, extension: &str) -> String {
+    format!("cairn-{}.{extension}", session.short())
+}
+
+/// Where an export asked to go to `requested` is written: inside it, under
+/// [`export_file_name`], when it is an existing folder; `requested` itself otherwise.
+pub fn export_target(requested: &Path, session: SessionId, extension: &str) -> PathBuf {
+    if requested.is_dir() {
+        requested.join(export_file_name(session, extension))
+    } else {
+        requested.to_path_buf()
+    }
 }
 
 /// The conversation as readable plain text, one block per message.
@@ -151,6 +184,73 @@ mod tests {
         assert_eq!(
             text,
             "> why?\n\n--- new invocation ---\n\nbecause\n[interrupted]\n\n"
+        );
+    }
+
+    fn user(text: &str) -> Event {
+        event(EventKind::UserMessage { text: text.into() })
+    }
+
+    fn boundary() -> Event {
+        event(EventKind::SystemContext {
+            text: "resumed".into(),
+        })
+    }
+
+    fn session() -> Session {
+        Session {
+            id: SessionId::new(),
+            directory: "/tmp/project".into(),
+            git_root: None,
+            head_id: None,
+            title: "t".into(),
+            created_at_ms: 0,
+            updated_at_ms: 0,
+            archived_at_ms: None,
+        }
+    }
+
+    /// The Markdown after the session header.
+    fn markdown_body(events: &[Event]) -> String {
+        let session = session();
+        let markdown = to_markdown(&session, events);
+        let header = format!(
+            "# t\n\n- Session: `{}`\n- Workspace: `/tmp/project`\n\n",
+            session.id
+        );
+        markdown
+            .strip_prefix(&header)
+            .unwrap_or_else(|| panic!("unexpected header in {markdown}"))
+            .to_owned()
+    }
+
+    #[test]
+    fn the_invocation_marker_appears_only_between_parts_of_the_conversation() {
+        assert_eq!(
+            markdown_body(&[user("a"), boundary(), boundary(), user("b"), boundary()]),
+            "## You\n\na\n\n---\n\n*(new invocation)*\n\n## You\n\nb\n\n"
+        );
+        assert_eq!(markdown_body(&[user("a"), boundary()]), "## You\n\na\n\n");
+    }
+
+    #[test]
+    fn an_export_into_a_folder_is_named_after_the_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = SessionId::new();
+        let file = dir.path().join("notes.md");
+        assert_eq!(
+            [
+                export_target(dir.path(), id, "md"),
+                export_target(&file, id, "json"),
+            ],
+            [
+                dir.path().join(format!("cairn-{}.md", id.short())),
+                file.clone(),
+            ]
+        );
+        assert_eq!(
+            export_file_name(id, "json"),
+            format!("cairn-{}.json", id.short())
         );
     }
 }

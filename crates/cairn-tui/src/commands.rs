@@ -2,6 +2,8 @@
 //!
 //! A line starting with `/` is a command; `//` escapes it, so `//etc/hosts` sends the
 //! message `/etc/hosts`. Parsing is pure; what a command does is the state machine's job.
+//! A `!` right after a command's name asks it to go ahead where it would otherwise stop to
+//! ask: `/export! notes.md` replaces an existing file.
 
 /// One command as the popup and help list it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +44,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "export",
         args: "[path]",
-        about: "save the conversation as Markdown",
+        about: "save as Markdown; /export! overwrites",
     },
     CommandSpec {
         name: "copy",
@@ -68,7 +70,12 @@ pub enum Command {
     Quit,
     Sessions,
     Rename(String),
-    Export(Option<String>),
+    /// Save the conversation to `path` (a file or a folder; `None`: a file named after the
+    /// session in the session's folder). `replace`: `/export!`, an existing file may go.
+    Export {
+        path: Option<String>,
+        replace: bool,
+    },
     Copy,
     Model(Option<String>),
     Retry,
@@ -106,7 +113,14 @@ pub fn parse(input: &str) -> Submission {
             Some(title) => Command::Rename(title),
             None => return Submission::Invalid("usage: /rename <title>".to_owned()),
         },
-        "export" => Command::Export(argument),
+        "export" => Command::Export {
+            path: argument,
+            replace: false,
+        },
+        "export!" => Command::Export {
+            path: argument,
+            replace: true,
+        },
         "copy" => Command::Copy,
         "model" => Command::Model(argument),
         "retry" => Command::Retry,
@@ -152,7 +166,34 @@ mod tests {
         assert_eq!(parse("/model"), Submission::Command(Command::Model(None)));
         assert_eq!(
             parse("/export out.md"),
-            Submission::Command(Command::Export(Some("out.md".into())))
+            Submission::Command(Command::Export {
+                path: Some("out.md".into()),
+                replace: false
+            })
+        );
+        assert_eq!(
+            parse("/export! out.md"),
+            Submission::Command(Command::Export {
+                path: Some("out.md".into()),
+                replace: true
+            })
+        );
+    }
+
+    #[test]
+    fn export_bang_replaces_with_or_without_a_path() {
+        assert_eq!(
+            [parse("/export!"), parse("/EXPORT! ~/chat.md")],
+            [
+                Submission::Command(Command::Export {
+                    path: None,
+                    replace: true
+                }),
+                Submission::Command(Command::Export {
+                    path: Some("~/chat.md".into()),
+                    replace: true
+                }),
+            ]
         );
     }
 

@@ -8,10 +8,10 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::Engine;
-use cairn_core::{ModelProvider, ModelRequest, StartOutcome};
+use cairn_core::{Clock, ModelProvider, ModelRequest, StartOutcome, SystemClock};
 use crossterm::event::{Event as TerminalEvent, EventStream, MouseEventKind};
 use eyre::WrapErr;
 use futures::StreamExt;
@@ -71,13 +71,6 @@ impl FrameScheduler {
     }
 }
 
-fn wall_clock_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 type Screen = Terminal<CrosstermBackend<TerminalOutput>>;
 
 struct Driver {
@@ -124,7 +117,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         events: manager.events().cloned().collect(),
         notes,
         history: history::load(&state_dir, &history_scope),
-        now_ms: wall_clock_ms(),
+        now_ms: SystemClock.now_ms(),
         size,
     });
 
@@ -218,7 +211,7 @@ impl Driver {
                     None => AppEvent::Terminate,
                 },
                 Some(event) = receiver.recv() => event,
-                _ = ticker.tick(), if self.app.is_busy() => AppEvent::Tick { now_ms: wall_clock_ms() },
+                _ = ticker.tick(), if self.app.is_busy() => AppEvent::Tick { now_ms: SystemClock.now_ms() },
                 _ = terminate.recv() => AppEvent::Terminate,
                 _ = hangup.recv() => AppEvent::Terminate,
                 _ = interrupt.recv() => AppEvent::Terminate,
@@ -250,7 +243,7 @@ impl Driver {
     fn dispatch(&mut self, event: AppEvent, screen: &mut Screen) -> eyre::Result<Flow> {
         // The clock moves before every event; what it makes due (a heartbeat) is done too.
         let mut effects = self.app.handle(AppEvent::Tick {
-            now_ms: wall_clock_ms(),
+            now_ms: SystemClock.now_ms(),
         });
         effects.extend(self.app.handle(event));
         for effect in effects {

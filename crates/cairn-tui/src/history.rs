@@ -15,6 +15,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use cairn_core::private_file::{Overwrite, write_private};
 use serde::{Deserialize, Serialize};
 
 /// Prompts kept in the file, all workspaces together.
@@ -101,14 +102,11 @@ pub fn append(state_dir: &Path, scope: &HistoryScope, text: &str) -> io::Result<
     if count > MAX_ENTRIES {
         let kept: Vec<&str> = contents.lines().skip(count - MAX_ENTRIES).collect();
         let temporary = path.with_extension("jsonl.tmp");
-        let mut file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&temporary)?;
-        file.write_all((kept.join("\n") + "\n").as_bytes())?;
-        drop(file);
+        write_private(
+            &temporary,
+            (kept.join("\n") + "\n").as_bytes(),
+            Overwrite::Replace,
+        )?;
         fs::rename(&temporary, &path)?;
     }
     Ok(())

@@ -9,9 +9,12 @@
 //! When the job channel closes (the screen is leaving), the task writes anything still
 //! pending and returns the session id and whether the session was stored; `run` awaits it.
 
+use cairn_core::paths::expand_home;
+use cairn_core::private_file::{Overwrite, write_private};
 use cairn_core::service::{WorkspaceFilter, unique_short_id};
+use cairn_core::transcript;
 use cairn_core::{EventKind, SessionFilter, SessionId, SessionManager};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use cairn_core::lease::LeaseOutcome;
 use std::time::Duration;
@@ -274,67 +277,38 @@ impl SessionTask {
                     result,
                 });
             }
-            SessionJob::Export(path) => {
-                let markdown = cairn_core::transcript::to_markdown(
-                    self.manager.session(),
-                    self.manager.events(),
-                );
-                let path = expand_home(path, std::env::var_os("HOME").map(PathBuf::from));
-                let result = write_private(&path, markdown.as_bytes())
-                    .await
-                    .map(|()| path.clone())
-                    .map_err(|error| format!("{}: {error}", path.display()));
+            SessionJob::Export { path, overwrite } => {
+                let markdown =
+                    transcript::to_markdown(self.manager.session(), self.manager.events());
+                let path =
+                    transcript::export_target(&expand_home(&path), self.manager.session().id, "md");
+                let result = match write_export(path.clone(), markdown, overwrite).await {
+                    Ok(()) => Ok(path),
+                    Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                        Err(format!(
+                            "{} already exists; /export! {} replaces it",
+                            path.display(),
+                            path.display()
+                        ))
+                    }
+                    Err(error) => Err(format!("{}: {error}", path.display())),
+                };
                 self.reply(AppEvent::ExportWritten { result });
             }
         }
     }
 }
 
-/// `~` or `~/...` as the user's home folder, like a shell would; any other path as it is.
-fn expand_home(path: PathBuf, home: Option<PathBuf>) -> PathBuf {
-    let Some(home) = home else {
-        return path;
-    };
-    match path.strip_prefix("~") {
-        Ok(rest) => home.join(rest),
-        Err(_) => path,
-    }
-}
-
-/// Writes a file only the user can read (0600 when created), like `cairn sessions export -o`:
-/// a conversation can hold anything.
-async fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use tokio::io::AsyncWriteExt;
-    let mut file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .await?;
-    file.write_all(contents).await?;
-    file.flush().await
-}
-
 #[cfg(test)]
 mod tests;
 
-#[cfg(test)]
-mod path_tests {
-    use super::*;
-    use pretty_assertions::assert_eq;
-
-    #[test]
-    fn a_leading_tilde_is_the_home_folder() {
-        let home = Some(PathBuf::from("/home/dev"));
-        let expand = |path: &str| expand_home(PathBuf::from(path), home.clone());
-        assert_eq!(expand("~/exp.md"), PathBuf::from("/home/dev/exp.md"));
-        assert_eq!(expand("~"), PathBuf::from("/home/dev"));
-        assert_eq!(expand("~other/x"), PathBuf::from("~other/x"));
-        assert_eq!(expand("/w/~/x"), PathBuf::from("/w/~/x"));
-        assert_eq!(
-            expand_home(PathBuf::from("~/x"), None),
-            PathBuf::from("~/x")
-        );
-    }
+/// Writes the export off the async threads: a slow disk must not stall the task.
+async fn write_export(
+    path: PathBuf,
+    markdown: String,
+    overwrite: Overwrite,
+) -> std::io::Result<()> {
+    tokio::task::spawn_blocking(move || write_private(&path, markdown.as_bytes(), overwrite))
+        .await
+        .map_err(std::io::Error::other)?
 }

@@ -116,9 +116,13 @@ pub enum SessionsCommand {
         id: String,
         #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
         format: ExportFormat,
-        /// Write to this file instead of standard output
+        /// Write to this new file (private to you) instead of standard output; given a
+        /// folder, write cairn-<short id>.md (or .json) inside it
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Replace the file if it already exists
+        #[arg(long, requires = "output")]
+        force: bool,
     },
     /// Set a session's title
     Rename { id: String, title: String },

@@ -4,8 +4,6 @@
 
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
 use std::process::ExitCode;
 
 use cairn_core::resume::describe_age;
@@ -20,8 +18,10 @@ use crate::cli::{ExportFormat, ListArgs, SessionsCommand};
 use crate::context::Context;
 use crate::output::human;
 use crate::resolve::resolve_session;
+use cairn_core::private_file::{Overwrite, write_private};
 use cairn_core::service::unique_short_id;
 use cairn_core::session::clean_title;
+use cairn_core::shorten::ellipsize;
 
 const TITLE_COLUMN: usize = 40;
 
@@ -56,16 +56,40 @@ pub async fn run(context: &Context, command: SessionsCommand) -> eyre::Result<Ex
                 print_untrusted(&text)?;
             }
         }
-        SessionsCommand::Export { id, format, output } => {
+        SessionsCommand::Export {
+            id,
+            format,
+            output,
+            force,
+        } => {
             let session = resolve_session(service, &id, now).await?;
             let loaded = service.load_session(session.id).await?;
-            let document = match format {
-                ExportFormat::Markdown => transcript::to_markdown(&loaded.session, &loaded.events),
-                ExportFormat::Json => format!("{}\n", session_json(&loaded)?),
+            let (document, extension) = match format {
+                ExportFormat::Markdown => (
+                    transcript::to_markdown(&loaded.session, &loaded.events),
+                    "md",
+                ),
+                ExportFormat::Json => (format!("{}\n", session_json(&loaded)?), "json"),
             };
             match output {
-                Some(path) => {
-                    write_private(&path, &document)?;
+                Some(requested) => {
+                    let path = transcript::export_target(&requested, session.id, extension);
+                    let overwrite = if force {
+                        Overwrite::Replace
+                    } else {
+                        Overwrite::Refuse
+                    };
+                    match write_private(&path, document.as_bytes(), overwrite) {
+                        Ok(()) => {}
+                        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => bail!(
+                            "{} already exists; add --force to replace it",
+                            path.display()
+                        ),
+                        Err(err) => {
+                            return Err(err)
+                                .wrap_err_with(|| format!("could not write {}", path.display()));
+                        }
+                    }
                     errln!("exported session {} to {}", session.id, path.display());
                 }
                 None => print_untrusted(&document)?,
@@ -148,7 +172,7 @@ async fn list(
                     "id": session.id.to_string(),
                     "title": session.title,
                     "directory": session.directory.to_string_lossy(),
-                    "git_root": session.git_root.as_deref().map(Path::to_string_lossy),
+                    "git_root": session.git_root.as_deref().map(std::path::Path::to_string_lossy),
                     "created_at_ms": session.created_at_ms,
                     "updated_at_ms": session.updated_at_ms,
                     "archived": session.archived_at_ms.is_some(),
@@ -174,7 +198,7 @@ async fn list(
         }
         rows.push([
             unique_short_id(service, session.id).await,
-            truncate_to_width(&title, TITLE_COLUMN),
+            ellipsize(&title, TITLE_COLUMN),
             human(&shorten_home(&session.directory)),
             describe_age(now - session.updated_at_ms),
             summary.message_count.to_string(),
@@ -216,21 +240,6 @@ fn display_title(title: &str) -> &str {
     }
 }
 
-fn truncate_to_width(text: &str, max: usize) -> String {
-    if text.width() <= max {
-        return text.to_owned();
-    }
-    let mut out = String::new();
-    for c in text.chars() {
-        if out.width() + unicode_width::UnicodeWidthChar::width(c).unwrap_or(0) + 1 > max {
-            break;
-        }
-        out.push(c);
-    }
-    out.push('…');
-    out
-}
-
 fn session_json(loaded: &cairn_core::LoadedSession) -> eyre::Result<String> {
     let value = json!({
         "session": loaded.session,
@@ -252,17 +261,4 @@ fn print_untrusted(text: &str) -> eyre::Result<()> {
     stdout.write_all(shown.as_bytes())?;
     stdout.flush()?;
     Ok(())
-}
-
-/// Writes a file only the user can read: conversations are private.
-fn write_private(path: &Path, contents: &str) -> eyre::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .wrap_err_with(|| format!("could not create {}", path.display()))?;
-    file.write_all(contents.as_bytes())
-        .wrap_err_with(|| format!("could not write {}", path.display()))
 }

@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 
+use cairn_core::private_file::Overwrite;
 use cairn_core::{
     Event, EventKind, ModelRequest, ProviderError, SessionId, SessionSummary, StreamEvent,
 };
@@ -132,8 +133,9 @@ pub enum SessionJob {
     Rename(String),
     /// List the sessions for the picker: this workspace's, or every workspace's.
     ListSessions { all_workspaces: bool },
-    /// Write the conversation as Markdown to this file.
-    Export(PathBuf),
+    /// Write the conversation as Markdown to `path` (a folder: a file named after the session
+    /// inside it), a new private file unless `overwrite` says an existing one may be replaced.
+    Export { path: PathBuf, overwrite: Overwrite },
 }
 
 /// What the driver must do.

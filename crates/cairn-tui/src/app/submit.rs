@@ -4,6 +4,9 @@
 
 use std::path::PathBuf;
 
+use cairn_core::private_file::Overwrite;
+use cairn_core::transcript;
+
 use super::overlay::Overlay;
 use super::{App, Effect, SessionJob};
 use crate::commands::{self, Command, Submission};
@@ -70,7 +73,7 @@ impl App {
                 }));
             }
             Command::Rename(title) => effects.push(Effect::Job(SessionJob::Rename(title))),
-            Command::Export(path) => {
+            Command::Export { path, replace } => {
                 let has_messages =
                     self.transcript.cells().iter().any(|cell| {
                         matches!(cell.kind, CellKind::User | CellKind::Assistant { .. })
@@ -86,9 +89,17 @@ impl App {
                     None => self
                         .session
                         .directory
-                        .join(format!("cairn-{}.md", self.session.id.short())),
+                        .join(transcript::export_file_name(self.session.id, "md")),
                 };
-                effects.push(Effect::Job(SessionJob::Export(file)));
+                let overwrite = if replace {
+                    Overwrite::Replace
+                } else {
+                    Overwrite::Refuse
+                };
+                effects.push(Effect::Job(SessionJob::Export {
+                    path: file,
+                    overwrite,
+                }));
             }
             Command::Copy => match &self.last_answer {
                 Some(answer) => {

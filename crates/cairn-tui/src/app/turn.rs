@@ -10,6 +10,7 @@
 
 use cairn_core::lease::LEASE_RENEW_MS;
 use cairn_core::provider::FinishReason;
+use cairn_core::shorten::ellipsize;
 use cairn_core::turn::{TurnEnd, answer_events};
 use cairn_core::{EventKind, ProviderError, StreamEvent};
 
@@ -163,11 +164,8 @@ impl App {
 
 /// `tool call: name(args…)`, arguments shortened to one line.
 pub(super) fn tool_call_summary(name: &str, arguments: &str) -> String {
-    const MAX_ARGUMENT_CHARS: usize = 60;
+    const MAX_ARGUMENT_WIDTH: usize = 60;
     let flat = arguments.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut shown: String = flat.chars().take(MAX_ARGUMENT_CHARS).collect();
-    if flat.chars().count() > MAX_ARGUMENT_CHARS {
-        shown.push('…');
-    }
+    let shown = ellipsize(&flat, MAX_ARGUMENT_WIDTH);
     format!("tool call: {name}({shown})")
 }

@@ -2,11 +2,11 @@
 //! the status line at the bottom (folder, session, provider, model, tokens), which drops its
 //! least important parts first when the terminal is narrow.
 
+use cairn_core::shorten::ellipsize;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Stylize;
 use ratatui::text::{Line, Span};
-use unicode_width::UnicodeWidthStr;
 
 use crate::app::{App, Origin};
 use crate::sanitize::sanitize;
@@ -103,30 +103,10 @@ fn status_line(app: &App, dropped: usize, width: usize) -> Line<'static> {
     // The title gets what room is left; too little room and it is left out.
     if dropped < 1 && !title.is_empty() && room >= 5 {
         spans.push(Span::raw(" "));
-        spans.push(shorten(&title, room - 1).italic());
+        spans.push(ellipsize(&title, room - 1).italic());
     }
     spans.extend(tail);
     Line::from(spans)
-}
-
-/// `text` cut to at most `width` columns, with `…` when cut.
-fn shorten(text: &str, width: usize) -> String {
-    use unicode_segmentation::UnicodeSegmentation;
-    if text.width() <= width {
-        return text.to_owned();
-    }
-    let mut shown = String::new();
-    let mut used = 0;
-    for grapheme in text.graphemes(true) {
-        let grapheme_width = grapheme.width();
-        if used + grapheme_width + 1 > width {
-            break;
-        }
-        used += grapheme_width;
-        shown.push_str(grapheme);
-    }
-    shown.push('…');
-    shown
 }
 
 fn compact(count: u64) -> String {

@@ -202,10 +202,51 @@ async fn new_rename_list_resume_and_export() {
         }
     };
     let export = fixture.workspace.directory.join("out.md");
-    jobs.send(SessionJob::Export(export.clone())).unwrap();
+    let export_job = |overwrite| SessionJob::Export {
+        path: export.clone(),
+        overwrite,
+    };
+    jobs.send(export_job(Overwrite::Refuse)).unwrap();
     loop {
         if let AppEvent::ExportWritten { result } = events.recv().await.unwrap() {
             assert_eq!(result, Ok(export.clone()));
+            break;
+        }
+    }
+    // A second plain /export says the file is there and how to replace it.
+    jobs.send(export_job(Overwrite::Refuse)).unwrap();
+    loop {
+        if let AppEvent::ExportWritten { result } = events.recv().await.unwrap() {
+            let shown = export.display();
+            assert_eq!(
+                result,
+                Err(format!(
+                    "{shown} already exists; /export! {shown} replaces it"
+                ))
+            );
+            break;
+        }
+    }
+    jobs.send(export_job(Overwrite::Replace)).unwrap();
+    loop {
+        if let AppEvent::ExportWritten { result } = events.recv().await.unwrap() {
+            assert_eq!(result, Ok(export.clone()));
+            break;
+        }
+    }
+    // Given a folder, the file is named after the session.
+    jobs.send(SessionJob::Export {
+        path: fixture.workspace.directory.clone(),
+        overwrite: Overwrite::Refuse,
+    })
+    .unwrap();
+    loop {
+        if let AppEvent::ExportWritten { result } = events.recv().await.unwrap() {
+            let expected = fixture
+                .workspace
+                .directory
+                .join(cairn_core::transcript::export_file_name(first_id, "md"));
+            assert_eq!(result, Ok(expected));
             break;
         }
     }

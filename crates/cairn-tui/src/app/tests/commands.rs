@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use cairn_core::private_file::Overwrite;
 use crossterm::event::KeyCode;
 use pretty_assertions::assert_eq;
 
@@ -95,15 +96,28 @@ fn export_writes_to_the_workspace_by_default_and_says_where() {
     ));
     assert_eq!(
         effects.last(),
-        Some(&Effect::Job(SessionJob::Export(expected.clone())))
+        Some(&Effect::Job(SessionJob::Export {
+            path: expected.clone(),
+            overwrite: Overwrite::Refuse
+        }))
     );
     type_text(&mut app, "/export notes/chat.md");
     let effects = app.handle(key(KeyCode::Enter));
     assert_eq!(
         effects.last(),
-        Some(&Effect::Job(SessionJob::Export(PathBuf::from(
-            "/home/dev/projects/demo/notes/chat.md"
-        ))))
+        Some(&Effect::Job(SessionJob::Export {
+            path: PathBuf::from("/home/dev/projects/demo/notes/chat.md"),
+            overwrite: Overwrite::Refuse
+        }))
+    );
+    type_text(&mut app, "/export! notes/chat.md");
+    let effects = app.handle(key(KeyCode::Enter));
+    assert_eq!(
+        effects.last(),
+        Some(&Effect::Job(SessionJob::Export {
+            path: PathBuf::from("/home/dev/projects/demo/notes/chat.md"),
+            overwrite: Overwrite::Replace
+        }))
     );
     app.handle(AppEvent::ExportWritten {
         result: Ok(expected.clone()),
@@ -130,7 +144,10 @@ fn export_leaves_a_home_path_to_the_session_task_and_refuses_an_empty_session() 
     let effects = app.handle(key(KeyCode::Enter));
     assert_eq!(
         effects.last(),
-        Some(&Effect::Job(SessionJob::Export(PathBuf::from("~/exp.md"))))
+        Some(&Effect::Job(SessionJob::Export {
+            path: PathBuf::from("~/exp.md"),
+            overwrite: Overwrite::Refuse
+        }))
     );
 }
 
