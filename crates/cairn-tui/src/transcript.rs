@@ -120,6 +120,19 @@ impl Cell {
         self
     }
 
+    /// Adds `added` to the end of the text (a streaming tail that grew): the same as
+    /// `set_text` with the longer text, without comparing what was there.
+    pub fn append_text(&mut self, added: &str) {
+        if !self.raw.ends_with('\r') && !added.contains('\t') {
+            self.text.push_str(&sanitize(added));
+            self.raw.push_str(added);
+        } else {
+            let mut text = std::mem::take(&mut self.raw);
+            text.push_str(added);
+            self.set_text(&text);
+        }
+    }
+
     /// Replaces the text (a streaming tail). Text that only grew keeps the cached lines,
     /// which [`Cell::lines`] then continues; anything else drops them.
     pub fn set_text(&mut self, text: &str) {

@@ -28,6 +28,23 @@ pub(crate) struct ActiveTurn {
     pub(crate) retrying: Option<String>,
     /// When the session task was last asked to renew the lease and save the draft.
     pub(super) last_heartbeat_ms: i64,
+    /// Where paragraph detection stands, so each delta scans only new text.
+    scan: ParagraphScan,
+    /// How much of the answer text the live cell holds.
+    live_len: usize,
+}
+
+/// Paragraph detection carried from one delta to the next. Every complete line is looked at
+/// once; the unfinished last line only at its start, so one very long line costs nothing
+/// per delta.
+#[derive(Debug, Default)]
+struct ParagraphScan {
+    /// Start of the line not yet complete; everything before it was scanned.
+    line_start: usize,
+    /// How far the text was searched for the end of that line.
+    searched_to: usize,
+    in_fence: bool,
+    previous_blank: bool,
 }
 
 impl ActiveTurn {
@@ -41,6 +58,8 @@ impl ActiveTurn {
             committed: 0,
             retrying: None,
             last_heartbeat_ms: started_ms,
+            scan: ParagraphScan::default(),
+            live_len: 0,
         }
     }
 
@@ -85,63 +104,76 @@ impl ActiveTurn {
     /// Moves finished paragraphs of the streaming answer into transcript cells, so only the
     /// tail is laid out again on each delta. A paragraph is finished at a blank line outside
     /// a code fence that is followed by a line starting at the margin (so list items and
-    /// indented continuations stay with what they belong to).
+    /// indented continuations stay with what they belong to). Scans only what is new: the
+    /// cost of a delta is proportional to the delta, however long the answer.
     fn commit_paragraphs(&mut self, transcript: &mut Transcript, live: &mut Option<Cell>) {
-        let tail = &self.answer.text[self.committed..];
-        let mut in_fence = false;
+        let text = self.answer.text.as_str();
+        let scan = &mut self.scan;
         let mut boundaries = Vec::new();
-        let mut offset = 0;
-        let mut previous_blank = false;
-        for line in tail.split_inclusive('\n') {
-            if previous_blank
-                && !in_fence
-                && offset > 0
+        let starts_paragraph = |line: &str, scan: &ParagraphScan, committed: usize| {
+            scan.previous_blank
+                && !scan.in_fence
+                && scan.line_start > committed
                 && !line.starts_with([' ', '\t'])
-                && !line.trim().is_empty()
-            {
-                boundaries.push(offset);
+                && line.chars().any(|c| !c.is_whitespace())
+        };
+        loop {
+            let from = scan.searched_to.max(scan.line_start);
+            let Some(found) = text[from..].find('\n') else {
+                scan.searched_to = text.len();
+                break;
+            };
+            let end = from + found + 1;
+            let line = &text[scan.line_start..end];
+            let committed = boundaries.last().copied().unwrap_or(self.committed);
+            if starts_paragraph(line, scan, committed) {
+                boundaries.push(scan.line_start);
             }
-            let complete = line.ends_with('\n');
             let trimmed = line.trim_start_matches(' ');
-            if complete && (trimmed.starts_with("```") || trimmed.starts_with("~~~")) {
-                in_fence = !in_fence;
+            if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+                scan.in_fence = !scan.in_fence;
             }
-            previous_blank = complete && line.trim().is_empty();
-            offset += line.len();
+            scan.previous_blank = line.trim().is_empty();
+            scan.line_start = end;
+            scan.searched_to = end;
         }
-        let base = self.committed;
-        let mut start = 0;
+        // The unfinished last line starts a paragraph as soon as its first character shows
+        // it; its own state is taken when it completes.
+        let committed = boundaries.last().copied().unwrap_or(self.committed);
+        if scan.line_start < text.len()
+            && starts_paragraph(&text[scan.line_start..], scan, committed)
+        {
+            boundaries.push(scan.line_start);
+        }
+
+        let mut start = self.committed;
         for boundary in boundaries {
-            let chunk = tail[start..boundary].trim_end();
             transcript.push(Cell::new(
                 CellKind::Assistant {
-                    first: base + start == 0,
+                    first: start == 0,
                     interrupted: false,
                 },
-                chunk,
+                text[start..boundary].trim_end(),
             ));
             start = boundary;
         }
-        self.committed = base + start;
+        let moved = start != self.committed;
+        self.committed = start;
         let first = self.committed == 0;
-        let tail = &self.answer.text[self.committed..];
+        let kind = CellKind::Assistant {
+            first,
+            interrupted: false,
+        };
         match live {
+            Some(cell) if !moved && self.live_len >= self.committed => {
+                cell.append_text(&text[self.live_len..]);
+            }
             Some(cell) => {
-                cell.set_kind(CellKind::Assistant {
-                    first,
-                    interrupted: false,
-                });
-                cell.set_text(tail);
+                cell.set_kind(kind);
+                cell.set_text(&text[self.committed..]);
             }
-            None => {
-                *live = Some(Cell::new(
-                    CellKind::Assistant {
-                        first,
-                        interrupted: false,
-                    },
-                    tail,
-                ));
-            }
+            None => *live = Some(Cell::new(kind, &text[self.committed..])),
         }
+        self.live_len = text.len();
     }
 }

@@ -209,3 +209,29 @@ fn a_scrolled_up_reader_keeps_their_place_while_the_answer_grows() {
     delta(&mut app, "the end\n\n");
     assert_eq!(app.scroll, 0);
 }
+
+/// Paragraphs are found the same way whatever the size of the deltas: one byte at a time,
+/// a few bytes, or the whole answer at once.
+#[test]
+fn paragraph_commits_do_not_depend_on_how_the_answer_was_split() {
+    let answer = "Intro line\n\n- item one\n\n  continued\n\nNext para\n```rust\nfn a() {}\n\nfn b() {}\n```\n\nAfter the fence\n\n\n   indented\nTail without newline";
+    let stream_in = |step: usize| {
+        let mut app = streaming("hi");
+        let mut start = 0;
+        while start < answer.len() {
+            let mut end = (start + step).min(answer.len());
+            while !answer.is_char_boundary(end) {
+                end += 1;
+            }
+            delta(&mut app, &answer[start..end]);
+            start = end;
+        }
+        let live = app.live.as_ref().map(|cell| cell.text.clone());
+        (texts(&app), live)
+    };
+    let whole = stream_in(answer.len());
+    for step in [1, 2, 3, 7, 16] {
+        assert_eq!(stream_in(step), whole, "deltas of {step} bytes");
+    }
+    assert!(whole.0.len() > 3, "paragraphs were committed: {whole:?}");
+}
