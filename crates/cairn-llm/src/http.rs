@@ -374,7 +374,9 @@ async fn read_body(mut response: reqwest::Response) -> String {
 /// ignored and the usual backoff applies; a huge one is read as the longest delay a server
 /// can ask for, and the caller caps it again at the retry policy's `max_retry_after`.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    retry_after_at(headers, std::time::SystemTime::now())
+    let now_ms = cairn_core::Clock::now_ms(&cairn_core::SystemClock);
+    let now = std::time::UNIX_EPOCH + Duration::from_millis(now_ms.max(0).unsigned_abs());
+    retry_after_at(headers, now)
 }
 
 fn retry_after_at(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Duration> {

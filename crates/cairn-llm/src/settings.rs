@@ -162,14 +162,9 @@ impl ProviderSettings {
 }
 
 /// `text` cut to at most `max` characters (on a character boundary), with `…` when cut.
+/// `text` trimmed and cut to `max` columns with an ellipsis (an excerpt of a server's text).
 pub(crate) fn shorten(text: &str, max: usize) -> String {
-    let text = text.trim();
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut short: String = text.chars().take(max.saturating_sub(1)).collect();
-    short.push('…');
-    short
+    cairn_core::shorten::ellipsize(text.trim(), max)
 }
 
 #[cfg(test)]
@@ -188,7 +183,7 @@ mod tests {
     }
 
     #[test]
-    fn shorten_cuts_on_characters() {
+    fn shorten_trims_and_cuts_with_an_ellipsis() {
         assert_eq!(shorten("  héllo  ", 10), "héllo");
         assert_eq!(shorten("ééééé", 3), "éé…");
     }

@@ -197,10 +197,9 @@ async fn rate_limit_with_retry_after_is_retried_visibly() {
     );
     assert_eq!(drained.answer.text, "Hello world");
     assert_eq!(drained.answer.retries, 1);
-    assert!(
-        elapsed >= Duration::from_millis(950) && elapsed < Duration::from_secs(5),
-        "{elapsed:?}"
-    );
+    // Honouring the server's delay is a lower bound; how much longer a busy machine takes
+    // is not this test's business.
+    assert!(elapsed >= Duration::from_millis(950), "{elapsed:?}");
     assert_eq!(server.requests().len(), 2);
 }
 
@@ -334,16 +333,12 @@ async fn dropping_a_slow_stream_closes_the_connection() {
             other => panic!("unexpected {other:?}"),
         }
     }
-    let dropped_at = Instant::now();
     drop(stream);
+    // The server takes about 7 s to write its body (80 bytes every 20 ms), so a hang-up
+    // within 5 s can only be the client leaving.
     assert!(
-        server.wait_for_hang_up(Duration::from_secs(2)).await,
+        server.wait_for_hang_up(Duration::from_secs(5)).await,
         "the server never saw the client leave"
-    );
-    assert!(
-        dropped_at.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        dropped_at.elapsed()
     );
 }
 

@@ -121,12 +121,7 @@ pub(crate) fn preview_of(text: &str) -> String {
         .map(str::trim)
         .find(|line| !line.is_empty())
         .unwrap_or("");
-    let mut preview: String = first_line.chars().take(PREVIEW_MAX_CHARS).collect();
-    if first_line.chars().count() > PREVIEW_MAX_CHARS {
-        preview.pop();
-        preview.push('…');
-    }
-    preview
+    cairn_core::shorten::ellipsize(first_line, PREVIEW_MAX_CHARS)
 }
 
 /// What a batch of events adds to a session row's counters.
