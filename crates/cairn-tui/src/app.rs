@@ -40,7 +40,9 @@ use crate::layout::Areas;
 use crate::transcript::{Cell, CellKind, Transcript};
 
 pub(crate) use self::composer::Composer;
-pub use self::event::{AppEvent, Effect, Origin, PersistReport, SessionJob, SessionView};
+pub use self::event::{
+    AppEvent, Effect, LiveUpdate, Origin, PersistReport, SessionJob, SessionView,
+};
 pub(crate) use self::overlay::Overlay;
 pub(crate) use self::stream::ActiveTurn;
 
@@ -89,6 +91,9 @@ pub struct App {
     /// The part of a streaming answer not yet committed to `transcript`.
     pub(crate) live: Option<Cell>,
     pub(crate) turn: Option<ActiveTurn>,
+    /// Another terminal answering in this session: who, and its answer so far (shown where
+    /// our own live answer would be, while we have none).
+    pub(crate) other_turn: Option<(String, Option<Cell>)>,
     next_turn: u64,
     pub(crate) composer: Composer,
     pub(crate) overlay: Overlay,
@@ -116,6 +121,7 @@ impl App {
             transcript: Transcript::default(),
             live: None,
             turn: None,
+            other_turn: None,
             next_turn: 1,
             composer: Composer::new(init.history),
             overlay: Overlay::None,
@@ -146,9 +152,10 @@ impl App {
         self.composer.text()
     }
 
-    /// Whether a turn is active (the driver ticks the clock only then).
+    /// Whether a turn is active here or in another terminal (the driver ticks the clock, for
+    /// the spinner, only then).
     pub fn is_busy(&self) -> bool {
-        self.turn.is_some()
+        self.turn.is_some() || self.other_turn.is_some()
     }
 
     /// The slash commands the popup offers for the current input (none under an overlay).
@@ -164,8 +171,17 @@ impl App {
         Areas::new(
             area,
             self.composer.rows(area.width, self.size.1),
-            self.turn.is_some() || self.hint.is_some(),
+            self.turn.is_some() || self.hint.is_some() || self.other_turn.is_some(),
         )
+    }
+
+    /// The answer being written below the transcript: ours, or else another terminal's.
+    pub(crate) fn live_cell(&self) -> Option<&Cell> {
+        self.live.as_ref().or_else(|| {
+            self.other_turn
+                .as_ref()
+                .and_then(|(_, answer)| answer.as_ref())
+        })
     }
 
     fn screen(&self) -> Rect {
@@ -232,6 +248,7 @@ impl App {
                 }
             }
             AppEvent::Persisted(report) => self.on_persisted(report),
+            AppEvent::LiveUpdate(update) => self.on_live_update(update),
             AppEvent::SessionChanged(view) => self.session = view,
             AppEvent::SessionReset { archived, view } => self.on_session_reset(archived, view),
             AppEvent::SessionLoaded {
@@ -368,7 +385,7 @@ impl App {
         let height = usize::from(area.height);
         let total =
             self.transcript
-                .height_up_to(self.live.as_ref(), area.width, self.scroll + height);
+                .height_up_to(self.live_cell(), area.width, self.scroll + height);
         self.scroll = self.scroll.min(total.saturating_sub(height));
     }
 
@@ -376,7 +393,7 @@ impl App {
     fn content_height(&self) -> usize {
         let width = self.transcript_area().width;
         self.transcript
-            .height_up_to(self.live.as_ref(), width, usize::MAX)
+            .height_up_to(self.live_cell(), width, usize::MAX)
     }
 }
 

@@ -39,6 +39,14 @@ pub(super) fn render_activity(app: &App, area: Rect, buf: &mut Buffer) {
             None => spans.push(" · Esc to cancel".dim()),
         }
         Line::from(spans)
+    } else if let Some((holder, _)) = &app.other_turn {
+        let frame = SPINNER[usize::try_from(app.now_ms / 100).unwrap_or(0) % SPINNER.len()];
+        Line::from(vec![
+            Span::raw(" "),
+            frame.cyan(),
+            Span::raw(" "),
+            format!("another terminal ({holder}) is answering").into(),
+        ])
     } else if let Some(hint) = &app.hint {
         Line::from(vec![Span::raw(" "), hint.clone().yellow()])
     } else {

@@ -6,7 +6,7 @@ use pretty_assertions::assert_eq;
 use ratatui::layout::Rect;
 
 use super::{last_text, texts};
-use crate::app::{AppEvent, Origin, PersistReport};
+use crate::app::{AppEvent, LiveUpdate, Origin, PersistReport};
 use crate::test_support::*;
 use crate::transcript::CellKind;
 
@@ -67,6 +67,8 @@ fn persistence_failures_are_shown() {
     app.handle(AppEvent::Persisted(PersistReport {
         error: Some("disk full".into()),
         merged: None,
+        unarchived: false,
+        moved_to: None,
     }));
     assert!(last_text(&app).starts_with("Could not save to the session database: disk full."));
 }
@@ -84,6 +86,8 @@ fn writes_from_another_cairn_rebuild_the_transcript_with_a_note() {
                 user("mine"),
             ]),
         )),
+        unarchived: false,
+        moved_to: None,
     }));
     assert_eq!(
         texts(&app),
@@ -132,4 +136,87 @@ fn the_resumed_transcript_ends_with_the_note_and_starts_at_the_bottom() {
     assert_eq!(last_text(&app), note);
     assert_eq!(app.scroll, 0);
     assert_eq!(app.origin, Origin::Resumed);
+}
+
+#[test]
+fn another_terminals_turn_shows_while_it_answers_and_its_messages_follow_marked() {
+    let mut app = app_with((80, 20), Origin::Resumed, vec![user("mine")], &[]);
+    app.handle(AppEvent::LiveUpdate(LiveUpdate {
+        appended: events(vec![user("theirs")]),
+        other_turn: Some(("pid 7 on host".into(), "half an ans".into())),
+        archived_elsewhere: false,
+        deleted: None,
+    }));
+    assert!(
+        app.is_busy(),
+        "the spinner runs while another terminal answers"
+    );
+    assert_eq!(
+        app.live_cell().map(|cell| cell.text.clone()),
+        Some("half an ans".into())
+    );
+    app.handle(AppEvent::LiveUpdate(LiveUpdate {
+        appended: events(vec![assistant("half an answer")]),
+        other_turn: None,
+        archived_elsewhere: false,
+        deleted: None,
+    }));
+    assert!(!app.is_busy());
+    assert!(app.live_cell().is_none());
+    assert_eq!(
+        texts(&app),
+        vec![
+            (CellKind::User, "mine".into()),
+            (CellKind::Note, "From another terminal:".into()),
+            (CellKind::User, "theirs".into()),
+            (CellKind::Note, "From another terminal:".into()),
+            (
+                CellKind::Assistant {
+                    first: true,
+                    interrupted: false
+                },
+                "half an answer".into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn archive_and_delete_by_another_terminal_are_reported() {
+    let mut app = app_with((80, 20), Origin::Resumed, vec![user("mine")], &[]);
+    app.handle(AppEvent::LiveUpdate(LiveUpdate {
+        archived_elsewhere: true,
+        ..LiveUpdate::default()
+    }));
+    assert_eq!(
+        last_text(&app),
+        "Another terminal archived this session; writing to it here makes it active again."
+    );
+    app.handle(AppEvent::Persisted(PersistReport {
+        error: None,
+        merged: None,
+        unarchived: true,
+        moved_to: None,
+    }));
+    assert_eq!(
+        last_text(&app),
+        "Another terminal had archived this session; writing to it here made it active again."
+    );
+    let fresh = view();
+    app.handle(AppEvent::LiveUpdate(LiveUpdate {
+        deleted: Some((fresh.clone(), events(vec![user("unsaved")]))),
+        ..LiveUpdate::default()
+    }));
+    assert_eq!(app.session, fresh);
+    assert_eq!(app.origin, Origin::New);
+    assert_eq!(
+        texts(&app),
+        vec![
+            (CellKind::User, "unsaved".into()),
+            (
+                CellKind::Note,
+                "Another terminal deleted this session. What you had not saved yet is kept in a new session, this one.".into()
+            ),
+        ]
+    );
 }
