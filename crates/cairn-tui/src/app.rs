@@ -94,6 +94,9 @@ pub struct App {
     /// Another terminal answering in this session: who, and its answer so far (shown where
     /// our own live answer would be, while we have none).
     pub(crate) other_turn: Option<(String, Option<Cell>)>,
+    /// A message sent while another terminal answers: it goes out when that turn ends
+    /// (Esc takes it back into the input).
+    pub(crate) queued: Option<String>,
     next_turn: u64,
     pub(crate) composer: Composer,
     pub(crate) overlay: Overlay,
@@ -122,6 +125,7 @@ impl App {
             live: None,
             turn: None,
             other_turn: None,
+            queued: None,
             next_turn: 1,
             composer: Composer::new(init.history),
             overlay: Overlay::None,
@@ -229,10 +233,9 @@ impl App {
                 self.now_ms = now_ms;
                 self.heartbeat_if_due(&mut effects);
             }
-            AppEvent::TurnWaiting { holder } => self.note(&format!(
-                "Another terminal ({}) is answering in this session; your message is sent when it finishes.",
-                crate::sanitize::sanitize(&holder)
-            )),
+            AppEvent::TurnWaiting { turn, text, holder } => {
+                self.on_turn_waiting(turn, text, holder)
+            }
             AppEvent::Terminate => self.quit(&mut effects),
             AppEvent::RequestReady { turn, request } => {
                 if let Some(active) = self.turn.as_mut().filter(|active| active.id == turn) {
@@ -248,7 +251,7 @@ impl App {
                 }
             }
             AppEvent::Persisted(report) => self.on_persisted(report),
-            AppEvent::LiveUpdate(update) => self.on_live_update(update),
+            AppEvent::LiveUpdate(update) => self.on_live_update(update, &mut effects),
             AppEvent::SessionChanged(view) => self.session = view,
             AppEvent::SessionReset { archived, view } => self.on_session_reset(archived, view),
             AppEvent::SessionLoaded {
@@ -309,6 +312,7 @@ impl App {
         match key.code {
             KeyCode::Char('c') if ctrl => self.ctrl_c(effects),
             KeyCode::Esc if self.turn.is_some() => self.cancel_turn(effects),
+            KeyCode::Esc if self.queued.is_some() => self.unqueue(),
             KeyCode::Char('d') if ctrl && self.input_text().is_empty() => self.quit(effects),
             KeyCode::Char('l') if ctrl => effects.push(Effect::ClearScreen),
             KeyCode::Enter if !shift && !alt => {

@@ -29,8 +29,6 @@ use tokio::time::MissedTickBehavior;
 
 use crate::app::{AppEvent, LiveUpdate, PersistReport, SessionJob, SessionView};
 
-/// How often a message waiting for another terminal's turn asks for the lease again.
-const LEASE_POLL_MS: u64 = 250;
 /// How often the session is checked for writes by other processes.
 const WATCH_MS: u64 = 1_000;
 
@@ -192,38 +190,27 @@ impl SessionTask {
         }
     }
 
-    /// Takes the session's turn lease before a question is written, waiting while another
-    /// process answers in it, so turns never interleave. `false` when the chat went away
-    /// while waiting: the message is then not written (prompt history has it).
-    async fn wait_for_turn(&mut self) -> bool {
-        let mut told = false;
-        loop {
-            match self.manager.acquire_turn().await {
-                Ok(LeaseOutcome::Acquired) => {
-                    // The other terminal's last answer goes on screen before our question.
-                    self.watch().await;
-                    return true;
-                }
-                Ok(LeaseOutcome::HeldBy(lease)) => {
-                    if !told {
-                        self.reply(AppEvent::TurnWaiting {
-                            holder: lease.holder.describe(),
-                        });
-                        told = true;
-                    }
-                }
-                Err(error) => {
-                    // Without the lease the turn can still go ahead: losing the message would
-                    // be worse than a rare interleaving.
-                    tracing::warn!(%error, "could not take the turn lease");
-                    return true;
-                }
+    /// Takes the session's turn lease before anything of a turn is written, so turns never
+    /// interleave. `None` when this process holds it now; else who does. When storage cannot
+    /// say, the turn goes ahead: losing a message would be worse than a rare interleaving.
+    async fn other_holder(&mut self) -> Option<String> {
+        match self.manager.acquire_turn().await {
+            Ok(LeaseOutcome::Acquired) => {
+                // The other terminal's last answer goes on screen before our question.
+                self.watch().await;
+                None
             }
-            if self.replies.is_closed() {
-                return false;
+            Ok(LeaseOutcome::HeldBy(lease)) => {
+                // The next look at the session reports the other turn's end, even if nothing
+                // else changed, so a queued message goes out.
+                self.showing_other_turn = true;
+                self.manager.forget_seen_version();
+                Some(lease.holder.describe())
             }
-            tokio::time::sleep(Duration::from_millis(LEASE_POLL_MS)).await;
-            self.watch().await;
+            Err(error) => {
+                tracing::warn!(%error, "could not take the turn lease");
+                None
+            }
         }
     }
 
@@ -237,7 +224,9 @@ impl SessionTask {
     async fn apply(&mut self, job: SessionJob) {
         match job {
             SessionJob::SendUserMessage { turn, text, model } => {
-                if !self.wait_for_turn().await {
+                if let Some(holder) = self.other_holder().await {
+                    // The screen queues the message until the other turn ends.
+                    self.reply(AppEvent::TurnWaiting { turn, text, holder });
                     return;
                 }
                 self.manager.push(EventKind::UserMessage { text });
@@ -246,7 +235,13 @@ impl SessionTask {
                 self.reply(self.request_for(turn, &model));
             }
             SessionJob::Retry { turn, model } => {
-                if !self.wait_for_turn().await {
+                if let Some(holder) = self.other_holder().await {
+                    self.reply(AppEvent::TurnRejected {
+                        turn,
+                        reason: format!(
+                            "Another terminal ({holder}) is answering in this session; /retry once it has finished."
+                        ),
+                    });
                     return;
                 }
                 let last_user = self

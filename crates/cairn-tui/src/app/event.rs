@@ -57,8 +57,13 @@ pub enum AppEvent {
     RequestReady { turn: u64, request: ModelRequest },
     /// A turn could not be started (for example `/retry` with nothing to retry).
     TurnRejected { turn: u64, reason: String },
-    /// Another process is answering in this session; the message waits for its turn to end.
-    TurnWaiting { holder: String },
+    /// Another process is answering in this session, so `turn` did not start and its message
+    /// `text` was not written: the screen queues it until the other turn ends.
+    TurnWaiting {
+        turn: u64,
+        text: String,
+        holder: String,
+    },
     /// The session task ran a persistence job; what the screen needs to know about it.
     Persisted(PersistReport),
     /// Another process changed this session (seen by the session task's watch).

@@ -9,7 +9,7 @@ use cairn_core::{Event, EventKind};
 
 use super::event::{LiveUpdate, Origin, PersistReport, SessionView};
 use super::turn::tool_call_summary;
-use super::{App, UsageTotals};
+use super::{App, Effect, UsageTotals};
 use crate::transcript::{Cell, CellKind};
 
 impl App {
@@ -41,7 +41,7 @@ impl App {
 
     /// Another process changed this session: its new messages follow, marked as theirs, and
     /// its answer in progress shows until it is stored.
-    pub(super) fn on_live_update(&mut self, update: LiveUpdate) {
+    pub(super) fn on_live_update(&mut self, update: LiveUpdate, effects: &mut Vec<Effect>) {
         if let Some((view, kept)) = update.deleted {
             self.session = view;
             self.origin = Origin::New;
@@ -77,6 +77,12 @@ impl App {
             });
             (holder, cell)
         });
+        if self.other_turn.is_none()
+            && self.turn.is_none()
+            && let Some(message) = self.queued.take()
+        {
+            self.send_message(message, effects);
+        }
         if update.archived_elsewhere {
             self.note(
                 "Another terminal archived this session; writing to it here makes it active again.",

@@ -41,12 +41,28 @@ pub(super) fn render_activity(app: &App, area: Rect, buf: &mut Buffer) {
         Line::from(spans)
     } else if let Some((holder, _)) = &app.other_turn {
         let frame = SPINNER[usize::try_from(app.now_ms / 100).unwrap_or(0) % SPINNER.len()];
-        Line::from(vec![
+        let mut spans = vec![
             Span::raw(" "),
             frame.cyan(),
             Span::raw(" "),
             format!("another terminal ({holder}) is answering").into(),
-        ])
+        ];
+        match &app.queued {
+            Some(message) => {
+                let first_line = sanitize(message).lines().next().unwrap_or("").to_owned();
+                spans.extend([
+                    " · queued: ".dim(),
+                    ellipsize(&first_line, 40).yellow(),
+                    " · Esc takes it back".dim(),
+                ]);
+            }
+            None => {
+                if let Some(hint) = &app.hint {
+                    spans.extend([" · ".dim(), hint.clone().yellow()]);
+                }
+            }
+        }
+        Line::from(spans)
     } else if let Some(hint) = &app.hint {
         Line::from(vec![Span::raw(" "), hint.clone().yellow()])
     } else {

@@ -6,7 +6,7 @@ use pretty_assertions::assert_eq;
 use ratatui::layout::Rect;
 
 use super::{last_text, texts};
-use crate::app::{AppEvent, LiveUpdate, Origin, PersistReport};
+use crate::app::{AppEvent, Effect, LiveUpdate, Origin, PersistReport, SessionJob};
 use crate::test_support::*;
 use crate::transcript::CellKind;
 
@@ -218,5 +218,69 @@ fn archive_and_delete_by_another_terminal_are_reported() {
                 "Another terminal deleted this session. What you had not saved yet is kept in a new session, this one.".into()
             ),
         ]
+    );
+}
+
+fn other_turn(answer: &str) -> AppEvent {
+    AppEvent::LiveUpdate(LiveUpdate {
+        other_turn: Some(("pid 7 on host".into(), answer.into())),
+        ..LiveUpdate::default()
+    })
+}
+
+#[test]
+fn a_message_sent_while_another_terminal_answers_is_queued_and_esc_takes_it_back() {
+    let mut app = app_with((80, 20), Origin::Resumed, vec![user("mine")], &[]);
+    app.handle(other_turn(""));
+    type_text(&mut app, "later");
+    let effects = app.handle(key(KeyCode::Enter));
+    assert_eq!(effects, vec![Effect::SaveHistory("later".into())]);
+    assert_eq!(app.queued, Some("later".into()));
+    assert!(app.turn.is_none());
+
+    app.handle(key(KeyCode::Esc));
+    assert_eq!(app.queued, None);
+    assert_eq!(app.input_text(), "later");
+
+    app.handle(key(KeyCode::Enter));
+    let effects = app.handle(AppEvent::LiveUpdate(LiveUpdate {
+        appended: events(vec![user("theirs"), assistant("their answer")]),
+        ..LiveUpdate::default()
+    }));
+    assert_eq!(
+        effects,
+        vec![Effect::Job(SessionJob::SendUserMessage {
+            turn: 1,
+            text: "later".into(),
+            model: app.model.clone(),
+        })]
+    );
+    assert_eq!(app.queued, None);
+    assert_eq!(texts(&app).last(), Some(&(CellKind::User, "later".into())));
+}
+
+#[test]
+fn a_turn_the_session_task_could_not_start_becomes_a_queued_message() {
+    let mut app = app_with((80, 20), Origin::Resumed, vec![user("mine")], &[]);
+    type_text(&mut app, "now");
+    app.handle(key(KeyCode::Enter));
+    assert!(app.turn.is_some());
+    app.handle(AppEvent::TurnWaiting {
+        turn: 1,
+        text: "now".into(),
+        holder: "pid 7 on host".into(),
+    });
+    assert!(app.turn.is_none());
+    assert_eq!(app.queued, Some("now".into()));
+    assert_eq!(texts(&app), vec![(CellKind::User, "mine".into())]);
+    assert!(app.is_busy(), "the other terminal's turn shows");
+    let effects = app.handle(AppEvent::LiveUpdate(LiveUpdate::default()));
+    assert_eq!(
+        effects,
+        vec![Effect::Job(SessionJob::SendUserMessage {
+            turn: 2,
+            text: "now".into(),
+            model: app.model.clone(),
+        })]
     );
 }
