@@ -97,3 +97,67 @@ fn two_windows_alternate_turns_and_each_shows_the_others_live() {
     a.quit_cleanly("\x04");
     b.quit_cleanly("\x04");
 }
+
+#[test]
+fn writing_in_a_window_whose_session_another_archived_brings_it_back() {
+    let env = TestEnv::new();
+    let a = Tui::spawn(&env, &env.work_dir());
+    a.wait_for("echo/");
+    a.submit("shared work");
+    a.wait_for("echo: shared work");
+    let b = Tui::spawn(&env, &env.work_dir());
+    b.wait_for("echo: shared work");
+
+    a.submit("/new");
+    a.wait_for("The previous one was archived");
+    b.wait_for("Another terminal archived this session");
+    b.submit("more work in b");
+    b.wait_for("echo: more work in b");
+    b.wait_for("made it active again");
+    b.quit_cleanly("\x04");
+    a.quit_cleanly("\x04");
+
+    // Not archived: the work of b is what `--continue` picks up.
+    let (stdout, _) = env.run_ok(&["sessions", "list", "--json"]);
+    let rows: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["archived"], false, "{rows:?}");
+    let (stdout, _) = env.run_ok(&[
+        "sessions",
+        "show",
+        "--json",
+        rows[0]["id"].as_str().unwrap(),
+    ]);
+    assert!(stdout.contains("more work in b"), "{stdout}");
+}
+
+#[test]
+fn a_session_deleted_under_a_window_is_reported_and_the_window_goes_on_in_a_new_one() {
+    let env = TestEnv::new();
+    let a = Tui::spawn(&env, &env.work_dir());
+    a.wait_for("echo/");
+    a.submit("doomed work");
+    a.wait_for("echo: doomed work");
+    let (stdout, _) = env.run_ok(&["sessions", "list", "--json"]);
+    let rows: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    let doomed = rows[0]["id"].as_str().unwrap().to_owned();
+    env.run_ok(&["sessions", "delete", "--yes", &doomed]);
+
+    a.wait_for("Another terminal deleted this session");
+    a.submit("fresh work");
+    a.wait_for("echo: fresh work");
+    a.quit_cleanly("\x04");
+
+    let (stdout, _) = env.run_ok(&["sessions", "list", "--json"]);
+    let rows: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_ne!(rows[0]["id"].as_str().unwrap(), doomed);
+    let (stdout, _) = env.run_ok(&[
+        "sessions",
+        "show",
+        "--json",
+        rows[0]["id"].as_str().unwrap(),
+    ]);
+    assert!(stdout.contains("fresh work"), "{stdout}");
+    assert!(!stdout.contains("doomed work"), "{stdout}");
+}
