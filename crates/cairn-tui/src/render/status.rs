@@ -41,22 +41,20 @@ pub(super) fn render_activity(app: &App, area: Rect, buf: &mut Buffer) {
         Line::from(spans)
     } else if let Some((holder, _)) = &app.other_turn {
         let frame = SPINNER[usize::try_from(app.now_ms / 100).unwrap_or(0) % SPINNER.len()];
-        let mut spans = vec![
-            Span::raw(" "),
-            frame.cyan(),
-            Span::raw(" "),
-            format!("another terminal ({holder}) is answering").into(),
-        ];
+        let mut spans = vec![Span::raw(" "), frame.cyan(), Span::raw(" ")];
         match &app.queued {
             Some(message) => {
+                // The queued message needs the room more than the holder's name does.
                 let first_line = sanitize(message).lines().next().unwrap_or("").to_owned();
                 spans.extend([
+                    "another terminal is answering".into(),
                     " · queued: ".dim(),
-                    ellipsize(&first_line, 40).yellow(),
-                    " · Esc takes it back".dim(),
+                    ellipsize(&first_line, 24).yellow(),
+                    " · Esc to take back".dim(),
                 ]);
             }
             None => {
+                spans.push(format!("another terminal ({holder}) is answering").into());
                 if let Some(hint) = &app.hint {
                     spans.extend([" · ".dim(), hint.clone().yellow()]);
                 }
