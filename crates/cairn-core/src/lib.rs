@@ -30,11 +30,13 @@ pub mod workspace;
 pub use clock::{Clock, ManualClock, SystemClock, utc_date};
 pub use event::{Event, EventKind, TokenUsage};
 pub use ids::{EventId, InvocationId, SessionId};
-pub use manager::{PersistOutcome, SessionManager, StartOutcome};
+pub use manager::{OtherTurn, PersistOutcome, SessionChanges, SessionManager, StartOutcome};
 pub use provider::{
     ModelProvider, ModelRequest, ModelStream, ProviderError, ProviderInfo, StreamEvent,
 };
 pub use resume::ResumePolicy;
-pub use service::{LoadedSession, ServiceError, SessionFilter, SessionService, SessionSummary};
+pub use service::{
+    LoadedSession, ServiceError, SessionFilter, SessionService, SessionSummary, SessionVersion,
+};
 pub use session::Session;
 pub use workspace::Workspace;

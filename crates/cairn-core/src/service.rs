@@ -109,6 +109,21 @@ pub struct LoadedSession {
     pub warnings: Vec<String>,
 }
 
+/// A cheap marker of everything a chat window shows of a session, read about once a second
+/// by every window on it: when it is unchanged, nothing needs to be loaded. Any write by
+/// another process (events appended, archived, its turn lease taken or given back, a draft
+/// saved) changes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionVersion {
+    pub head_id: Option<EventId>,
+    pub updated_at_ms: i64,
+    pub archived_at_ms: Option<i64>,
+    /// The invocation holding the session's turn lease (live or expired) and its expiry.
+    pub lease: Option<(InvocationId, i64)>,
+    /// When the newest of the session's drafts was saved.
+    pub draft_saved_at_ms: Option<i64>,
+}
+
 /// One row of a session listing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionSummary {
@@ -226,6 +241,10 @@ pub trait SessionService: Send + Sync {
 
     /// The session's unsettled drafts, oldest first.
     async fn drafts(&self, session_id: SessionId) -> Result<Vec<AnswerDraft>>;
+
+    /// The session's change marker, or `None` when it is not stored (never written, or
+    /// deleted). Must be cheap: every open chat window asks for it about once a second.
+    async fn session_version(&self, session_id: SessionId) -> Result<Option<SessionVersion>>;
 }
 
 /// The shortest prefix of `id` (at least eight hex digits) that no other session shares: what

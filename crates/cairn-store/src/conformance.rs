@@ -71,6 +71,7 @@ macro_rules! conformance_tests {
             concurrent_acquisitions_grant_one_lease,
             a_draft_is_settled_by_its_invocations_next_append,
             deleting_a_session_removes_its_lease_and_drafts,
+            the_session_version_changes_with_every_write,
         );
     };
     (@behaviours $fresh:expr; $($behaviour:ident),* $(,)?) => {

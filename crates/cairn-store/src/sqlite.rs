@@ -26,7 +26,7 @@ use cairn_core::lease::{AnswerDraft, LeaseHolder, LeaseOutcome, TurnLease};
 use cairn_core::service::{BackendError, Result, ResumeQuery, WorkspaceFilter};
 use cairn_core::{
     Event, EventId, InvocationId, LoadedSession, ServiceError, Session, SessionFilter, SessionId,
-    SessionService, SessionSummary,
+    SessionService, SessionSummary, SessionVersion,
 };
 use sqlx::sqlite::{SqlitePool, SqliteQueryResult};
 use sqlx::{Sqlite, Transaction};
@@ -581,6 +581,10 @@ impl SessionService for SqliteSessionService {
 
     async fn drafts(&self, session_id: SessionId) -> Result<Vec<AnswerDraft>> {
         self.draft_rows(session_id).await
+    }
+
+    async fn session_version(&self, session_id: SessionId) -> Result<Option<SessionVersion>> {
+        self.session_version_row(session_id).await
     }
 }
 

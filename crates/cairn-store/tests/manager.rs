@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cairn_core::manager::ResumeInfo;
+use cairn_core::lease::LeaseOutcome;
+use cairn_core::manager::{OtherTurn, ResumeInfo, SessionChanges};
 use cairn_core::session::title_from_message;
 use cairn_core::{
     Clock, Event, EventId, EventKind, ManualClock, ResumePolicy, SessionId, SessionManager,
@@ -498,6 +499,116 @@ async fn two_writers_in_one_process_merge_without_losing_anything() {
     );
     assert_eq!(loaded.off_branch_events, 0);
     assert_eq!(loaded.events, second.events().cloned().collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn refresh_adopts_what_another_writer_appended_and_shows_its_turn() {
+    let fx = Fixture::new().await;
+    let id = fx.conversation("app").await;
+    fx.clock.advance_ms(MINUTE);
+    let mut writer = fx.manager("app");
+    let mut watcher = fx.manager("app");
+    resumed(writer.start().await.unwrap());
+    resumed(watcher.start().await.unwrap());
+    assert_eq!(
+        watcher.refresh().await.unwrap(),
+        Some(SessionChanges::default()),
+        "the first look reads the marker"
+    );
+    assert_eq!(
+        watcher.refresh().await.unwrap(),
+        None,
+        "nothing changed since"
+    );
+
+    assert_eq!(writer.acquire_turn().await.unwrap(), LeaseOutcome::Acquired);
+    writer.push(user("from the writer"));
+    writer.persist_pending().await.unwrap();
+    assert!(writer.heartbeat("half an ans", "m").await.unwrap());
+    let changes = watcher.refresh().await.unwrap().unwrap();
+    let question: Vec<Event> = writer.events().skip(2).cloned().collect();
+    assert_eq!(texts(&question), vec!["<boundary>", "from the writer"]);
+    assert_eq!(
+        changes,
+        SessionChanges {
+            appended: question,
+            other_turn: Some(OtherTurn {
+                holder: writer.lease_holder(),
+                answer_so_far: "half an ans".to_owned(),
+            }),
+            archived_elsewhere: false,
+            deleted: false,
+        }
+    );
+
+    writer.push(assistant("half an answer"));
+    writer.persist_pending().await.unwrap();
+    writer.release_turn().await.unwrap();
+    let changes = watcher.refresh().await.unwrap().unwrap();
+    assert_eq!(texts(&changes.appended), vec!["half an answer"]);
+    assert_eq!(changes.other_turn, None);
+
+    // The watcher's own resume boundary still goes before its first message.
+    watcher.push(user("from the watcher"));
+    let outcome = watcher.persist_pending().await.unwrap();
+    assert_eq!(outcome.merged_from_elsewhere, vec![]);
+    let loaded = fx.service.load_session(id).await.unwrap();
+    assert_eq!(
+        texts(&loaded.events),
+        vec![
+            "hello",
+            "hi",
+            "<boundary>",
+            "from the writer",
+            "half an answer",
+            "<boundary>",
+            "from the watcher"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn writing_to_a_session_archived_elsewhere_unarchives_it() {
+    let fx = Fixture::new().await;
+    let id = fx.conversation("app").await;
+    let mut manager = fx.manager("app");
+    resumed(manager.start().await.unwrap());
+    manager.refresh().await.unwrap();
+    fx.service.set_archived(id, Some(T0 + 1)).await.unwrap();
+    let changes = manager.refresh().await.unwrap().unwrap();
+    assert!(changes.archived_elsewhere);
+    manager.push(user("still here"));
+    let outcome = manager.persist_pending().await.unwrap();
+    assert!(outcome.unarchived);
+    let stored = fx.service.get_session(id).await.unwrap().unwrap();
+    assert_eq!(stored.archived_at_ms, None);
+}
+
+#[tokio::test]
+async fn unsaved_events_of_a_session_deleted_elsewhere_go_to_a_fresh_session() {
+    let fx = Fixture::new().await;
+    let id = fx.conversation("app").await;
+    let mut manager = fx.manager("app");
+    resumed(manager.start().await.unwrap());
+    manager.push(user("typed before the delete"));
+    fx.service.delete_session(id).await.unwrap();
+    let outcome = manager.persist_pending().await.unwrap();
+    assert!(outcome.moved_after_deletion);
+    let fresh = manager.session().id;
+    assert_ne!(fresh, id);
+    let loaded = fx.service.load_session(fresh).await.unwrap();
+    assert_eq!(
+        texts(&loaded.events),
+        vec!["<boundary>", "typed before the delete"]
+    );
+
+    // Noticed by the watch instead: the same, without a write.
+    fx.service.delete_session(fresh).await.unwrap();
+    let changes = manager.refresh().await.unwrap().unwrap();
+    assert!(changes.deleted);
+    assert!(!manager.is_stored());
+    assert_eq!(manager.pending_count(), 0);
+    assert_ne!(manager.session().id, fresh);
 }
 
 const CHILD_DB: &str = "CAIRN_STORE_TEST_CHILD_DB";

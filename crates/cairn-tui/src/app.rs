@@ -40,7 +40,9 @@ use crate::layout::Areas;
 use crate::transcript::{Cell, CellKind, Transcript};
 
 pub(crate) use self::composer::Composer;
-pub use self::event::{AppEvent, Effect, Origin, PersistReport, SessionJob, SessionView};
+pub use self::event::{
+    AppEvent, Effect, LiveUpdate, Origin, PersistReport, SessionJob, SessionView,
+};
 pub(crate) use self::overlay::Overlay;
 pub(crate) use self::stream::ActiveTurn;
 
@@ -89,6 +91,12 @@ pub struct App {
     /// The part of a streaming answer not yet committed to `transcript`.
     pub(crate) live: Option<Cell>,
     pub(crate) turn: Option<ActiveTurn>,
+    /// Another terminal answering in this session: who, and its answer so far (shown where
+    /// our own live answer would be, while we have none).
+    pub(crate) other_turn: Option<(String, Option<Cell>)>,
+    /// A message sent while another terminal answers: it goes out when that turn ends
+    /// (Esc takes it back into the input).
+    pub(crate) queued: Option<String>,
     next_turn: u64,
     pub(crate) composer: Composer,
     pub(crate) overlay: Overlay,
@@ -116,6 +124,8 @@ impl App {
             transcript: Transcript::default(),
             live: None,
             turn: None,
+            other_turn: None,
+            queued: None,
             next_turn: 1,
             composer: Composer::new(init.history),
             overlay: Overlay::None,
@@ -146,9 +156,10 @@ impl App {
         self.composer.text()
     }
 
-    /// Whether a turn is active (the driver ticks the clock only then).
+    /// Whether a turn is active here or in another terminal (the driver ticks the clock, for
+    /// the spinner, only then).
     pub fn is_busy(&self) -> bool {
-        self.turn.is_some()
+        self.turn.is_some() || self.other_turn.is_some()
     }
 
     /// The slash commands the popup offers for the current input (none under an overlay).
@@ -164,8 +175,17 @@ impl App {
         Areas::new(
             area,
             self.composer.rows(area.width, self.size.1),
-            self.turn.is_some() || self.hint.is_some(),
+            self.turn.is_some() || self.hint.is_some() || self.other_turn.is_some(),
         )
+    }
+
+    /// The answer being written below the transcript: ours, or else another terminal's.
+    pub(crate) fn live_cell(&self) -> Option<&Cell> {
+        self.live.as_ref().or_else(|| {
+            self.other_turn
+                .as_ref()
+                .and_then(|(_, answer)| answer.as_ref())
+        })
     }
 
     fn screen(&self) -> Rect {
@@ -213,10 +233,9 @@ impl App {
                 self.now_ms = now_ms;
                 self.heartbeat_if_due(&mut effects);
             }
-            AppEvent::TurnWaiting { holder } => self.note(&format!(
-                "Another terminal ({}) is answering in this session; your message is sent when it finishes.",
-                crate::sanitize::sanitize(&holder)
-            )),
+            AppEvent::TurnWaiting { turn, text, holder } => {
+                self.on_turn_waiting(turn, text, holder)
+            }
             AppEvent::Terminate => self.quit(&mut effects),
             AppEvent::RequestReady { turn, request } => {
                 if let Some(active) = self.turn.as_mut().filter(|active| active.id == turn) {
@@ -232,6 +251,7 @@ impl App {
                 }
             }
             AppEvent::Persisted(report) => self.on_persisted(report),
+            AppEvent::LiveUpdate(update) => self.on_live_update(update, &mut effects),
             AppEvent::SessionChanged(view) => self.session = view,
             AppEvent::SessionReset { archived, view } => self.on_session_reset(archived, view),
             AppEvent::SessionLoaded {
@@ -292,6 +312,7 @@ impl App {
         match key.code {
             KeyCode::Char('c') if ctrl => self.ctrl_c(effects),
             KeyCode::Esc if self.turn.is_some() => self.cancel_turn(effects),
+            KeyCode::Esc if self.queued.is_some() => self.unqueue(),
             KeyCode::Char('d') if ctrl && self.input_text().is_empty() => self.quit(effects),
             KeyCode::Char('l') if ctrl => effects.push(Effect::ClearScreen),
             KeyCode::Enter if !shift && !alt => {
@@ -368,7 +389,7 @@ impl App {
         let height = usize::from(area.height);
         let total =
             self.transcript
-                .height_up_to(self.live.as_ref(), area.width, self.scroll + height);
+                .height_up_to(self.live_cell(), area.width, self.scroll + height);
         self.scroll = self.scroll.min(total.saturating_sub(height));
     }
 
@@ -376,7 +397,7 @@ impl App {
     fn content_height(&self) -> usize {
         let width = self.transcript_area().width;
         self.transcript
-            .height_up_to(self.live.as_ref(), width, usize::MAX)
+            .height_up_to(self.live_cell(), width, usize::MAX)
     }
 }
 

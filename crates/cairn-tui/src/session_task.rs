@@ -6,6 +6,10 @@
 //! the manager's own events: the screen never holds a second copy of the conversation that
 //! could drift from what is stored.
 //!
+//! Between jobs it watches the session for writes by other processes, about once a second:
+//! one small read of the session's change marker, and a load only when it moved. What it
+//! finds goes to the screen as [`AppEvent::LiveUpdate`].
+//!
 //! When the job channel closes (the screen is leaving), the task writes anything still
 //! pending and returns the session id and whether the session was stored; `run` awaits it.
 
@@ -20,11 +24,13 @@ use cairn_core::lease::LeaseOutcome;
 use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-/// How often a message waiting for another terminal's turn asks for the lease again.
-const LEASE_POLL_MS: u64 = 250;
 use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
 
-use crate::app::{AppEvent, PersistReport, SessionJob, SessionView};
+use crate::app::{AppEvent, LiveUpdate, PersistReport, SessionJob, SessionView};
+
+/// How often the session is checked for writes by other processes.
+const WATCH_MS: u64 = 1_000;
 
 /// Sessions the picker lists at most.
 const PICKER_LIMIT: u32 = 200;
@@ -41,6 +47,8 @@ pub struct SessionTask {
     context_window: u64,
     max_output_tokens: Option<u32>,
     replies: UnboundedSender<AppEvent>,
+    /// The screen shows another terminal's turn in progress, so its end must be reported.
+    showing_other_turn: bool,
 }
 
 /// The screen's view of the manager's session.
@@ -67,6 +75,7 @@ impl SessionTask {
             context_window,
             max_output_tokens,
             replies,
+            showing_other_turn: false,
         }
     }
 
@@ -75,8 +84,16 @@ impl SessionTask {
     }
 
     pub async fn run(mut self, mut jobs: UnboundedReceiver<SessionJob>) -> SessionTaskExit {
-        while let Some(job) = jobs.recv().await {
-            self.apply(job).await;
+        let mut watch = tokio::time::interval(Duration::from_millis(WATCH_MS));
+        watch.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                job = jobs.recv() => match job {
+                    Some(job) => self.apply(job).await,
+                    None => break,
+                },
+                _ = watch.tick() => self.watch().await,
+            }
         }
         if self.manager.pending_count() > 0
             && let Err(error) = self.manager.persist_pending().await
@@ -96,52 +113,104 @@ impl SessionTask {
 
     async fn persist(&mut self) {
         let report = match self.manager.persist_pending().await {
-            Ok(outcome) if outcome.merged_from_elsewhere.is_empty() => return,
+            Ok(outcome)
+                if outcome.merged_from_elsewhere.is_empty()
+                    && !outcome.unarchived
+                    && !outcome.moved_after_deletion =>
+            {
+                return;
+            }
             Ok(outcome) => PersistReport {
                 error: None,
-                merged: Some((
-                    outcome.merged_from_elsewhere.len(),
-                    self.manager.events().cloned().collect(),
-                )),
+                merged: (!outcome.merged_from_elsewhere.is_empty()).then(|| {
+                    (
+                        outcome.merged_from_elsewhere.len(),
+                        self.manager.events().cloned().collect(),
+                    )
+                }),
+                unarchived: outcome.unarchived,
+                moved_to: outcome
+                    .moved_after_deletion
+                    .then(|| session_view(&self.manager)),
             },
             Err(error) => {
                 tracing::error!(%error, "persisting the session failed");
                 PersistReport {
                     error: Some(error.to_string()),
                     merged: None,
+                    unarchived: false,
+                    moved_to: None,
                 }
             }
         };
         self.reply(AppEvent::Persisted(report));
     }
 
-    /// Takes the session's turn lease before a question is written, waiting while another
-    /// process answers in it, so turns never interleave. `false` when the chat went away
-    /// while waiting: the message is then not written (prompt history has it).
-    async fn wait_for_turn(&mut self) -> bool {
-        let mut told = false;
-        loop {
-            match self.manager.acquire_turn().await {
-                Ok(LeaseOutcome::Acquired) => return true,
-                Ok(LeaseOutcome::HeldBy(lease)) => {
-                    if !told {
-                        self.reply(AppEvent::TurnWaiting {
-                            holder: lease.holder.describe(),
-                        });
-                        told = true;
-                    }
-                }
-                Err(error) => {
-                    // Without the lease the turn can still go ahead: losing the message would
-                    // be worse than a rare interleaving.
-                    tracing::warn!(%error, "could not take the turn lease");
-                    return true;
-                }
+    /// Looks for writes by other processes and tells the screen what changed.
+    async fn watch(&mut self) {
+        if self.manager.seen_lease_lapsed() {
+            // Its holder stopped without a word: nothing in storage changes, so look again.
+            self.manager.forget_seen_version();
+        }
+        let changes = match self.manager.refresh().await {
+            Ok(Some(changes)) => changes,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::debug!(%error, "could not look for changes to the session");
+                return;
             }
-            if self.replies.is_closed() {
-                return false;
+        };
+        let other_turn = changes
+            .other_turn
+            .map(|turn| (turn.holder.describe(), turn.answer_so_far));
+        let deleted = changes.deleted.then(|| {
+            (
+                session_view(&self.manager),
+                self.manager.events().cloned().collect(),
+            )
+        });
+        if changes.appended.is_empty()
+            && other_turn.is_none()
+            && !self.showing_other_turn
+            && !changes.archived_elsewhere
+            && deleted.is_none()
+        {
+            return;
+        }
+        self.showing_other_turn = other_turn.is_some();
+        let appended = !changes.appended.is_empty();
+        self.reply(AppEvent::LiveUpdate(LiveUpdate {
+            appended: changes.appended,
+            other_turn,
+            archived_elsewhere: changes.archived_elsewhere,
+            deleted,
+        }));
+        if appended {
+            self.reply(AppEvent::SessionChanged(session_view(&self.manager)));
+        }
+    }
+
+    /// Takes the session's turn lease before anything of a turn is written, so turns never
+    /// interleave. `None` when this process holds it now; else who does. When storage cannot
+    /// say, the turn goes ahead: losing a message would be worse than a rare interleaving.
+    async fn other_holder(&mut self) -> Option<String> {
+        match self.manager.acquire_turn().await {
+            Ok(LeaseOutcome::Acquired) => {
+                // The other terminal's last answer goes on screen before our question.
+                self.watch().await;
+                None
             }
-            tokio::time::sleep(Duration::from_millis(LEASE_POLL_MS)).await;
+            Ok(LeaseOutcome::HeldBy(lease)) => {
+                // The next look at the session reports the other turn's end, even if nothing
+                // else changed, so a queued message goes out.
+                self.showing_other_turn = true;
+                self.manager.forget_seen_version();
+                Some(lease.holder.describe())
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not take the turn lease");
+                None
+            }
         }
     }
 
@@ -155,7 +224,9 @@ impl SessionTask {
     async fn apply(&mut self, job: SessionJob) {
         match job {
             SessionJob::SendUserMessage { turn, text, model } => {
-                if !self.wait_for_turn().await {
+                if let Some(holder) = self.other_holder().await {
+                    // The screen queues the message until the other turn ends.
+                    self.reply(AppEvent::TurnWaiting { turn, text, holder });
                     return;
                 }
                 self.manager.push(EventKind::UserMessage { text });
@@ -164,7 +235,13 @@ impl SessionTask {
                 self.reply(self.request_for(turn, &model));
             }
             SessionJob::Retry { turn, model } => {
-                if !self.wait_for_turn().await {
+                if let Some(holder) = self.other_holder().await {
+                    self.reply(AppEvent::TurnRejected {
+                        turn,
+                        reason: format!(
+                            "Another terminal ({holder}) is answering in this session; /retry once it has finished."
+                        ),
+                    });
                     return;
                 }
                 let last_user = self

@@ -2,7 +2,7 @@
 //! interleaving their turns, and the drafts that keep a streamed answer through a crash.
 
 use cairn_core::lease::{AnswerDraft, LeaseHolder, LeaseOutcome};
-use cairn_core::{InvocationId, SessionId};
+use cairn_core::{InvocationId, SessionId, SessionVersion};
 use pretty_assertions::assert_eq;
 
 use super::{Service, assistant, chain, session, store, user};
@@ -213,4 +213,88 @@ pub async fn deleting_a_session_removes_its_lease_and_drafts(service: Service) {
     service.delete_session(row.id).await.expect("delete");
     assert_eq!(service.current_lease(row.id).await.expect("lease"), None);
     assert_eq!(service.drafts(row.id).await.expect("drafts"), vec![]);
+}
+
+/// The change marker a chat window polls moves with every write another process can make to
+/// the session, and stays put when nothing was written.
+pub async fn the_session_version_changes_with_every_write(service: Service) {
+    let row = session("watched", None, 1_000);
+    assert_eq!(
+        service.session_version(row.id).await.expect("version"),
+        None,
+        "an unstored session has no version"
+    );
+    let question = chain(&row, None, 1_000, vec![user("q")]);
+    let stored = store(&service, &row, &question).await;
+    let version = || async {
+        service
+            .session_version(row.id)
+            .await
+            .expect("version")
+            .expect("a stored session has a version")
+    };
+    let first = version().await;
+    assert_eq!(
+        first,
+        SessionVersion {
+            head_id: stored.head_id,
+            updated_at_ms: 1_000,
+            archived_at_ms: None,
+            lease: None,
+            draft_saved_at_ms: None,
+        }
+    );
+    assert_eq!(version().await, first, "reading does not change it");
+
+    let writer = holder(9);
+    service
+        .acquire_lease(row.id, &writer, 2_000, TTL)
+        .await
+        .expect("acquire");
+    let leased = version().await;
+    assert_eq!(leased.lease, Some((writer.invocation_id, 2_000 + TTL)));
+    service
+        .save_draft(&AnswerDraft {
+            session_id: row.id,
+            invocation_id: writer.invocation_id,
+            question_id: stored.head_id,
+            model: None,
+            text: "so far".to_owned(),
+            updated_at_ms: 2_500,
+        })
+        .await
+        .expect("save");
+    assert_eq!(version().await.draft_saved_at_ms, Some(2_500));
+
+    let mut answer = chain(&stored, stored.head_id, 3_000, vec![assistant("a")]);
+    answer[0].invocation_id = writer.invocation_id;
+    service
+        .append_events(row.id, stored.head_id, &answer)
+        .await
+        .expect("append");
+    service
+        .release_lease(row.id, writer.invocation_id)
+        .await
+        .expect("release");
+    assert_eq!(
+        version().await,
+        SessionVersion {
+            head_id: Some(answer[0].id),
+            updated_at_ms: 3_000,
+            archived_at_ms: None,
+            lease: None,
+            draft_saved_at_ms: None,
+        }
+    );
+
+    service
+        .set_archived(row.id, Some(4_000))
+        .await
+        .expect("archive");
+    assert_eq!(version().await.archived_at_ms, Some(4_000));
+    service.delete_session(row.id).await.expect("delete");
+    assert_eq!(
+        service.session_version(row.id).await.expect("version"),
+        None
+    );
 }

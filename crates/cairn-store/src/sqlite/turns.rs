@@ -5,7 +5,7 @@
 
 use cairn_core::lease::{AnswerDraft, LeaseHolder, LeaseOutcome, TurnLease};
 use cairn_core::service::Result;
-use cairn_core::{InvocationId, ServiceError, SessionId};
+use cairn_core::{InvocationId, ServiceError, SessionId, SessionVersion};
 use sqlx::Row;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 
@@ -121,6 +121,43 @@ impl SqliteSessionService {
         .await
         .map_err(|err| self.map_err(err))?;
         Ok(())
+    }
+
+    /// One statement over three primary keys, so a window watching a session costs a few
+    /// page reads a second.
+    pub(super) async fn session_version_row(
+        &self,
+        session_id: SessionId,
+    ) -> Result<Option<SessionVersion>> {
+        let row = sqlx::query(
+            "SELECT head_id, updated_at, archived_at, \
+             (SELECT holder_invocation_id FROM turn_leases WHERE session_id = ?1) AS lease_holder, \
+             (SELECT expires_at FROM turn_leases WHERE session_id = ?1) AS lease_expires, \
+             (SELECT MAX(updated_at) FROM answer_drafts WHERE session_id = ?1) AS draft_saved \
+             FROM sessions WHERE id = ?1",
+        )
+        .bind(session_id.to_string())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(|err| self.map_err(err))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let column = |err: sqlx::Error| self.map_err(err);
+        let head: Option<String> = row.try_get("head_id").map_err(column)?;
+        let holder: Option<String> = row.try_get("lease_holder").map_err(column)?;
+        let expires: Option<i64> = row.try_get("lease_expires").map_err(column)?;
+        let lease = match (holder, expires) {
+            (Some(holder), Some(expires)) => Some((parse_id(&holder)?, expires)),
+            _ => None,
+        };
+        Ok(Some(SessionVersion {
+            head_id: head.as_deref().map(parse_id).transpose()?,
+            updated_at_ms: row.try_get("updated_at").map_err(column)?,
+            archived_at_ms: row.try_get("archived_at").map_err(column)?,
+            lease,
+            draft_saved_at_ms: row.try_get("draft_saved").map_err(column)?,
+        }))
     }
 
     pub(super) async fn draft_rows(&self, session_id: SessionId) -> Result<Vec<AnswerDraft>> {

@@ -57,10 +57,17 @@ pub enum AppEvent {
     RequestReady { turn: u64, request: ModelRequest },
     /// A turn could not be started (for example `/retry` with nothing to retry).
     TurnRejected { turn: u64, reason: String },
-    /// Another process is answering in this session; the message waits for its turn to end.
-    TurnWaiting { holder: String },
+    /// Another process is answering in this session, so `turn` did not start and its message
+    /// `text` was not written: the screen queues it until the other turn ends.
+    TurnWaiting {
+        turn: u64,
+        text: String,
+        holder: String,
+    },
     /// The session task ran a persistence job; what the screen needs to know about it.
     Persisted(PersistReport),
+    /// Another process changed this session (seen by the session task's watch).
+    LiveUpdate(LiveUpdate),
     /// The session's title, folder or stored flag changed.
     SessionChanged(SessionView),
     /// `/new` done: `archived` is the id of the session put away, if it had been written,
@@ -103,6 +110,26 @@ pub struct PersistReport {
     /// Set when another Cairn wrote to this session meanwhile: how many events it wrote and
     /// the whole branch as it is now.
     pub merged: Option<(usize, Vec<Event>)>,
+    /// Another process had archived the session; this write made it active again.
+    pub unarchived: bool,
+    /// Another process had deleted the session; what was not yet saved went into a fresh
+    /// session, this one.
+    pub moved_to: Option<SessionView>,
+}
+
+/// What another process did to the session on screen, as the session task's watch saw it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LiveUpdate {
+    /// Events another terminal appended, oldest first; they follow what is on screen.
+    pub appended: Vec<Event>,
+    /// Another terminal answering now: who ("pid 42 on laptop") and its answer so far.
+    /// `None` when nobody else is answering.
+    pub other_turn: Option<(String, String)>,
+    /// Another terminal archived the session.
+    pub archived_elsewhere: bool,
+    /// Another terminal deleted the session: the fresh session now current, and the events
+    /// kept in it (the ones that were not yet saved).
+    pub deleted: Option<(SessionView, Vec<Event>)>,
 }
 
 /// Work for the session task, which owns the `SessionManager` and runs jobs in order.

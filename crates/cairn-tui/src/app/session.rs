@@ -7,9 +7,9 @@
 
 use cairn_core::{Event, EventKind};
 
-use super::event::{Origin, PersistReport, SessionView};
+use super::event::{LiveUpdate, Origin, PersistReport, SessionView};
 use super::turn::tool_call_summary;
-use super::{App, UsageTotals};
+use super::{App, Effect, UsageTotals};
 use crate::transcript::{Cell, CellKind};
 
 impl App {
@@ -26,6 +26,67 @@ impl App {
             self.note(&format!(
                 "Another Cairn wrote {count} events to this session; yours follow them."
             ));
+        }
+        if report.unarchived {
+            self.note("Another terminal had archived this session; writing to it here made it active again.");
+        }
+        if let Some(view) = report.moved_to {
+            self.session = view;
+            self.origin = Origin::New;
+            self.note(
+                "Another terminal deleted this session. What you had not saved yet is kept in a new session, this one.",
+            );
+        }
+    }
+
+    /// Another process changed this session: its new messages follow, marked as theirs, and
+    /// its answer in progress shows until it is stored.
+    pub(super) fn on_live_update(&mut self, update: LiveUpdate, effects: &mut Vec<Effect>) {
+        if let Some((view, kept)) = update.deleted {
+            self.session = view;
+            self.origin = Origin::New;
+            self.other_turn = None;
+            self.clear_conversation();
+            self.load_events(&kept);
+            self.note(if kept.is_empty() {
+                "Another terminal deleted this session; what you send next starts a new one."
+            } else {
+                "Another terminal deleted this session. What you had not saved yet is kept in a new session, this one."
+            });
+            return;
+        }
+        let shown = update
+            .appended
+            .iter()
+            .filter(|event| !matches!(event.kind, EventKind::SystemContext { .. }))
+            .count();
+        if shown > 0 {
+            self.note("From another terminal:");
+            self.load_events(&update.appended);
+        }
+        self.other_turn = update.other_turn.map(|(holder, answer)| {
+            let holder = crate::sanitize::sanitize(&holder).into_owned();
+            let cell = (!answer.is_empty()).then(|| {
+                Cell::new(
+                    CellKind::Assistant {
+                        first: true,
+                        interrupted: false,
+                    },
+                    &answer,
+                )
+            });
+            (holder, cell)
+        });
+        if self.other_turn.is_none()
+            && self.turn.is_none()
+            && let Some(message) = self.queued.take()
+        {
+            self.send_message(message, effects);
+        }
+        if update.archived_elsewhere {
+            self.note(
+                "Another terminal archived this session; writing to it here makes it active again.",
+            );
         }
     }
 

@@ -14,6 +14,49 @@ use crate::picker::Picker;
 use crate::transcript::{Cell, CellKind};
 
 impl App {
+    /// Shows `message` and starts the turn that sends it.
+    pub(super) fn send_message(&mut self, message: String, effects: &mut Vec<Effect>) {
+        self.transcript.push(Cell::new(CellKind::User, &message));
+        let turn = self.begin_turn();
+        effects.push(Effect::Job(SessionJob::SendUserMessage {
+            turn,
+            text: message,
+            model: self.model.clone(),
+        }));
+    }
+
+    /// The session task found another terminal answering: `turn` did not start, and its
+    /// message waits in the queue instead of on the transcript.
+    pub(super) fn on_turn_waiting(&mut self, turn: u64, text: String, holder: String) {
+        if self.turn.as_ref().is_none_or(|active| active.id != turn) {
+            return;
+        }
+        self.turn = None;
+        let shown = Cell::new(CellKind::User, &text).text;
+        let cells = self.transcript.cells_mut();
+        if let Some(position) = cells
+            .iter()
+            .rposition(|cell| cell.kind == CellKind::User && cell.text == shown)
+        {
+            cells.remove(position);
+        }
+        if self.other_turn.is_none() {
+            let holder = crate::sanitize::sanitize(&holder).into_owned();
+            self.other_turn = Some((holder, None));
+        }
+        self.queued = Some(text);
+    }
+
+    /// Esc on a queued message: it goes back into the input, nothing is sent.
+    pub(super) fn unqueue(&mut self) {
+        if let Some(text) = self.queued.take() {
+            if self.composer.text().is_empty() {
+                self.composer.paste(&text);
+            }
+            self.hint = Some("the queued message was not sent".into());
+        }
+    }
+
     pub(super) fn submit(&mut self, effects: &mut Vec<Effect>) {
         let text = self.composer.text();
         if text.trim().is_empty() {
@@ -28,16 +71,19 @@ impl App {
                     self.hint = Some("an answer is streaming · Esc cancels".into());
                     return;
                 }
+                if self.queued.is_some() {
+                    self.hint = Some("a message is queued already · Esc takes it back".into());
+                    return;
+                }
                 self.composer.clear();
                 self.composer.remember(&text);
                 effects.push(Effect::SaveHistory(text));
-                self.transcript.push(Cell::new(CellKind::User, &message));
-                let turn = self.begin_turn();
-                effects.push(Effect::Job(SessionJob::SendUserMessage {
-                    turn,
-                    text: message,
-                    model: self.model.clone(),
-                }));
+                if self.other_turn.is_some() {
+                    // Sent when the other terminal's turn ends, so turns never interleave.
+                    self.queued = Some(message);
+                    return;
+                }
+                self.send_message(message, effects);
             }
             Submission::Command(command) => {
                 self.composer.clear();

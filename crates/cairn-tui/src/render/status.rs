@@ -39,6 +39,28 @@ pub(super) fn render_activity(app: &App, area: Rect, buf: &mut Buffer) {
             None => spans.push(" · Esc to cancel".dim()),
         }
         Line::from(spans)
+    } else if let Some((holder, _)) = &app.other_turn {
+        let frame = SPINNER[usize::try_from(app.now_ms / 100).unwrap_or(0) % SPINNER.len()];
+        let mut spans = vec![Span::raw(" "), frame.cyan(), Span::raw(" ")];
+        match &app.queued {
+            Some(message) => {
+                // The queued message needs the room more than the holder's name does.
+                let first_line = sanitize(message).lines().next().unwrap_or("").to_owned();
+                spans.extend([
+                    "another terminal is answering".into(),
+                    " · queued: ".dim(),
+                    ellipsize(&first_line, 24).yellow(),
+                    " · Esc to take back".dim(),
+                ]);
+            }
+            None => {
+                spans.push(format!("another terminal ({holder}) is answering").into());
+                if let Some(hint) = &app.hint {
+                    spans.extend([" · ".dim(), hint.clone().yellow()]);
+                }
+            }
+        }
+        Line::from(spans)
     } else if let Some(hint) = &app.hint {
         Line::from(vec![Span::raw(" "), hint.clone().yellow()])
     } else {

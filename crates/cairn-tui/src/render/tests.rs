@@ -301,3 +301,20 @@ fn every_size_down_to_nothing_draws_without_panicking() {
         draw(&app);
     }
 }
+
+#[test]
+fn another_terminal_answering_with_a_queued_message() {
+    let mut app = app_with((80, 16), Origin::Resumed, conversation(), &[]);
+    app.handle(AppEvent::LiveUpdate(crate::app::LiveUpdate {
+        appended: events(vec![user("What about bytes?")]),
+        other_turn: Some((
+            "pid 4242 on laptop".into(),
+            "Use `std::fs::read` for".into(),
+        )),
+        archived_elsewhere: false,
+        deleted: None,
+    }));
+    type_text(&mut app, "and write it back?");
+    app.handle(key(KeyCode::Enter));
+    assert_snapshot!(draw(&app).backend());
+}

@@ -14,7 +14,7 @@ pub(super) fn render_transcript(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let lines = app.transcript.visible(
-        app.live.as_ref(),
+        app.live_cell(),
         area.width,
         usize::from(area.height),
         app.scroll,

@@ -2,6 +2,7 @@
 //! built after the user message is stored, and closing the channel finishes pending work.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use cairn_core::provider::{Part, Role};
 use cairn_core::{EventKind, ManualClock, ResumePolicy, SessionManager, SessionService, Workspace};
@@ -10,6 +11,7 @@ use pretty_assertions::assert_eq;
 use tokio::sync::mpsc;
 
 use super::*;
+use crate::app::LiveUpdate;
 use crate::test_support::NOW_MS;
 
 struct Fixture {
@@ -340,6 +342,83 @@ async fn the_archived_id_in_the_new_session_note_is_unambiguous() {
         .unwrap();
     assert_eq!(matches.len(), 1, "{archived} names one session");
     assert_ne!(matches[0].id, other.session().id);
+    drop(jobs);
+    task.await.unwrap();
+}
+
+/// The next reply, failing the test if none comes within a few watch periods.
+async fn next_reply(events: &mut mpsc::UnboundedReceiver<AppEvent>) -> AppEvent {
+    tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .expect("a reply within a few seconds")
+        .expect("the task is running")
+}
+
+#[tokio::test]
+async fn the_task_reports_another_processs_turn_and_its_messages_live() {
+    let fixture = fixture().await;
+    let mut writer = fixture.manager();
+    writer.push(EventKind::UserMessage {
+        text: "first".into(),
+    });
+    writer.persist_pending().await.unwrap();
+    let mut watcher = fixture.manager();
+    watcher.resume(writer.session().id).await.unwrap();
+    assert_eq!(writer.acquire_turn().await.unwrap(), LeaseOutcome::Acquired);
+    let question = writer
+        .push(EventKind::UserMessage {
+            text: "second".into(),
+        })
+        .clone();
+    writer.persist_pending().await.unwrap();
+    assert!(writer.heartbeat("so far", "m").await.unwrap());
+    // The task's first look at the session sees all of it at once.
+    let (replies, mut events) = mpsc::unbounded_channel();
+    let (jobs, receiver) = mpsc::unbounded_channel();
+    let task = SessionTask::new(watcher, 8_000, None, replies).spawn(receiver);
+    let AppEvent::LiveUpdate(update) = next_reply(&mut events).await else {
+        panic!("expected a live update");
+    };
+    assert_eq!(
+        update,
+        LiveUpdate {
+            appended: vec![question],
+            other_turn: Some((writer.lease_holder().describe(), "so far".into())),
+            archived_elsewhere: false,
+            deleted: None,
+        }
+    );
+    assert!(matches!(
+        next_reply(&mut events).await,
+        AppEvent::SessionChanged(_)
+    ));
+
+    let answer = writer
+        .push(EventKind::AssistantMessage {
+            text: "so far, and the rest".into(),
+            usage: None,
+            interrupted: false,
+            model: Some("m".into()),
+        })
+        .clone();
+    writer.persist_pending().await.unwrap();
+    writer.release_turn().await.unwrap();
+    // A look may fall between the two writes: the answer and the turn's end may come in
+    // one update or two.
+    let mut appended = Vec::new();
+    loop {
+        match next_reply(&mut events).await {
+            AppEvent::LiveUpdate(update) => {
+                appended.extend(update.appended);
+                if update.other_turn.is_none() {
+                    break;
+                }
+            }
+            AppEvent::SessionChanged(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(appended, vec![answer]);
     drop(jobs);
     task.await.unwrap();
 }

@@ -6,7 +6,7 @@ use pretty_assertions::assert_eq;
 use ratatui::layout::Rect;
 
 use super::{last_text, texts};
-use crate::app::{AppEvent, Origin, PersistReport};
+use crate::app::{AppEvent, Effect, LiveUpdate, Origin, PersistReport, SessionJob};
 use crate::test_support::*;
 use crate::transcript::CellKind;
 
@@ -67,6 +67,8 @@ fn persistence_failures_are_shown() {
     app.handle(AppEvent::Persisted(PersistReport {
         error: Some("disk full".into()),
         merged: None,
+        unarchived: false,
+        moved_to: None,
     }));
     assert!(last_text(&app).starts_with("Could not save to the session database: disk full."));
 }
@@ -84,6 +86,8 @@ fn writes_from_another_cairn_rebuild_the_transcript_with_a_note() {
                 user("mine"),
             ]),
         )),
+        unarchived: false,
+        moved_to: None,
     }));
     assert_eq!(
         texts(&app),
@@ -132,4 +136,151 @@ fn the_resumed_transcript_ends_with_the_note_and_starts_at_the_bottom() {
     assert_eq!(last_text(&app), note);
     assert_eq!(app.scroll, 0);
     assert_eq!(app.origin, Origin::Resumed);
+}
+
+#[test]
+fn another_terminals_turn_shows_while_it_answers_and_its_messages_follow_marked() {
+    let mut app = app_with((80, 20), Origin::Resumed, vec![user("mine")], &[]);
+    app.handle(AppEvent::LiveUpdate(LiveUpdate {
+        appended: events(vec![user("theirs")]),
+        other_turn: Some(("pid 7 on host".into(), "half an ans".into())),
+        archived_elsewhere: false,
+        deleted: None,
+    }));
+    assert!(
+        app.is_busy(),
+        "the spinner runs while another terminal answers"
+    );
+    assert_eq!(
+        app.live_cell().map(|cell| cell.text.clone()),
+        Some("half an ans".into())
+    );
+    app.handle(AppEvent::LiveUpdate(LiveUpdate {
+        appended: events(vec![assistant("half an answer")]),
+        other_turn: None,
+        archived_elsewhere: false,
+        deleted: None,
+    }));
+    assert!(!app.is_busy());
+    assert!(app.live_cell().is_none());
+    assert_eq!(
+        texts(&app),
+        vec![
+            (CellKind::User, "mine".into()),
+            (CellKind::Note, "From another terminal:".into()),
+            (CellKind::User, "theirs".into()),
+            (CellKind::Note, "From another terminal:".into()),
+            (
+                CellKind::Assistant {
+                    first: true,
+                    interrupted: false
+                },
+                "half an answer".into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn archive_and_delete_by_another_terminal_are_reported() {
+    let mut app = app_with((80, 20), Origin::Resumed, vec![user("mine")], &[]);
+    app.handle(AppEvent::LiveUpdate(LiveUpdate {
+        archived_elsewhere: true,
+        ..LiveUpdate::default()
+    }));
+    assert_eq!(
+        last_text(&app),
+        "Another terminal archived this session; writing to it here makes it active again."
+    );
+    app.handle(AppEvent::Persisted(PersistReport {
+        error: None,
+        merged: None,
+        unarchived: true,
+        moved_to: None,
+    }));
+    assert_eq!(
+        last_text(&app),
+        "Another terminal had archived this session; writing to it here made it active again."
+    );
+    let fresh = view();
+    app.handle(AppEvent::LiveUpdate(LiveUpdate {
+        deleted: Some((fresh.clone(), events(vec![user("unsaved")]))),
+        ..LiveUpdate::default()
+    }));
+    assert_eq!(app.session, fresh);
+    assert_eq!(app.origin, Origin::New);
+    assert_eq!(
+        texts(&app),
+        vec![
+            (CellKind::User, "unsaved".into()),
+            (
+                CellKind::Note,
+                "Another terminal deleted this session. What you had not saved yet is kept in a new session, this one.".into()
+            ),
+        ]
+    );
+}
+
+fn other_turn(answer: &str) -> AppEvent {
+    AppEvent::LiveUpdate(LiveUpdate {
+        other_turn: Some(("pid 7 on host".into(), answer.into())),
+        ..LiveUpdate::default()
+    })
+}
+
+#[test]
+fn a_message_sent_while_another_terminal_answers_is_queued_and_esc_takes_it_back() {
+    let mut app = app_with((80, 20), Origin::Resumed, vec![user("mine")], &[]);
+    app.handle(other_turn(""));
+    type_text(&mut app, "later");
+    let effects = app.handle(key(KeyCode::Enter));
+    assert_eq!(effects, vec![Effect::SaveHistory("later".into())]);
+    assert_eq!(app.queued, Some("later".into()));
+    assert!(app.turn.is_none());
+
+    app.handle(key(KeyCode::Esc));
+    assert_eq!(app.queued, None);
+    assert_eq!(app.input_text(), "later");
+
+    app.handle(key(KeyCode::Enter));
+    let effects = app.handle(AppEvent::LiveUpdate(LiveUpdate {
+        appended: events(vec![user("theirs"), assistant("their answer")]),
+        ..LiveUpdate::default()
+    }));
+    assert_eq!(
+        effects,
+        vec![Effect::Job(SessionJob::SendUserMessage {
+            turn: 1,
+            text: "later".into(),
+            model: app.model.clone(),
+        })]
+    );
+    assert_eq!(app.queued, None);
+    assert_eq!(texts(&app).last(), Some(&(CellKind::User, "later".into())));
+}
+
+#[test]
+fn a_turn_the_session_task_could_not_start_becomes_a_queued_message() {
+    let mut app = app_with((80, 20), Origin::Resumed, vec![user("mine")], &[]);
+    type_text(&mut app, "now");
+    app.handle(key(KeyCode::Enter));
+    assert!(app.turn.is_some());
+    app.handle(AppEvent::TurnWaiting {
+        turn: 1,
+        text: "now".into(),
+        holder: "pid 7 on host".into(),
+    });
+    assert!(app.turn.is_none());
+    assert_eq!(app.queued, Some("now".into()));
+    assert_eq!(texts(&app), vec![(CellKind::User, "mine".into())]);
+    assert!(app.is_busy(), "the other terminal's turn shows");
+    let effects = app.handle(AppEvent::LiveUpdate(LiveUpdate::default()));
+    assert_eq!(
+        effects,
+        vec![Effect::Job(SessionJob::SendUserMessage {
+            turn: 2,
+            text: "now".into(),
+            model: app.model.clone(),
+        })]
+    );
 }
