@@ -637,6 +637,21 @@ impl SessionManager {
         let now = self.clock.now_ms();
         if let Some((holder, expires_at_ms)) = version.lease
             && holder != self.invocation_id
+            && expires_at_ms <= now
+            && self.pending_count() == 0
+        {
+            // Its holder stopped mid-answer: what it streamed becomes an interrupted answer
+            // here and now, and its stale lease goes, so nobody keeps looking at it.
+            let before = self.events.len();
+            self.recover_drafts().await?;
+            changes
+                .appended
+                .extend(self.events[before..].iter().cloned());
+            self.service.release_lease(session_id, holder).await?;
+            self.seen_version = None;
+        }
+        if let Some((holder, expires_at_ms)) = version.lease
+            && holder != self.invocation_id
             && expires_at_ms > now
             && let Some(lease) = self.service.current_lease(session_id).await?
             && lease.holder.invocation_id == holder

@@ -568,6 +568,56 @@ async fn refresh_adopts_what_another_writer_appended_and_shows_its_turn() {
 }
 
 #[tokio::test]
+async fn a_watcher_recovers_the_answer_of_a_writer_that_stopped_mid_answer() {
+    let fx = Fixture::new().await;
+    let id = fx.conversation("app").await;
+    fx.clock.advance_ms(MINUTE);
+    let mut writer = fx.manager("app");
+    let mut watcher = fx.manager("app");
+    resumed(writer.start().await.unwrap());
+    resumed(watcher.start().await.unwrap());
+    watcher.refresh().await.unwrap();
+
+    assert_eq!(writer.acquire_turn().await.unwrap(), LeaseOutcome::Acquired);
+    writer.push(user("a long question"));
+    writer.persist_pending().await.unwrap();
+    assert!(writer.heartbeat("the first half of", "m").await.unwrap());
+    // The writer stops without a word: no more heartbeats, no release.
+    drop(writer);
+    let changes = watcher.refresh().await.unwrap().unwrap();
+    assert!(changes.other_turn.is_some(), "still within its lease");
+
+    fx.clock.advance_ms(cairn_core::lease::LEASE_TTL_MS);
+    assert!(watcher.seen_lease_lapsed());
+    watcher.forget_seen_version();
+    let changes = watcher.refresh().await.unwrap().unwrap();
+    assert_eq!(texts(&changes.appended), vec!["the first half of"]);
+    assert!(matches!(
+        changes.appended[0].kind,
+        EventKind::AssistantMessage {
+            interrupted: true,
+            ..
+        }
+    ));
+    assert_eq!(changes.other_turn, None);
+    // The stale lease is gone, so an idle watcher has nothing more to look at.
+    assert_eq!(fx.service.current_lease(id).await.unwrap(), None);
+    assert!(!watcher.seen_lease_lapsed());
+    assert_eq!(fx.service.drafts(id).await.unwrap(), vec![]);
+    let loaded = fx.service.load_session(id).await.unwrap();
+    assert_eq!(
+        texts(&loaded.events),
+        vec![
+            "hello",
+            "hi",
+            "<boundary>",
+            "a long question",
+            "the first half of"
+        ]
+    );
+}
+
+#[tokio::test]
 async fn writing_to_a_session_archived_elsewhere_unarchives_it() {
     let fx = Fixture::new().await;
     let id = fx.conversation("app").await;
