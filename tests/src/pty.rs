@@ -14,7 +14,8 @@ use crate::{TestEnv, cairn_bin};
 
 pub const ROWS: u16 = 30;
 const COLS: u16 = 100;
-const TIMEOUT: Duration = Duration::from_secs(20);
+/// Generous: a loaded 2-core machine can be slow, and only a hang should fail a wait.
+const TIMEOUT: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(50);
 
 /// A running `cairn` in a pseudo-terminal.
