@@ -10,13 +10,18 @@
 //! back until something else is written, so merely opening Cairn does not keep a session
 //! alive.
 
+mod live;
+mod turns;
+
+pub use live::{OtherTurn, SessionChanges};
+pub use turns::{RecoveredAnswer, TurnHeartbeat};
+
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::clock::{Clock, utc_date};
 use crate::event::{Event, EventKind};
 use crate::ids::{EventId, InvocationId, SessionId};
-use crate::lease::{AnswerDraft, LEASE_TTL_MS, LeaseHolder, LeaseOutcome};
 use crate::provider::ModelRequest;
 use crate::resume::{ResumePolicy, describe_age};
 use crate::service::{LoadedSession, Result, ServiceError, SessionService, SessionVersion};
@@ -80,50 +85,6 @@ impl ResumeInfo {
     }
 }
 
-/// Renews a turn's lease and saves its draft; see [`SessionManager::turn_heartbeat`].
-#[derive(Clone)]
-pub struct TurnHeartbeat {
-    service: Arc<dyn SessionService>,
-    clock: Arc<dyn Clock>,
-    session_id: SessionId,
-    invocation_id: InvocationId,
-    session_stored: bool,
-    question_id: Option<EventId>,
-}
-
-impl TurnHeartbeat {
-    /// `false` when the lease was lost (this process stalled past its expiry).
-    pub async fn beat(&self, answer_so_far: &str, model: &str) -> Result<bool> {
-        let now = self.clock.now_ms();
-        let held = self
-            .service
-            .renew_lease(self.session_id, self.invocation_id, now, LEASE_TTL_MS)
-            .await?;
-        if !answer_so_far.is_empty() && self.session_stored {
-            self.service
-                .save_draft(&AnswerDraft {
-                    session_id: self.session_id,
-                    invocation_id: self.invocation_id,
-                    question_id: self.question_id,
-                    model: Some(model.to_owned()),
-                    text: answer_so_far.to_owned(),
-                    updated_at_ms: now,
-                })
-                .await?;
-        }
-        Ok(held)
-    }
-}
-
-/// An answer recovered from the draft of a Cairn that stopped while it streamed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecoveredAnswer {
-    pub event_id: EventId,
-    /// When its text was last saved: at most a second before its writer stopped.
-    pub saved_at_ms: i64,
-    pub chars: usize,
-}
-
 /// What a persist did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PersistOutcome {
@@ -137,27 +98,6 @@ pub struct PersistOutcome {
     /// Another process had deleted the session; the events that were not yet stored went
     /// into a fresh session (now the current one) instead.
     pub moved_after_deletion: bool,
-}
-
-/// What another process did to the session since [`SessionManager::refresh`] last looked.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SessionChanges {
-    /// Events another process appended, now on the in-memory branch.
-    pub appended: Vec<Event>,
-    /// Another process's turn in progress, if one is answering now.
-    pub other_turn: Option<OtherTurn>,
-    /// Another process archived the session (it is un-archived when this one writes to it).
-    pub archived_elsewhere: bool,
-    /// Another process deleted the session. The manager switched to a fresh session holding
-    /// the events that were not yet stored, if any.
-    pub deleted: bool,
-}
-
-/// Another process answering in this session: who, and its answer as last saved.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OtherTurn {
-    pub holder: LeaseHolder,
-    pub answer_so_far: String,
 }
 
 pub struct SessionManager {
@@ -341,119 +281,6 @@ impl SessionManager {
         })
     }
 
-    /// Turns the drafts of writers that are gone (no live lease of theirs) into assistant
-    /// messages marked interrupted, right after the branch's current end, and stores them.
-    /// Each recovered event keeps its writer's invocation id, so appending it settles the
-    /// draft in the same transaction: a draft is recovered once, even by two processes at
-    /// once (the second one's append conflicts and finds the draft gone).
-    pub async fn recover_drafts(&mut self) -> Result<Vec<RecoveredAnswer>> {
-        let session_id = self.session.id;
-        let drafts = self.service.drafts(session_id).await?;
-        if drafts.is_empty() {
-            return Ok(Vec::new());
-        }
-        let now = self.clock.now_ms();
-        let live_holder = self
-            .service
-            .current_lease(session_id)
-            .await?
-            .filter(|lease| lease.is_held(now))
-            .map(|lease| lease.holder.invocation_id);
-        let mut recovered = Vec::new();
-        for draft in drafts {
-            if Some(draft.invocation_id) == live_holder
-                || draft.invocation_id == self.invocation_id
-                || draft.text.is_empty()
-            {
-                continue;
-            }
-            let event = Event {
-                id: EventId::new(),
-                session_id,
-                parent_id: self.tip,
-                invocation_id: draft.invocation_id,
-                created_at_ms: draft.updated_at_ms,
-                kind: EventKind::AssistantMessage {
-                    text: draft.text.clone(),
-                    usage: None,
-                    interrupted: true,
-                    model: draft.model.clone(),
-                },
-            };
-            self.tip = Some(event.id);
-            recovered.push(RecoveredAnswer {
-                event_id: event.id,
-                saved_at_ms: draft.updated_at_ms,
-                chars: draft.text.chars().count(),
-            });
-            self.events.push(event);
-        }
-        if !recovered.is_empty() {
-            self.persist_pending().await?;
-        }
-        Ok(recovered)
-    }
-
-    /// This process as the holder of a turn lease.
-    pub fn lease_holder(&self) -> LeaseHolder {
-        LeaseHolder::this_process(self.invocation_id)
-    }
-
-    /// Asks for the session's turn lease, to answer in it without interleaving with another
-    /// terminal; take it before the question is written.
-    pub async fn acquire_turn(&self) -> Result<LeaseOutcome> {
-        let holder = self.lease_holder();
-        let now = self.clock.now_ms();
-        let outcome = self
-            .service
-            .acquire_lease(self.session.id, &holder, now, LEASE_TTL_MS)
-            .await?;
-        match outcome {
-            LeaseOutcome::HeldBy(lease) if lease.holder.is_known_dead() => {
-                // Its process is gone: free its lease now rather than at expiry. Releasing
-                // names the dead holder, so a lease someone else took meanwhile is kept.
-                self.service
-                    .release_lease(self.session.id, lease.holder.invocation_id)
-                    .await?;
-                self.service
-                    .acquire_lease(self.session.id, &holder, now, LEASE_TTL_MS)
-                    .await
-            }
-            outcome => Ok(outcome),
-        }
-    }
-
-    /// Keeps the lease alive and saves the answer so far, about once a second while it
-    /// streams. `false` when the lease was lost (this process stalled past its expiry).
-    pub async fn heartbeat(&self, answer_so_far: &str, model: &str) -> Result<bool> {
-        self.turn_heartbeat().beat(answer_so_far, model).await
-    }
-
-    /// What [`SessionManager::heartbeat`] needs, detached from the manager, so a task of its
-    /// own can beat while the answer streams and a slow store never holds the stream up.
-    pub fn turn_heartbeat(&self) -> TurnHeartbeat {
-        TurnHeartbeat {
-            service: Arc::clone(&self.service),
-            clock: Arc::clone(&self.clock),
-            session_id: self.session.id,
-            invocation_id: self.invocation_id,
-            session_stored: self.session_stored,
-            question_id: self
-                .events
-                .iter()
-                .rev()
-                .find(|event| matches!(event.kind, EventKind::UserMessage { .. }))
-                .map(|event| event.id),
-        }
-    }
-
-    /// Gives the lease back once the turn's events are stored.
-    pub async fn release_turn(&self) -> Result<()> {
-        self.service
-            .release_lease(self.session.id, self.invocation_id)
-            .await
-    }
-
     /// Adds an event to the conversation (not yet persisted) and returns it.
     pub fn push(&mut self, kind: EventKind) -> &Event {
         if let Some(mut boundary) = self.held_boundary.take() {
@@ -589,141 +416,6 @@ impl SessionManager {
         }
         self.session.title = title;
         Ok(())
-    }
-
-    /// Looks (cheaply) whether another process changed the session since the last look, and
-    /// if so adopts what it appended, reads its turn in progress, and notices an archive or a
-    /// deletion. `None` when nothing changed: the usual case, one small read. A chat window
-    /// calls this about once a second.
-    pub async fn refresh(&mut self) -> Result<Option<SessionChanges>> {
-        if !self.session_stored {
-            return Ok(None);
-        }
-        let session_id = self.session.id;
-        let Some(version) = self.service.session_version(session_id).await? else {
-            // Stored, yet no longer in storage.
-            self.move_pending_to_fresh_session();
-            return Ok(Some(SessionChanges {
-                deleted: true,
-                ..SessionChanges::default()
-            }));
-        };
-        if self.seen_version.as_ref() == Some(&version) {
-            return Ok(None);
-        }
-        self.seen_version = Some(version.clone());
-        let mut changes = SessionChanges::default();
-        // With events of our own still unwritten, the next persist merges instead.
-        if version.head_id != self.stored_head && self.pending_count() == 0 {
-            let loaded = self.service.load_session(session_id).await?;
-            changes.appended = loaded
-                .events
-                .iter()
-                .filter(|event| !self.stored_ids.contains(&event.id))
-                .cloned()
-                .collect();
-            let title = std::mem::take(&mut self.session.title);
-            let held_boundary = self.held_boundary.take();
-            self.adopt(loaded);
-            self.held_boundary = held_boundary;
-            if self.session.title.is_empty() {
-                self.session.title = title;
-            }
-        }
-        if version.archived_at_ms.is_some() && self.session.archived_at_ms.is_none() {
-            changes.archived_elsewhere = true;
-        }
-        self.session.archived_at_ms = version.archived_at_ms;
-        let now = self.clock.now_ms();
-        if let Some((holder, expires_at_ms)) = version.lease
-            && holder != self.invocation_id
-            && expires_at_ms <= now
-            && self.pending_count() == 0
-        {
-            // Its holder stopped mid-answer: what it streamed becomes an interrupted answer
-            // here and now, and its stale lease goes, so nobody keeps looking at it.
-            let before = self.events.len();
-            self.recover_drafts().await?;
-            changes
-                .appended
-                .extend(self.events[before..].iter().cloned());
-            self.service.release_lease(session_id, holder).await?;
-            self.seen_version = None;
-        }
-        if let Some((holder, expires_at_ms)) = version.lease
-            && holder != self.invocation_id
-            && expires_at_ms > now
-            && let Some(lease) = self.service.current_lease(session_id).await?
-            && lease.holder.invocation_id == holder
-            && lease.is_held(now)
-        {
-            let answer_so_far = self
-                .service
-                .drafts(session_id)
-                .await?
-                .into_iter()
-                .find(|draft| draft.invocation_id == holder)
-                .map(|draft| draft.text)
-                .unwrap_or_default();
-            changes.other_turn = Some(OtherTurn {
-                holder: lease.holder,
-                answer_so_far,
-            });
-        }
-        Ok(Some(changes))
-    }
-
-    /// Whether another terminal's lease, as last seen by [`SessionManager::refresh`], ran out
-    /// without being renewed or given back: its holder stopped. The next refresh should look
-    /// again even though nothing in storage changed.
-    pub fn seen_lease_lapsed(&self) -> bool {
-        let now = self.clock.now_ms();
-        self.seen_version
-            .as_ref()
-            .and_then(|version| version.lease)
-            .is_some_and(|(holder, expires_at_ms)| {
-                holder != self.invocation_id && expires_at_ms <= now
-            })
-    }
-
-    /// Forgets the last-seen change marker, so the next [`SessionManager::refresh`] reads
-    /// the session's state again.
-    pub fn forget_seen_version(&mut self) {
-        self.seen_version = None;
-    }
-
-    /// Writing to a session makes it active again: if another process archived it, it is
-    /// un-archived. Returns whether it was.
-    async fn unarchive_if_archived_elsewhere(&mut self) -> Result<bool> {
-        let archived = self
-            .service
-            .get_session(self.session.id)
-            .await?
-            .is_some_and(|row| row.archived_at_ms.is_some());
-        if archived {
-            self.service.set_archived(self.session.id, None).await?;
-        }
-        self.session.archived_at_ms = None;
-        Ok(archived)
-    }
-
-    /// The session was deleted by another process: switch to a fresh session holding the
-    /// events storage never got, so nothing typed here is lost. Stored events are not
-    /// copied: deleting them was someone's decision.
-    fn move_pending_to_fresh_session(&mut self) {
-        let pending: Vec<Event> = self
-            .events
-            .iter()
-            .filter(|event| !self.stored_ids.contains(&event.id))
-            .cloned()
-            .collect();
-        self.create_new();
-        for mut event in pending {
-            event.session_id = self.session.id;
-            event.parent_id = self.tip;
-            self.tip = Some(event.id);
-            self.events.push(event);
-        }
     }
 
     fn make_event(&self, kind: EventKind, now: i64) -> Event {
