@@ -131,7 +131,36 @@ impl SqliteSessionService {
     /// [`ServiceError::Incompatible`] for a file that is not a Cairn database, is damaged or
     /// was written by a newer Cairn; in each case the file is not modified.
     pub async fn open(path: &Path) -> Result<Self> {
-        let pool = open::open_pool(path).await?;
+        let pool = match open::open_pool(path).await {
+            Ok(pool) => pool,
+            // SQLite only says it could not open the file; where it cannot be written, say that.
+            Err(error @ (ServiceError::Storage { .. } | ServiceError::Unavailable { .. }))
+                if !open::can_write(path) =>
+            {
+                return Err(ServiceError::Storage {
+                    message: format!(
+                        "the session database {} is read-only here: sessions can be read (`cairn sessions list`, `show`, `export`) but nothing can be saved",
+                        path.display()
+                    ),
+                    cause: Some(Box::new(error)),
+                });
+            }
+            Err(error) => return Err(error),
+        };
+        Ok(Self {
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Opens the database at `path` for the commands that only read: like [`Self::open`]
+    /// when the file can be written, else read-only (a read-only mount, a file of another
+    /// user's), where reading works and every write fails saying the database is read-only.
+    pub async fn open_for_reading(path: &Path) -> Result<Self> {
+        if open::can_write(path) {
+            return Self::open(path).await;
+        }
+        let pool = open::open_read_only_pool(path).await?;
         Ok(Self {
             pool,
             path: path.to_path_buf(),
@@ -771,6 +800,43 @@ mod tests {
                 path.display()
             )
         );
+    }
+
+    /// Where the database cannot be written (a read-only mount), it is opened read-only:
+    /// reading works and a write says the database is read-only.
+    #[tokio::test]
+    async fn a_read_only_database_reads_and_refuses_writes_saying_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("read-only.db");
+        let writer = SqliteSessionService::open(&path).await.unwrap();
+        let first = crate::conformance::session("here", None, 1);
+        let events =
+            crate::conformance::chain(&first, None, 1, vec![crate::conformance::user("q")]);
+        writer.create_session(&first, &events).await.unwrap();
+        writer.close().await;
+
+        let reader = SqliteSessionService {
+            pool: open::open_read_only_pool(&path).await.unwrap(),
+            path: path.clone(),
+        };
+        let listed: Vec<SessionId> = reader
+            .list_sessions(&SessionFilter::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|summary| summary.session.id)
+            .collect();
+        assert_eq!(listed, vec![first.id]);
+        assert_eq!(reader.load_session(first.id).await.unwrap().events, events);
+        let err = reader.set_title(first.id, "renamed", 2).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "session storage failed: the session database {} is read-only here (attempt to write a readonly database): sessions can be read but nothing can be saved. Nothing saved before was lost; the change being saved was not saved.",
+                path.display()
+            )
+        );
+        reader.close().await;
     }
 
     /// The hot queries are index seeks in index order: no sort, no scan of the table.

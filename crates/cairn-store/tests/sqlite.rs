@@ -231,6 +231,62 @@ async fn a_newer_schema_is_refused_and_untouched() {
     .await;
 }
 
+/// A -wal file copied beside the database from another one (a restore that missed it):
+/// SQLite would apply its pages to this database. The message names the -wal file, and the
+/// database stays as it was.
+#[tokio::test]
+async fn another_databases_wal_file_is_named_and_the_database_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    SqliteSessionService::open(&path)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let before = std::fs::read(&path).unwrap();
+
+    // Another program's database, its writes still in its -wal file while it runs.
+    let other_path = tmp.path().join("recipes.db");
+    let other = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            SqliteConnectOptions::new()
+                .filename(&other_path)
+                .create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .pragma("wal_autocheckpoint", "0"),
+        )
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE recipes (name TEXT)")
+        .execute(&other)
+        .await
+        .unwrap();
+    std::fs::copy(sibling(&other_path, "-wal"), sibling(&path, "-wal")).unwrap();
+    let wal_before = std::fs::read(sibling(&path, "-wal")).unwrap();
+
+    let err = SqliteSessionService::open(&path).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}-wal does not belong to the session database {} beside it (it may be another database's, or damaged): the database reads fine without it. Both files were left untouched; if no Cairn is running, move the -wal file aside.",
+            path.display(),
+            path.display()
+        )
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the database was modified"
+    );
+    assert_eq!(
+        std::fs::read(sibling(&path, "-wal")).unwrap(),
+        wal_before,
+        "the -wal file was modified"
+    );
+    other.close().await;
+}
+
 #[tokio::test]
 async fn an_empty_file_becomes_a_database() {
     let tmp = tempfile::tempdir().unwrap();

@@ -57,7 +57,23 @@ impl Context {
     }
 
     pub async fn open_store(&self) -> eyre::Result<Arc<dyn SessionService>> {
-        match cairn_store::SqliteSessionService::open(&self.config.db_path).await {
+        self.open_store_for(/*reading_only*/ false).await
+    }
+
+    /// The store for a command that only reads: opened read-only where the database cannot
+    /// be written (a read-only mount), so listing and showing sessions still work there.
+    pub async fn open_store_for_reading(&self) -> eyre::Result<Arc<dyn SessionService>> {
+        self.open_store_for(/*reading_only*/ true).await
+    }
+
+    async fn open_store_for(&self, reading_only: bool) -> eyre::Result<Arc<dyn SessionService>> {
+        let path = &self.config.db_path;
+        let opened = if reading_only {
+            cairn_store::SqliteSessionService::open_for_reading(path).await
+        } else {
+            cairn_store::SqliteSessionService::open(path).await
+        };
+        match opened {
             Ok(service) => Ok(Arc::new(service)),
             // This one already names the store and says what to do.
             Err(error @ ServiceError::Incompatible { .. }) => Err(error.into()),

@@ -26,7 +26,15 @@ use cairn_core::shorten::ellipsize;
 const TITLE_COLUMN: usize = 40;
 
 pub async fn run(context: &Context, command: SessionsCommand) -> eyre::Result<ExitCode> {
-    let service = context.open_store().await?;
+    let service = match &command {
+        SessionsCommand::List(_)
+        | SessionsCommand::Show { .. }
+        | SessionsCommand::Export { .. } => context.open_store_for_reading().await?,
+        SessionsCommand::Rename { .. }
+        | SessionsCommand::Archive { .. }
+        | SessionsCommand::Unarchive { .. }
+        | SessionsCommand::Delete { .. } => context.open_store().await?,
+    };
     let service = service.as_ref();
     let now = SystemClock.now_ms();
     match command {

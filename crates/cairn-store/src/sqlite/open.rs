@@ -247,10 +247,90 @@ async fn refuse_foreign_damaged_or_newer(path: &Path) -> Result<(), ServiceError
     {
         result = probe_schema(path, /*immutable*/ false).await;
     }
+    // A -wal file is applied to whatever database it sits beside when its page size fits:
+    // another database's (a copy, a restore that missed it) makes this one look damaged or
+    // foreign. When the main file alone reads as a Cairn database, the -wal file is to blame.
+    if live_wal
+        && matches!(result, Err(ServiceError::Incompatible { .. }))
+        && matches!(probe_schema(path, /*immutable*/ true).await, Ok(Some(_)))
+    {
+        return Err(foreign_wal(path));
+    }
     match result? {
         Some(found) if found > supported_schema_version() => Err(newer_schema(path, found)),
         Some(_) | None => Ok(()),
     }
+}
+
+/// The -wal file beside `path` does not fit the database: it belongs to another one, or is
+/// damaged.
+fn foreign_wal(path: &Path) -> ServiceError {
+    ServiceError::Incompatible {
+        location: sibling(path, "-wal").display().to_string(),
+        reason: format!(
+            "does not belong to the session database {} beside it (it may be another database's, or damaged): the database reads fine without it. Both files were left untouched; if no Cairn is running, move the -wal file aside.",
+            path.display()
+        ),
+        cause: None,
+    }
+}
+
+/// Whether this process may write the database at `path`, its -wal and -shm files: the file
+/// and its folder are writable (`access(2)`, which also sees a read-only mount). A missing
+/// file counts as writable: opening creates it, or says why it cannot.
+pub(crate) fn can_write(path: &Path) -> bool {
+    use rustix::fs::{Access, access};
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        Some(_) | None => Path::new("."),
+    };
+    match access(path, Access::WRITE_OK) {
+        Ok(()) => access(folder, Access::WRITE_OK).is_ok(),
+        Err(rustix::io::Errno::NOENT) => true,
+        Err(_) => false,
+    }
+}
+
+/// Opens an existing database that cannot be written, for reading only: checked like any
+/// other, never migrated or made private (nothing can be written), and refused when its
+/// schema is not the one this build reads.
+pub(crate) async fn open_read_only_pool(path: &Path) -> Result<SqlitePool, ServiceError> {
+    refuse_too_long(path)?;
+    refuse_non_sqlite(path)?;
+    refuse_foreign_damaged_or_newer(path).await?;
+    let live_wal = sibling(path, "-wal").exists();
+    // With no -wal file the main file is the whole database, and reading it `immutable`
+    // needs no -shm file, which SQLite could not create where nothing can be written. (A
+    // writer elsewhere that starts meanwhile is not seen: these are one-off reads.)
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .immutable(!live_wal)
+        .create_if_missing(false)
+        .busy_timeout(BUSY_TIMEOUT);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(MAX_CONNECTIONS)
+        .test_before_acquire(false)
+        .connect_with(options)
+        .await
+        .map_err(|err| map_sqlx_error(path, err))?;
+    let version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(&pool)
+        .await
+        .map_err(|err| map_sqlx_error(path, err))?;
+    let supported = supported_schema_version();
+    if version != Some(supported) {
+        pool.close().await;
+        return Err(ServiceError::Storage {
+            message: format!(
+                "the session database {} is read-only here and was written by an older Cairn (schema version {}, this build reads {supported}); it must be opened once where it can be written, to upgrade it",
+                path.display(),
+                version.unwrap_or(0)
+            ),
+            cause: None,
+        });
+    }
+    Ok(pool)
 }
 
 /// The newest schema version the database at `path` was migrated to, `None` for an empty
