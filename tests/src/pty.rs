@@ -201,11 +201,22 @@ impl Tui {
     }
 
     /// Closes the terminal like a window being closed: every handle on the pty master is
-    /// dropped (the reader's at its next read, so cairn must be writing), after which the
-    /// kernel hangs up cairn (SIGHUP) and its terminal reads and writes fail with EIO.
+    /// dropped, after which the kernel hangs up cairn (SIGHUP) and its terminal reads and
+    /// writes fail with EIO.
+    ///
+    /// The reader thread holds the last handle and lets go at its next read. Waiting for
+    /// cairn to write would not do: cairn may itself be blocked reading its terminal, and
+    /// both would wait forever. So one byte is written to the terminal's own end, which wakes
+    /// the reader at once.
     pub fn close_terminal(&mut self) {
         self.closing.store(true, Ordering::SeqCst);
         self.writer.lock().unwrap().take();
+        let tty = self.master.as_ref().and_then(|master| master.tty_name());
+        if let Some(mut tty) =
+            tty.and_then(|path| std::fs::OpenOptions::new().write(true).open(path).ok())
+        {
+            let _ = tty.write_all(b"\0");
+        }
         self.master.take();
     }
 

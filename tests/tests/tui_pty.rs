@@ -197,3 +197,33 @@ fn closing_the_terminal_mid_answer_keeps_the_partial_answer() {
     assert!(text.starts_with("echo: one"), "{text}");
     assert!(!text.contains("twelve"), "the answer was cut short: {text}");
 }
+
+/// Terminals closed while Cairn is reading them, many at once: each Cairn must end. A reader
+/// that loops on a hung-up terminal once starved the loop of the SIGHUP that ends it, about
+/// one close in ten under this load.
+#[test]
+fn closing_many_terminals_at_once_ends_every_cairn() {
+    let closers: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(|| {
+                for _ in 0..4 {
+                    let env = TestEnv::new();
+                    let mut tui = Tui::spawn_with(
+                        &env,
+                        &env.work_dir(),
+                        &[],
+                        &[("CAIRN_ECHO_WORD_DELAY_MS", "300")],
+                    );
+                    tui.wait_for("echo/");
+                    tui.submit("one two three four five six");
+                    tui.wait_for("echo: one");
+                    tui.close_terminal();
+                    tui.wait_exit();
+                }
+            })
+        })
+        .collect();
+    for closer in closers {
+        closer.join().expect("every cairn ended");
+    }
+}

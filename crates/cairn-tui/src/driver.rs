@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use cairn_core::{Clock, ModelProvider, ModelRequest, StartOutcome, SystemClock};
-use crossterm::event::{Event as TerminalEvent, EventStream, MouseEventKind};
+use crossterm::event::{Event as TerminalEvent, MouseEventKind};
 use eyre::WrapErr;
 use futures::StreamExt;
 use ratatui::Terminal;
@@ -188,7 +188,7 @@ impl Driver {
         screen: &mut Screen,
         receiver: &mut mpsc::UnboundedReceiver<AppEvent>,
     ) -> eyre::Result<()> {
-        let mut input = EventStream::new();
+        let mut input = spawn_input_reader();
         let mut ticker = tokio::time::interval(TICK_INTERVAL);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let mut terminate = signal(SignalKind::terminate()).wrap_err("SIGTERM handler")?;
@@ -199,7 +199,7 @@ impl Driver {
         loop {
             let deadline = frames.deadline();
             let event = tokio::select! {
-                maybe = input.next() => match maybe {
+                maybe = input.recv() => match maybe {
                     Some(Ok(event)) => match terminal_event(event) {
                         Some(event) => event,
                         None => continue,
@@ -370,6 +370,31 @@ fn spawn_history_writer(
         }
     });
     (sender, handle)
+}
+
+/// Reads terminal input on a thread of its own and hands it over through a channel.
+///
+/// Not on the event loop: once the terminal is gone, crossterm's reader can loop forever
+/// inside one read call (end of file and EIO are retried, not returned), which would starve
+/// the loop of the SIGHUP that ends it. On its own thread such a loop only lasts until the
+/// process exits, which the hang-up then makes it do.
+fn spawn_input_reader() -> mpsc::UnboundedReceiver<std::io::Result<TerminalEvent>> {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let spawned = std::thread::Builder::new()
+        .name("terminal-input".to_owned())
+        .spawn(move || {
+            loop {
+                let event = crossterm::event::read();
+                let failed = event.is_err();
+                if sender.send(event).is_err() || failed {
+                    break;
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "could not start reading the terminal");
+    }
+    receiver
 }
 
 fn terminal_event(event: TerminalEvent) -> Option<AppEvent> {
