@@ -147,6 +147,60 @@ impl Counters {
     }
 }
 
+/// Rows per chunk when loading a session. Each chunk is one string, so it stays far below
+/// SQLite's string limit (1 GB by default) for ordinary events, and a session of any length
+/// loads in `count / EVENTS_PER_CHUNK` round trips.
+pub(super) const EVENTS_PER_CHUNK: i64 = 1_000;
+
+/// Up to `?3` of a session's events after rowid `?2`, as one string: fields joined by
+/// U+001F, rows by U+001E, the data last so that it alone may hold anything but the row
+/// separator; and the last rowid of the chunk, where the next one starts. Walks
+/// `session_events_by_session` in rowid order, a seek per chunk.
+pub(super) const PACKED_EVENT_CHUNK: &str = "SELECT max(row), group_concat(\
+     id || char(31) || ifnull(parent_id, '') || char(31) || invocation_id || char(31) || \
+     event_type || char(31) || created_at || char(31) || event_data, char(30)) \
+     FROM (SELECT rowid AS row, * FROM session_events \
+     WHERE session_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3)";
+
+/// The same rows as [`PACKED_EVENT_CHUNK`], one by one, for a chunk that cannot be packed.
+pub(super) const EVENT_CHUNK_ROWS: &str = "SELECT rowid AS row, id, parent_id, invocation_id, event_type, \
+     event_data, created_at FROM session_events \
+     WHERE session_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3";
+
+/// One chunk of a session's stored events, as read.
+pub(super) enum EventChunk {
+    Packed(String),
+    Rows(Vec<EventRow>),
+}
+
+impl EventChunk {
+    pub(super) fn stored_events(&self) -> Option<Vec<StoredEvent<'_>>> {
+        match self {
+            Self::Packed(packed) => unpack_event_rows(packed),
+            Self::Rows(rows) => Some(rows.iter().map(EventRow::fields).collect()),
+        }
+    }
+}
+
+/// Splits [`PACKED_EVENT_CHUNK`]'s string back into rows; `None` if any row does not have
+/// the expected shape.
+pub(super) fn unpack_event_rows(packed: &str) -> Option<Vec<StoredEvent<'_>>> {
+    packed
+        .split('\u{1e}')
+        .map(|record| {
+            let mut fields = record.splitn(6, '\u{1f}');
+            Some(StoredEvent {
+                id: fields.next()?,
+                parent_id: Some(fields.next()?).filter(|parent| !parent.is_empty()),
+                invocation_id: fields.next()?,
+                event_type: fields.next()?,
+                created_at_ms: fields.next()?.parse().ok()?,
+                event_data: fields.next()?,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
