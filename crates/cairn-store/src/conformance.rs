@@ -22,7 +22,11 @@ use cairn_core::{
 };
 use pretty_assertions::assert_eq;
 
+mod fixtures;
+mod resume;
 mod turns;
+pub use fixtures::*;
+pub use resume::*;
 pub use turns::*;
 
 /// A service under test, fresh and empty.
@@ -54,18 +58,18 @@ macro_rules! conformance_tests {
             append_with_current_head_moves_head_and_counts,
             append_with_stale_head_conflicts_and_writes_nothing,
             branch_from_earlier_event_abandons_the_old_tail,
-            resume_window_boundary_is_inclusive,
-            resume_without_window_finds_old_sessions,
-            resume_prefers_exact_directory_over_newer_git_root_sibling,
-            resume_falls_back_to_git_root_sibling,
-            resume_never_picks_other_workspaces_archived_or_note_only,
-            paths_that_differ_only_in_non_utf8_bytes_are_two_workspaces,
             listing_filters_and_orders,
             prefix_lookup_ignores_hyphens_and_case,
             rename_sets_title,
             archive_and_unarchive_keep_updated_at,
             delete_removes_session_and_events,
             unknown_ids_are_not_found,
+            resume_window_boundary_is_inclusive,
+            resume_without_window_finds_old_sessions,
+            resume_prefers_exact_directory_over_newer_git_root_sibling,
+            resume_falls_back_to_git_root_sibling,
+            resume_never_picks_other_workspaces_archived_or_note_only,
+            paths_that_differ_only_in_non_utf8_bytes_are_two_workspaces,
             a_lease_is_exclusive_until_it_expires,
             renewing_extends_and_releasing_frees_the_lease,
             concurrent_acquisitions_grant_one_lease,
@@ -102,6 +106,7 @@ macro_rules! conformance_tests {
 pub fn behaviours() -> Vec<&'static str> {
     [
         include_str!("conformance.rs"),
+        include_str!("conformance/resume.rs"),
         include_str!("conformance/turns.rs"),
     ]
     .into_iter()
@@ -114,117 +119,6 @@ pub fn behaviours() -> Vec<&'static str> {
         (parameters == "service: Service").then_some(name)
     })
     .collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fixtures
-
-/// A workspace directory under a fixed, fake root; never touched on disk.
-pub fn dir(name: &str) -> PathBuf {
-    PathBuf::from("/conformance").join(name)
-}
-
-/// A session row as a writer would create it, updated at its creation time.
-pub fn session(directory: &str, git_root: Option<&str>, at_ms: i64) -> Session {
-    Session {
-        id: SessionId::new(),
-        directory: dir(directory),
-        git_root: git_root.map(dir),
-        head_id: None,
-        title: String::new(),
-        created_at_ms: at_ms,
-        updated_at_ms: at_ms,
-        archived_at_ms: None,
-    }
-}
-
-/// One event of `session` after `parent`.
-pub fn event(session: &Session, parent: Option<EventId>, at_ms: i64, kind: EventKind) -> Event {
-    Event {
-        id: EventId::new(),
-        session_id: session.id,
-        parent_id: parent,
-        invocation_id: InvocationId::new(),
-        created_at_ms: at_ms,
-        kind,
-    }
-}
-
-/// Events chained after `parent`, one millisecond apart from `at_ms`.
-pub fn chain(
-    session: &Session,
-    parent: Option<EventId>,
-    at_ms: i64,
-    kinds: Vec<EventKind>,
-) -> Vec<Event> {
-    let mut events: Vec<Event> = Vec::with_capacity(kinds.len());
-    let mut parent = parent;
-    for (offset, kind) in (0_i64..).zip(kinds) {
-        let next = event(session, parent, at_ms + offset, kind);
-        parent = Some(next.id);
-        events.push(next);
-    }
-    events
-}
-
-pub fn user(text: &str) -> EventKind {
-    EventKind::UserMessage {
-        text: text.to_owned(),
-    }
-}
-
-pub fn assistant(text: &str) -> EventKind {
-    EventKind::AssistantMessage {
-        text: text.to_owned(),
-        usage: None,
-        interrupted: false,
-        model: Some("test-model".to_owned()),
-    }
-}
-
-pub fn note(text: &str) -> EventKind {
-    EventKind::Note {
-        text: text.to_owned(),
-    }
-}
-
-/// Creates `session` with `events`, as the manager does: head and `updated_at` from the last
-/// event. Returns the session as stored.
-pub async fn store(service: &Service, session: &Session, events: &[Event]) -> Session {
-    let mut row = session.clone();
-    row.head_id = events.last().map(|event| event.id);
-    row.updated_at_ms = events
-        .last()
-        .map_or(row.updated_at_ms, |event| event.created_at_ms);
-    service
-        .create_session(&row, events)
-        .await
-        .expect("create_session");
-    row
-}
-
-/// A session in `directory` whose only event is a user message at `at_ms`.
-pub async fn stored_conversation(
-    service: &Service,
-    directory: &str,
-    git_root: Option<&str>,
-    at_ms: i64,
-) -> Session {
-    let session = session(directory, git_root, at_ms);
-    let events = chain(&session, None, at_ms, vec![user("hello")]);
-    store(service, &session, &events).await
-}
-
-fn resume_query(directory: &str, git_root: Option<&str>, since: Option<i64>) -> ResumeQuery {
-    ResumeQuery {
-        directory: dir(directory),
-        git_root: git_root.map(dir),
-        updated_since_ms: since,
-    }
-}
-
-fn ids(sessions: &[Session]) -> Vec<SessionId> {
-    sessions.iter().map(|session| session.id).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -452,167 +346,6 @@ pub async fn branch_from_earlier_event_abandons_the_old_tail(service: Service) {
     assert_eq!(loaded.off_branch_events, 1);
     assert_eq!(loaded.warnings, Vec::<String>::new());
     assert_eq!(loaded.session.head_id, Some(retry[0].id));
-}
-
-pub async fn resume_window_boundary_is_inclusive(service: Service) {
-    let session = stored_conversation(&service, "window", None, 50_000).await;
-    let at_boundary = service
-        .find_resumable(&resume_query("window", None, Some(50_000)))
-        .await
-        .expect("find");
-    assert_eq!(at_boundary.map(|s| s.id), Some(session.id));
-    let just_outside = service
-        .find_resumable(&resume_query("window", None, Some(50_001)))
-        .await
-        .expect("find");
-    assert_eq!(just_outside, None);
-}
-
-pub async fn resume_without_window_finds_old_sessions(service: Service) {
-    let old = stored_conversation(&service, "old", None, 1).await;
-    let newer = stored_conversation(&service, "old", None, 2).await;
-    let found = service
-        .find_resumable(&resume_query("old", None, None))
-        .await
-        .expect("find");
-    assert_eq!(found.map(|s| s.id), Some(newer.id));
-    assert_ne!(old.id, newer.id);
-}
-
-pub async fn resume_prefers_exact_directory_over_newer_git_root_sibling(service: Service) {
-    let exact = stored_conversation(&service, "repo/app", Some("repo"), 1_000).await;
-    stored_conversation(&service, "repo/docs", Some("repo"), 9_000).await;
-    stored_conversation(&service, "repo", Some("repo"), 8_000).await;
-    let found = service
-        .find_resumable(&resume_query("repo/app", Some("repo"), Some(0)))
-        .await
-        .expect("find");
-    assert_eq!(found, Some(exact));
-}
-
-pub async fn resume_falls_back_to_git_root_sibling(service: Service) {
-    stored_conversation(&service, "repo/docs", Some("repo"), 1_000).await;
-    let newest_sibling = stored_conversation(&service, "repo/lib", Some("repo"), 2_000).await;
-    // A session in this very directory but outside the window does not block the fallback.
-    stored_conversation(&service, "repo/app", Some("repo"), 100).await;
-    let found = service
-        .find_resumable(&resume_query("repo/app", Some("repo"), Some(500)))
-        .await
-        .expect("find");
-    assert_eq!(found, Some(newest_sibling));
-
-    // Without a git root there is no fallback.
-    let found = service
-        .find_resumable(&resume_query("repo/app", None, Some(500)))
-        .await
-        .expect("find");
-    assert_eq!(found, None);
-}
-
-pub async fn resume_never_picks_other_workspaces_archived_or_note_only(service: Service) {
-    stored_conversation(&service, "elsewhere", Some("other-repo"), 5_000).await;
-    stored_conversation(&service, "here-too", None, 5_000).await;
-    let archived = stored_conversation(&service, "here", Some("repo"), 6_000).await;
-    service
-        .set_archived(archived.id, Some(7_000))
-        .await
-        .expect("archive");
-    let notes_only = session("here", Some("repo"), 8_000);
-    let notes = chain(
-        &notes_only,
-        None,
-        8_000,
-        vec![
-            note("just a note"),
-            EventKind::Error {
-                message: "no key".to_owned(),
-            },
-        ],
-    );
-    store(&service, &notes_only, &notes).await;
-
-    let found = service
-        .find_resumable(&resume_query("here", Some("repo"), Some(0)))
-        .await
-        .expect("find");
-    assert_eq!(found, None);
-
-    // Un-archiving makes it resumable again.
-    service
-        .set_archived(archived.id, None)
-        .await
-        .expect("unarchive");
-    let found = service
-        .find_resumable(&resume_query("here", Some("repo"), Some(0)))
-        .await
-        .expect("find");
-    assert_eq!(found.map(|s| s.id), Some(archived.id));
-}
-
-/// Folder names are bytes on Unix, not always UTF-8: `p\xff` and `p\xfe` are two folders,
-/// and a lossy conversion would make them one workspace. Paths round-trip exactly and are
-/// matched exactly, for the resume lookup and for listings.
-pub async fn paths_that_differ_only_in_non_utf8_bytes_are_two_workspaces(service: Service) {
-    use std::ffi::OsStr;
-    use std::os::unix::ffi::OsStrExt;
-
-    let in_folder = |name: &[u8], at_ms: i64| Session {
-        directory: dir("bytes").join(OsStr::from_bytes(name)),
-        git_root: Some(dir("bytes").join(OsStr::from_bytes(name))),
-        ..session("unused", None, at_ms)
-    };
-    let ff = in_folder(b"p\xff", 1_000);
-    let fe = in_folder(b"p\xfe", 2_000);
-    let ff = store(&service, &ff, &chain(&ff, None, 1_000, vec![user("ff")])).await;
-    let fe = store(&service, &fe, &chain(&fe, None, 2_000, vec![user("fe")])).await;
-    assert_eq!(
-        service.get_session(ff.id).await.expect("get"),
-        Some(ff.clone())
-    );
-
-    let resumed = |session: &Session| ResumeQuery {
-        directory: session.directory.clone(),
-        git_root: session.git_root.clone(),
-        updated_since_ms: None,
-    };
-    assert_eq!(
-        (
-            service.find_resumable(&resumed(&ff)).await.expect("find"),
-            service.find_resumable(&resumed(&fe)).await.expect("find"),
-        ),
-        (Some(ff.clone()), Some(fe.clone()))
-    );
-    // The lossy spelling both would share names neither.
-    let lossy = Session {
-        directory: dir("bytes/p\u{fffd}"),
-        git_root: Some(dir("bytes/p\u{fffd}")),
-        ..ff.clone()
-    };
-    assert_eq!(
-        service
-            .find_resumable(&resumed(&lossy))
-            .await
-            .expect("find"),
-        None
-    );
-
-    let listed = service
-        .list_sessions(&SessionFilter {
-            workspace: Some(WorkspaceFilter {
-                directory: ff.directory.clone(),
-                git_root: ff.git_root.clone(),
-            }),
-            ..SessionFilter::default()
-        })
-        .await
-        .expect("list");
-    assert_eq!(
-        listed
-            .into_iter()
-            .map(|summary| summary.session)
-            .collect::<Vec<_>>(),
-        vec![ff]
-    );
 }
 
 pub async fn listing_filters_and_orders(service: Service) {
