@@ -121,6 +121,30 @@ impl TestEnv {
         self.command_in(&self.work_dir())
     }
 
+    /// `(type, data)` of every event of the most recently active session, in chain order,
+    /// as `cairn sessions show --json` prints them.
+    pub fn newest_session_events(&self) -> Vec<(String, serde_json::Value)> {
+        let (stdout, _) = self.run_ok(&["sessions", "list", "--json"]);
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).expect("list JSON");
+        let id = rows[0]["id"].as_str().expect("a session id").to_owned();
+        let (stdout, _) = self.run_ok(&["sessions", "show", "--json", &id]);
+        let session: serde_json::Value = serde_json::from_str(&stdout).expect("show JSON");
+        session["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .map(|event| {
+                (
+                    event["kind"]["event_type"]
+                        .as_str()
+                        .expect("event type")
+                        .to_owned(),
+                    event["kind"]["event_data"].clone(),
+                )
+            })
+            .collect()
+    }
+
     /// Runs `cairn ARGS` in the work folder with no input, asserts it succeeded, and returns
     /// (stdout, stderr).
     pub fn run_ok(&self, args: &[&str]) -> (String, String) {

@@ -11,32 +11,11 @@ use std::time::{Duration, Instant};
 
 use cairn_tests::TestEnv;
 use cairn_tests::server::ScriptedServer;
-use serde_json::Value;
 
 const QUESTION: &str = "one two three four five six seven eight nine ten";
 
-/// The events of the newest session: `(type, data)`.
-fn stored_events(env: &TestEnv) -> Vec<(String, Value)> {
-    let (stdout, _) = env.run_ok(&["sessions", "list", "--json"]);
-    let rows: Vec<Value> = serde_json::from_str(&stdout).unwrap();
-    let id = rows[0]["id"].as_str().unwrap().to_owned();
-    let (stdout, _) = env.run_ok(&["sessions", "show", "--json", &id]);
-    let session: Value = serde_json::from_str(&stdout).unwrap();
-    session["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|event| {
-            (
-                event["kind"]["event_type"].as_str().unwrap().to_owned(),
-                event["kind"]["event_data"].clone(),
-            )
-        })
-        .collect()
-}
-
 fn assert_whole_answer_saved(env: &TestEnv) {
-    let events = stored_events(env);
+    let events = env.newest_session_events();
     assert_eq!(events.len(), 2, "{events:#?}");
     let (kind, answer) = &events[1];
     assert_eq!(kind, "assistant_message");
@@ -132,7 +111,7 @@ fn sigterm_before_the_first_byte_ends_at_once_and_keeps_the_question() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(130));
-    let events = stored_events(&env);
+    let events = env.newest_session_events();
     assert_eq!(events.len(), 1, "{events:#?}");
     assert_eq!(events[0].1["text"], QUESTION);
 }

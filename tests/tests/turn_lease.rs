@@ -13,26 +13,6 @@ use cairn_tests::TestEnv;
 use cairn_tests::pty::Tui;
 use serde_json::Value;
 
-/// `(type, data)` of every event of the newest session, in chain order.
-fn stored_events(env: &TestEnv) -> Vec<(String, Value)> {
-    let (stdout, _) = env.run_ok(&["sessions", "list", "--json"]);
-    let rows: Vec<Value> = serde_json::from_str(&stdout).unwrap();
-    let id = rows[0]["id"].as_str().unwrap().to_owned();
-    let (stdout, _) = env.run_ok(&["sessions", "show", "--json", &id]);
-    let session: Value = serde_json::from_str(&stdout).unwrap();
-    session["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|event| {
-            (
-                event["kind"]["event_type"].as_str().unwrap().to_owned(),
-                event["kind"]["event_data"].clone(),
-            )
-        })
-        .collect()
-}
-
 fn types(events: &[(String, Value)]) -> Vec<&str> {
     events.iter().map(|(kind, _)| kind.as_str()).collect()
 }
@@ -85,7 +65,7 @@ fn a_second_cairn_waits_for_the_running_turn_instead_of_interleaving() {
     let first = first.wait_with_output().unwrap();
     assert!(first.status.success());
 
-    let events = stored_events(&env);
+    let events = env.newest_session_events();
     assert_eq!(
         types(&events),
         [
@@ -137,7 +117,7 @@ fn a_killed_cairns_streamed_answer_is_recovered_and_its_lease_expires() {
         "{stderr}"
     );
 
-    let events = stored_events(&env);
+    let events = env.newest_session_events();
     assert_eq!(
         types(&events),
         [
