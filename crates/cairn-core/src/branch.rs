@@ -84,10 +84,38 @@ pub fn walk_branch(
     }
     let off_branch_events = rows.len() - chain.len();
 
+    let events = decode_chain(session_id, &chain, &mut warnings);
+    Branch {
+        events,
+        off_branch_events,
+        warnings,
+    }
+}
+
+/// Decodes the newest part of a branch that a backend has already walked back from the head
+/// itself (`chain_newest_first`: the head, its parent, and so on), skipping events as
+/// [`walk_branch`] does. Returns the events oldest first and the warnings.
+pub fn decode_recent(
+    session_id: SessionId,
+    chain_newest_first: &[StoredEvent<'_>],
+) -> (Vec<Event>, Vec<String>) {
+    let chain: Vec<&StoredEvent<'_>> = chain_newest_first.iter().collect();
+    let mut warnings = Vec::new();
+    let events = decode_chain(session_id, &chain, &mut warnings);
+    (events, warnings)
+}
+
+/// Decodes a walked chain (newest first) into events, oldest first, leaving out what cannot
+/// be read or is of an unknown type, with a warning for each.
+fn decode_chain(
+    session_id: SessionId,
+    chain: &[&StoredEvent<'_>],
+    warnings: &mut Vec<String>,
+) -> Vec<Event> {
     let mut events = Vec::with_capacity(chain.len());
     // Sorted, so the warnings come out in a stable order.
     let mut unknown: BTreeMap<String, usize> = BTreeMap::new();
-    for row in chain.into_iter().rev() {
+    for row in chain.iter().rev() {
         match decode_event(session_id, row) {
             Ok(event) => events.push(event),
             Err(SkippedEvent::UnknownType(event_type)) => {
@@ -104,11 +132,7 @@ pub fn walk_branch(
             "skipped {count} {events_word} of unknown type `{event_type}` (written by a newer Cairn?)"
         ));
     }
-    Branch {
-        events,
-        off_branch_events,
-        warnings,
-    }
+    events
 }
 
 /// Why a stored event was left out of a branch.

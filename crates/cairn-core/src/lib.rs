@@ -36,7 +36,8 @@ pub use provider::{
 };
 pub use resume::ResumePolicy;
 pub use service::{
-    LoadedSession, ServiceError, SessionFilter, SessionService, SessionSummary, SessionVersion,
+    LoadedSession, RecentEvents, ServiceError, SessionFilter, SessionService, SessionSummary,
+    SessionVersion,
 };
 pub use session::Session;
 pub use workspace::Workspace;

@@ -109,6 +109,20 @@ pub struct LoadedSession {
     pub warnings: Vec<String>,
 }
 
+/// The newest events of a session's head branch: what a resumed chat draws at once, while
+/// the whole branch loads behind it (a long session would otherwise keep the user waiting
+/// for events far above the screen).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecentEvents {
+    pub session: Session,
+    /// The newest events on the head's branch, oldest first: a suffix of
+    /// [`LoadedSession::events`], at most the number asked for (fewer when events of a type
+    /// this build does not know were skipped on the way).
+    pub events: Vec<Event>,
+    /// Whether the branch holds older events than these.
+    pub has_earlier: bool,
+}
+
 /// A cheap marker of everything a chat window shows of a session, read about once a second
 /// by every window on it: when it is unchanged, nothing needs to be loaded. Any write by
 /// another process (events appended, archived, its turn lease taken or given back, a draft
@@ -180,6 +194,21 @@ pub trait SessionService: Send + Sync {
 
     /// The session and its head branch. `NotFound` if there is no such session.
     async fn load_session(&self, session_id: SessionId) -> Result<LoadedSession>;
+
+    /// The newest `limit` events of the session's head branch, cheaply however long the
+    /// session is. `NotFound` if there is no such session. The default loads the whole branch;
+    /// a backend that can walk back from the head on its own does so.
+    async fn load_recent(&self, session_id: SessionId, limit: usize) -> Result<RecentEvents> {
+        let loaded = self.load_session(session_id).await?;
+        let mut events = loaded.events;
+        let earlier = events.len().saturating_sub(limit);
+        let recent = events.split_off(earlier);
+        Ok(RecentEvents {
+            session: loaded.session,
+            events: recent,
+            has_earlier: earlier > 0,
+        })
+    }
 
     /// Only the session row.
     async fn get_session(&self, session_id: SessionId) -> Result<Option<Session>>;

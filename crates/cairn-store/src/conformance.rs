@@ -58,6 +58,7 @@ macro_rules! conformance_tests {
             append_with_current_head_moves_head_and_counts,
             append_with_stale_head_conflicts_and_writes_nothing,
             branch_from_earlier_event_abandons_the_old_tail,
+            recent_events_are_the_newest_of_the_head_branch,
             listing_filters_and_orders,
             prefix_lookup_ignores_hyphens_and_case,
             rename_sets_title,
@@ -346,6 +347,50 @@ pub async fn branch_from_earlier_event_abandons_the_old_tail(service: Service) {
     assert_eq!(loaded.off_branch_events, 1);
     assert_eq!(loaded.warnings, Vec::<String>::new());
     assert_eq!(loaded.session.head_id, Some(retry[0].id));
+}
+
+/// The newest events of the head branch, for drawing a resumed chat at once: a suffix of
+/// the whole branch, abandoned branches left out, and whether anything is older.
+pub async fn recent_events_are_the_newest_of_the_head_branch(service: Service) {
+    let session = session("recent", None, 1_000);
+    let first = chain(
+        &session,
+        None,
+        1_000,
+        vec![user("one"), assistant("1"), user("two"), assistant("old 2")],
+    );
+    store(&service, &session, &first).await;
+    // A regenerated answer: the old one is off the branch, never part of the recent events.
+    let retry = chain(
+        &session,
+        Some(first[2].id),
+        2_000,
+        vec![assistant("new 2"), user("three")],
+    );
+    service
+        .append_events(session.id, Some(first[3].id), &retry)
+        .await
+        .expect("branch");
+    let branch = service.load_session(session.id).await.expect("load").events;
+    assert_eq!(branch.len(), 5);
+
+    let recent = service.load_recent(session.id, 2).await.expect("recent");
+    assert_eq!(recent.events, branch[3..].to_vec());
+    assert!(recent.has_earlier);
+    assert_eq!(recent.session.head_id, Some(retry[1].id));
+
+    let exact = service.load_recent(session.id, 5).await.expect("recent");
+    assert_eq!(exact.events, branch);
+    assert!(!exact.has_earlier);
+    let more = service.load_recent(session.id, 100).await.expect("recent");
+    assert_eq!(more.events, branch);
+    assert!(!more.has_earlier);
+
+    let unknown = SessionId::new();
+    assert!(matches!(
+        service.load_recent(unknown, 10).await,
+        Err(ServiceError::NotFound(id)) if id == unknown
+    ));
 }
 
 pub async fn listing_filters_and_orders(service: Service) {

@@ -16,6 +16,7 @@
 
 mod errors;
 mod open;
+mod recent;
 mod rows;
 mod turns;
 
@@ -26,7 +27,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use cairn_core::branch::walk_branch;
 use cairn_core::lease::{AnswerDraft, LeaseHolder, LeaseOutcome, TurnLease};
-use cairn_core::service::{Result, ResumeQuery, WorkspaceFilter};
+use cairn_core::service::{RecentEvents, Result, ResumeQuery, WorkspaceFilter};
 use cairn_core::{
     Event, EventId, InvocationId, LoadedSession, ServiceError, Session, SessionFilter, SessionId,
     SessionService, SessionSummary, SessionVersion,
@@ -382,6 +383,10 @@ impl SessionService for SqliteSessionService {
             off_branch_events: branch.off_branch_events,
             warnings: branch.warnings,
         })
+    }
+
+    async fn load_recent(&self, session_id: SessionId, limit: usize) -> Result<RecentEvents> {
+        self.load_recent_chain(session_id, limit).await
     }
 
     async fn get_session(&self, session_id: SessionId) -> Result<Option<Session>> {

@@ -336,12 +336,44 @@ async fn unknown_event_type_mid_chain_is_walked_through_and_reported() {
         .unwrap();
 
     let loaded = service.load_session(first.id).await.unwrap();
-    assert_eq!(loaded.events, [events, after].concat());
+    assert_eq!(loaded.events, [events.clone(), after.clone()].concat());
     assert_eq!(loaded.off_branch_events, 0);
     assert_eq!(
         loaded.warnings,
         vec!["skipped 1 event of unknown type `hologram` (written by a newer Cairn?)".to_owned()]
     );
+
+    // The newest events are walked back from the head the same way: through the unknown one.
+    let recent = service.load_recent(first.id, 3).await.unwrap();
+    assert_eq!(recent.events, vec![events[1].clone(), after[0].clone()]);
+    assert!(recent.has_earlier);
+    let everything = service.load_recent(first.id, 10).await.unwrap();
+    assert_eq!(everything.events, loaded.events);
+    assert!(!everything.has_earlier);
+}
+
+#[tokio::test]
+async fn the_newest_events_of_a_damaged_chain_stop_at_a_cycle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    let service: Arc<dyn SessionService> =
+        Arc::new(SqliteSessionService::open(&path).await.unwrap());
+    let first = session("here", None, 1_000);
+    let events = chain(&first, None, 1_000, vec![user("one"), assistant("two")]);
+    store(&service, &first, &events).await;
+    // Damage: the first event's parent is the second, a loop.
+    let pool = raw(&path).await;
+    sqlx::query("UPDATE session_events SET parent_id = ?1 WHERE id = ?2")
+        .bind(events[1].id.to_string())
+        .bind(events[0].id.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let recent = service.load_recent(first.id, 50).await.unwrap();
+    assert_eq!(recent.events.len(), 50, "bounded by the limit, not endless");
+    assert!(recent.has_earlier);
 }
 
 #[tokio::test]
@@ -386,6 +418,10 @@ async fn malformed_data_and_broken_links_are_warnings_not_failures() {
         "{:?}",
         loaded.warnings
     );
+    // The newest events stop at the missing parent too, and nothing claims to be older.
+    let recent = service.load_recent(first.id, 10).await.unwrap();
+    assert_eq!(recent.events, loaded.events);
+    assert!(!recent.has_earlier);
 }
 
 #[tokio::test]
