@@ -227,3 +227,39 @@ fn closing_many_terminals_at_once_ends_every_cairn() {
         closer.join().expect("every cairn ended");
     }
 }
+
+/// A long session opens on its newest messages at once and the rest loads behind them: the
+/// oldest message can be scrolled to, and a message typed the moment the chat appears is
+/// sent once, after the load, at the end of the conversation.
+#[test]
+fn a_long_session_opens_on_its_newest_messages_and_loads_the_rest() {
+    let env = TestEnv::new();
+    let (stdout, _) = env.run_ok(&["run", "question 0"]);
+    assert!(stdout.contains("echo: question 0"), "{stdout}");
+    // Three events a run (resume boundary, question, answer): 209 events, more than the chat
+    // reads before its first frame (200).
+    for n in 1..70 {
+        env.run_ok(&["run", "-C", &format!("question {n}")]);
+    }
+
+    let tui = Tui::spawn(&env, &env.work_dir());
+    tui.wait_for("echo: question 69");
+    tui.submit("typed at once");
+    tui.wait_for("echo: typed at once");
+    for _ in 0..200 {
+        tui.send("\x1b[5~"); // Page Up
+    }
+    let top = tui.wait_for("echo: question 0");
+    assert!(top.contains("question 1"), "{top}");
+    tui.quit_cleanly("/quit\r").expect("cairn -s <id> printed");
+
+    let users: Vec<String> = env
+        .newest_session_events()
+        .into_iter()
+        .filter(|(kind, _)| kind == "user_message")
+        .map(|(_, data)| data["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(users.len(), 71, "{users:?}");
+    assert_eq!(users[0], "question 0");
+    assert_eq!(users[70], "typed at once");
+}

@@ -30,7 +30,10 @@ pub mod workspace;
 pub use clock::{Clock, ManualClock, SystemClock, utc_date};
 pub use event::{Event, EventKind, TokenUsage};
 pub use ids::{EventId, InvocationId, SessionId};
-pub use manager::{OtherTurn, PersistOutcome, SessionChanges, SessionManager, StartOutcome};
+pub use manager::{
+    OtherTurn, PersistOutcome, ResumeInfo, SessionChanges, SessionManager, StartOutcome,
+    continuing_note,
+};
 pub use provider::{
     ModelProvider, ModelRequest, ModelStream, ProviderError, ProviderInfo, StreamEvent,
 };

@@ -59,10 +59,7 @@ pub struct ResumeInfo {
 impl ResumeInfo {
     /// The note shown at the top of a resumed conversation.
     pub fn note(&self) -> String {
-        let mut note = format!(
-            "Continuing previous session (last active {}) - /new starts a fresh one",
-            describe_age(self.last_active_ms_ago)
-        );
+        let mut note = continuing_note(self.last_active_ms_ago);
         if let Some(line) = self.recovered_note() {
             note.push_str(". ");
             note.push_str(&line);
@@ -83,6 +80,14 @@ impl ResumeInfo {
             )),
         }
     }
+}
+
+/// The first line of a resumed conversation's note: how long ago it was last active.
+pub fn continuing_note(last_active_ms_ago: i64) -> String {
+    format!(
+        "Continuing previous session (last active {}) - /new starts a fresh one",
+        describe_age(last_active_ms_ago)
+    )
 }
 
 /// What a persist did.
@@ -211,14 +216,8 @@ impl SessionManager {
 
     /// Startup: resume this workspace's resumable session if there is one, else stay fresh.
     pub async fn start(&mut self) -> Result<StartOutcome> {
-        let Some(query) = self
-            .policy
-            .auto_resume_query(&self.workspace, self.clock.now_ms())
-        else {
-            return Ok(StartOutcome::New);
-        };
-        match self.service.find_resumable(&query).await? {
-            Some(found) => Ok(StartOutcome::Resumed(self.resume(found.id).await?)),
+        match self.find_resumable_here().await? {
+            Some(session_id) => Ok(StartOutcome::Resumed(self.resume(session_id).await?)),
             None => Ok(StartOutcome::New),
         }
     }
@@ -226,11 +225,36 @@ impl SessionManager {
     /// `--continue`: the workspace's most recent session regardless of age; `None` when this
     /// workspace has none (the manager then stays on a fresh session).
     pub async fn continue_latest(&mut self) -> Result<Option<ResumeInfo>> {
-        let query = ResumePolicy::continue_query(&self.workspace);
-        match self.service.find_resumable(&query).await? {
-            Some(found) => Ok(Some(self.resume(found.id).await?)),
+        match self.find_latest_here().await? {
+            Some(session_id) => Ok(Some(self.resume(session_id).await?)),
             None => Ok(None),
         }
+    }
+
+    /// The session [`start`](Self::start) would resume, without loading it: a front end can
+    /// draw its newest events while [`resume`](Self::resume) loads the rest.
+    pub async fn find_resumable_here(&self) -> Result<Option<SessionId>> {
+        let Some(query) = self
+            .policy
+            .auto_resume_query(&self.workspace, self.clock.now_ms())
+        else {
+            return Ok(None);
+        };
+        Ok(self
+            .service
+            .find_resumable(&query)
+            .await?
+            .map(|found| found.id))
+    }
+
+    /// The session [`continue_latest`](Self::continue_latest) would resume, without loading it.
+    pub async fn find_latest_here(&self) -> Result<Option<SessionId>> {
+        let query = ResumePolicy::continue_query(&self.workspace);
+        Ok(self
+            .service
+            .find_resumable(&query)
+            .await?
+            .map(|found| found.id))
     }
 
     /// Switches to a fresh, unwritten session (the current one is left as it is).

@@ -46,6 +46,7 @@ fn streaming_app() -> App {
         history: Vec::new(),
         now_ms: 1_800_000_000_000,
         size: (WIDTH, HEIGHT),
+        loading_rest: false,
     });
     app.handle(AppEvent::Key(KeyEvent::new(
         KeyCode::Char('q'),

@@ -87,6 +87,7 @@ fn open(events: Vec<Event>) -> App {
         history: Vec::new(),
         now_ms: NOW_MS,
         size: (WIDTH, HEIGHT),
+        loading_rest: false,
     })
 }
 

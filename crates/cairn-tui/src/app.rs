@@ -78,6 +78,9 @@ pub struct AppInit {
     pub now_ms: i64,
     /// The terminal's size: columns, rows.
     pub size: (u16, u16),
+    /// `events` are only the newest of a resumed session: the session task is loading the
+    /// whole branch, and the screen takes it over when [`AppEvent::SessionOpened`] arrives.
+    pub loading_rest: bool,
 }
 
 /// The chat screen's state. Outside this crate it is driven only through [`App::new`],
@@ -111,6 +114,9 @@ pub struct App {
     last_turn_failed: bool,
     pub(crate) usage: UsageTotals,
     last_answer: Option<String>,
+    /// While a resumed session's whole branch loads (only its newest events are on screen):
+    /// the notes to show again under the whole conversation. Messages wait in `queued`.
+    pub(crate) opening: Option<Vec<String>>,
 }
 
 impl App {
@@ -137,6 +143,7 @@ impl App {
             last_turn_failed: false,
             usage: UsageTotals::default(),
             last_answer: None,
+            opening: init.loading_rest.then(|| init.notes.clone()),
         };
         app.load_events(&init.events);
         for note in init.notes {
@@ -259,6 +266,12 @@ impl App {
                 events,
                 notes,
             } => self.on_session_loaded(view, &events, notes),
+            AppEvent::SessionOpened {
+                view,
+                events,
+                notes,
+            } => self.on_session_opened(view, &events, notes, &mut effects),
+            AppEvent::OpenFailed { view, error } => self.on_open_failed(view, &error),
             AppEvent::SessionsListed {
                 all_workspaces,
                 result,

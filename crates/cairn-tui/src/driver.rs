@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use cairn_core::{Clock, ModelProvider, ModelRequest, StartOutcome, SystemClock};
+use cairn_core::{Clock, ModelProvider, ModelRequest, StartOutcome, SystemClock, continuing_note};
 use crossterm::event::{Event as TerminalEvent, MouseEventKind};
 use eyre::WrapErr;
 use futures::StreamExt;
@@ -25,7 +25,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::app::{App, AppEvent, AppInit, Effect, Origin, SessionJob};
 use crate::session_task::{SessionTask, session_view};
 use crate::terminal::{self, TerminalGuard, TerminalOutput};
-use crate::{TuiExit, TuiOptions, history};
+use crate::{Opening, TuiExit, TuiOptions, history};
 
 /// The shortest time between two frames (about 60 frames a second).
 pub const FRAME_INTERVAL: Duration = Duration::from_millis(16);
@@ -100,29 +100,49 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
     } = options;
     let history_scope = history::HistoryScope::for_workspace(manager.workspace());
     let mut notes = startup_notes;
-    let origin = match &start {
-        StartOutcome::New => Origin::New,
-        StartOutcome::Resumed(info) => {
+    let now_ms = SystemClock.now_ms();
+    let mut session = session_view(&manager);
+    let (origin, events, opening) = match start {
+        Opening::Started(StartOutcome::New) => {
+            (Origin::New, manager.events().cloned().collect(), None)
+        }
+        Opening::Started(StartOutcome::Resumed(info)) => {
             notes.extend(info.warnings.iter().cloned());
             notes.push(info.note());
-            Origin::Resumed
+            (Origin::Resumed, manager.events().cloned().collect(), None)
+        }
+        Opening::Resume(recent) => {
+            let last_active = recent
+                .events
+                .last()
+                .map_or(recent.session.updated_at_ms, |event| event.created_at_ms);
+            notes.push(continuing_note(now_ms - last_active));
+            session.id = recent.session.id;
+            session.title = recent.session.title.clone();
+            session.stored = true;
+            (Origin::Resumed, recent.events, Some(recent.session.id))
         }
     };
     let size = crossterm::terminal::size().unwrap_or((80, 24));
     let app = App::new(AppInit {
-        session: session_view(&manager),
+        session,
         origin,
         provider: provider.info(),
         model,
-        events: manager.events().cloned().collect(),
+        events,
         notes,
         history: history::load(&state_dir, &history_scope),
-        now_ms: SystemClock.now_ms(),
+        now_ms,
         size,
+        loading_rest: opening.is_some(),
     });
 
     let (event_sender, mut event_receiver) = mpsc::unbounded_channel();
     let (job_sender, job_receiver) = mpsc::unbounded_channel();
+    if let Some(session_id) = opening {
+        // Queued before the session task starts, so it is the first job it does.
+        let _ = job_sender.send(SessionJob::Open(session_id));
+    }
     let session_task = SessionTask::new(
         manager,
         provider.context_window(),

@@ -37,17 +37,17 @@ pub mod wrap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use cairn_core::{ModelProvider, SessionId, SessionManager, StartOutcome};
+use cairn_core::{ModelProvider, RecentEvents, SessionId, SessionManager, StartOutcome};
 
 pub use app::{App, AppEvent, AppInit, Effect, Origin, PersistReport, SessionJob, SessionView};
 pub use driver::FrameScheduler;
 
 /// What the binary hands the TUI.
 pub struct TuiOptions {
-    /// Already started: resumed or fresh.
+    /// Fresh, or already resumed when `start` is `Started(Resumed(..))`.
     pub manager: SessionManager,
-    /// `New` or `Resumed(info)`; a resume shows its note.
-    pub start: StartOutcome,
+    /// How the chat opens.
+    pub start: Opening,
     /// Shown as notes (which provider was chosen, and why).
     pub startup_notes: Vec<String>,
     pub provider: Arc<dyn ModelProvider>,
@@ -56,6 +56,18 @@ pub struct TuiOptions {
     pub max_output_tokens: Option<u32>,
     /// Where the prompt-history file lives.
     pub state_dir: PathBuf,
+}
+
+/// How the chat opens.
+pub enum Opening {
+    /// A fresh session (`New`), or one the manager has loaded already (`Resumed(info)`, whose
+    /// note is shown).
+    Started(StartOutcome),
+    /// A session to resume of which only the newest events are loaded. They are drawn at
+    /// once, so the first frame does not wait for a long session's whole history; the session
+    /// task loads the whole branch and takes the session over before any other job, and a
+    /// message typed meanwhile waits for it.
+    Resume(RecentEvents),
 }
 
 /// How the TUI ended.

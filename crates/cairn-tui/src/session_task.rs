@@ -299,6 +299,29 @@ impl SessionTask {
                     error: error.to_string(),
                 }),
             },
+            SessionJob::Open(session_id) => match self.manager.resume(session_id).await {
+                Ok(info) => {
+                    // The screen shows the note on how long ago it was active already.
+                    let mut notes: Vec<String> = info.recovered_note().into_iter().collect();
+                    if info.was_archived {
+                        notes.push("This session had been archived; it is active again.".into());
+                    }
+                    notes.extend(info.warnings.iter().cloned());
+                    self.reply(AppEvent::SessionOpened {
+                        view: session_view(&self.manager),
+                        events: self.manager.events().cloned().collect(),
+                        notes,
+                    });
+                }
+                Err(error) => {
+                    // A failed resume may have half-adopted the session: start clean.
+                    self.manager.create_new();
+                    self.reply(AppEvent::OpenFailed {
+                        view: session_view(&self.manager),
+                        error: error.to_string(),
+                    });
+                }
+            },
             SessionJob::Resume(session_id) => {
                 self.persist().await;
                 match self.manager.resume(session_id).await {

@@ -87,6 +87,7 @@ pub fn app_with(size: (u16, u16), origin: Origin, kinds: Vec<EventKind>, notes: 
         history: vec!["earlier prompt".to_owned(), "latest prompt".to_owned()],
         now_ms: NOW_MS,
         size,
+        loading_rest: false,
     })
 }
 

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use cairn_core::{SessionManager, StartOutcome, SystemClock};
+use cairn_tui::Opening;
 use eyre::{WrapErr, bail};
 
 use crate::cli::StartArgs;
@@ -13,13 +14,17 @@ use crate::context::Context;
 use crate::resolve::resolve_session;
 use cairn_core::service::unique_short_id;
 
+/// How many of a resumed session's newest events are read before the first frame: more than
+/// fill the tallest screen, few enough to read in about a millisecond.
+const FIRST_SCREEN_EVENTS: usize = 200;
+
 pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         bail!("the chat needs a terminal; for scripts use `cairn run \"your prompt\"`");
     }
     let service = context.open_store().await?;
     let workspace = context.workspace()?;
-    let mut manager = SessionManager::new(
+    let manager = SessionManager::new(
         service.clone(),
         Arc::new(SystemClock),
         workspace,
@@ -27,25 +32,37 @@ pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode>
     );
     let mut startup_notes = Vec::new();
 
-    let outcome = if start.new {
-        StartOutcome::New
+    // Which session to open; it is loaded below, newest events first.
+    let to_resume = if start.new {
+        None
     } else if start.continue_latest {
-        match manager.continue_latest().await? {
-            Some(info) => StartOutcome::Resumed(info),
-            None => {
-                startup_notes
-                    .push("No earlier session in this workspace; starting a fresh one.".to_owned());
-                StartOutcome::New
-            }
+        let latest = manager.find_latest_here().await?;
+        if latest.is_none() {
+            startup_notes
+                .push("No earlier session in this workspace; starting a fresh one.".to_owned());
         }
+        latest
     } else if let Some(typed) = &start.session {
-        let session = resolve_session(service.as_ref(), typed, manager.now_ms()).await?;
-        StartOutcome::Resumed(manager.resume(session.id).await?)
+        Some(
+            resolve_session(service.as_ref(), typed, manager.now_ms())
+                .await?
+                .id,
+        )
     } else {
         manager
-            .start()
+            .find_resumable_here()
             .await
             .wrap_err("could not look for a session to resume")?
+    };
+    let opening = match to_resume {
+        // A screenful of the newest events is drawn at once; the chat loads the rest.
+        Some(session_id) => Opening::Resume(
+            service
+                .load_recent(session_id, FIRST_SCREEN_EVENTS)
+                .await
+                .wrap_err_with(|| format!("could not open session {session_id}"))?,
+        ),
+        None => Opening::Started(StartOutcome::New),
     };
 
     let selection = context.provider().await?;
@@ -53,7 +70,7 @@ pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode>
     let model = selection.provider.info().model;
     let exit = cairn_tui::run(cairn_tui::TuiOptions {
         manager,
-        start: outcome,
+        start: opening,
         startup_notes,
         provider: selection.provider,
         model,

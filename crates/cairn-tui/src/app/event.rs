@@ -76,6 +76,16 @@ pub enum AppEvent {
         archived: Option<String>,
         view: SessionView,
     },
+    /// The session being resumed at start is loaded whole (its newest events were on screen
+    /// already); `notes` are what the load found (recovered answers, warnings).
+    SessionOpened {
+        view: SessionView,
+        events: Vec<Event>,
+        notes: Vec<String>,
+    },
+    /// The session being resumed at start could not be loaded; `view` is the fresh session
+    /// the chat continues with.
+    OpenFailed { view: SessionView, error: String },
     /// A session picked in `/sessions` is now the current one.
     SessionLoaded {
         view: SessionView,
@@ -156,6 +166,9 @@ pub enum SessionJob {
     NewSession,
     /// Make this session the current one and load its conversation.
     Resume(SessionId),
+    /// The first job of a chat resumed at start: load the session whose newest events are on
+    /// screen, whole, and make it the current one.
+    Open(SessionId),
     /// `/rename`: give the session this title.
     Rename(String),
     /// List the sessions for the picker: this workspace's, or every workspace's.

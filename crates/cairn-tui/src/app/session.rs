@@ -120,6 +120,54 @@ impl App {
         }
     }
 
+    /// The session resumed at start is loaded whole: the conversation is drawn again from all
+    /// of it (what was on screen were its newest events), with the notes shown so far and the
+    /// load's own, and a message typed meanwhile goes out.
+    pub(super) fn on_session_opened(
+        &mut self,
+        view: SessionView,
+        events: &[Event],
+        notes: Vec<String>,
+        effects: &mut Vec<Effect>,
+    ) {
+        let shown_notes = self.opening.take().unwrap_or_default();
+        self.session = view;
+        let scroll = self.scroll;
+        self.clear_conversation();
+        self.load_events(events);
+        for note in shown_notes.iter().chain(&notes) {
+            self.note(note);
+        }
+        // Rows scrolled up from the bottom: the same place, since the bottom is unchanged
+        // unless the load added notes.
+        self.scroll = if notes.is_empty() { scroll } else { 0 };
+        if self.other_turn.is_none()
+            && self.turn.is_none()
+            && let Some(message) = self.queued.take()
+        {
+            self.send_message(message, effects);
+        }
+    }
+
+    /// The session resumed at start could not be loaded: the chat goes on with a fresh one,
+    /// and says so rather than leaving the old conversation on screen.
+    pub(super) fn on_open_failed(&mut self, view: SessionView, error: &str) {
+        self.opening = None;
+        self.session = view;
+        self.origin = Origin::New;
+        let queued = self.queued.take();
+        self.clear_conversation();
+        self.error(&format!(
+            "could not open the session: {error}. This is a new session."
+        ));
+        if let Some(text) = queued
+            && self.composer.text().is_empty()
+        {
+            self.composer.paste(&text);
+            self.hint = Some("your message was not sent; Enter sends it to the new session".into());
+        }
+    }
+
     fn clear_conversation(&mut self) {
         self.hint = None;
         self.transcript.clear();

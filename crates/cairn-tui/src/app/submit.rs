@@ -78,8 +78,9 @@ impl App {
                 self.composer.clear();
                 self.composer.remember(&text);
                 effects.push(Effect::SaveHistory(text));
-                if self.other_turn.is_some() {
-                    // Sent when the other terminal's turn ends, so turns never interleave.
+                if self.other_turn.is_some() || self.opening.is_some() {
+                    // Sent when the other terminal's turn ends, so turns never interleave, or
+                    // when the session resumed at start is loaded whole.
                     self.queued = Some(message);
                     return;
                 }
@@ -176,6 +177,10 @@ impl App {
 
     /// Drops everything after the last user message and asks for a new answer to it.
     fn retry(&mut self, effects: &mut Vec<Effect>) {
+        if self.opening.is_some() {
+            self.hint = Some("the session is still loading: try again in a moment".into());
+            return;
+        }
         if self.turn.is_some() {
             self.hint = Some("an answer is still streaming: press Esc to cancel it first".into());
             return;

@@ -3,6 +3,7 @@
 
 mod commands;
 mod composer;
+mod opening;
 mod overlay;
 mod session;
 mod stream;

@@ -422,3 +422,85 @@ async fn the_task_reports_another_processs_turn_and_its_messages_live() {
     drop(jobs);
     task.await.unwrap();
 }
+
+/// A chat resumed at start: the open job loads the whole session and takes it over, so a
+/// message sent after it chains onto the stored head; an unknown session leaves a fresh one.
+#[tokio::test]
+async fn the_open_job_takes_over_the_whole_session_before_the_next_job() {
+    let fixture = fixture().await;
+    let mut earlier = fixture.manager();
+    for n in 0..5 {
+        earlier.push(EventKind::UserMessage {
+            text: format!("question {n}"),
+        });
+        earlier.push(EventKind::AssistantMessage {
+            text: format!("answer {n}"),
+            model: Some("m".into()),
+            usage: None,
+            interrupted: false,
+        });
+    }
+    earlier.persist_pending().await.unwrap();
+    let session_id = earlier.session().id;
+    let head = earlier.session().head_id;
+
+    let (replies, mut events) = mpsc::unbounded_channel();
+    let (jobs, receiver) = mpsc::unbounded_channel();
+    jobs.send(SessionJob::Open(session_id)).unwrap();
+    jobs.send(SessionJob::SendUserMessage {
+        turn: 1,
+        text: "typed while it loaded".into(),
+        model: "m".into(),
+    })
+    .unwrap();
+    let task = SessionTask::new(fixture.manager(), 8_000, None, replies).spawn(receiver);
+    let AppEvent::SessionOpened {
+        view,
+        events: loaded,
+        notes,
+    } = events.recv().await.unwrap()
+    else {
+        panic!("the open job answers first");
+    };
+    assert_eq!(view.id, session_id);
+    assert!(view.stored);
+    let messages = loaded
+        .iter()
+        .filter(|event| {
+            matches!(
+                event.kind,
+                EventKind::UserMessage { .. } | EventKind::AssistantMessage { .. }
+            )
+        })
+        .count();
+    assert_eq!(messages, 10, "every message, not only the newest");
+    assert_eq!(notes, Vec::<String>::new());
+    drop(jobs);
+    task.await.unwrap();
+
+    let stored = fixture.service.load_session(session_id).await.unwrap();
+    let boundary = &stored.events[10];
+    assert_eq!(
+        boundary.parent_id, head,
+        "the resume boundary follows the old head"
+    );
+    assert_eq!(
+        stored.events.last().unwrap().kind,
+        EventKind::UserMessage {
+            text: "typed while it loaded".into()
+        }
+    );
+
+    let (replies, mut events) = mpsc::unbounded_channel();
+    let (jobs, receiver) = mpsc::unbounded_channel();
+    jobs.send(SessionJob::Open(cairn_core::SessionId::new()))
+        .unwrap();
+    let task = SessionTask::new(fixture.manager(), 8_000, None, replies).spawn(receiver);
+    let AppEvent::OpenFailed { view, error } = events.recv().await.unwrap() else {
+        panic!("an unknown session cannot be opened");
+    };
+    assert!(!view.stored);
+    assert!(error.starts_with("session not found"), "{error}");
+    drop(jobs);
+    task.await.unwrap();
+}
