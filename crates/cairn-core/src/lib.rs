@@ -19,6 +19,7 @@ pub mod paths;
 pub mod private_file;
 pub mod provider;
 pub mod resume;
+pub mod search;
 pub mod service;
 pub mod session;
 pub mod shorten;

@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use crate::event::Event;
 use crate::ids::{EventId, InvocationId, SessionId};
 use crate::lease::{AnswerDraft, LeaseHolder, LeaseOutcome, TurnLease};
+use crate::search::{SearchHit, SearchRequest};
 use crate::session::Session;
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
@@ -274,6 +275,43 @@ pub trait SessionService: Send + Sync {
     /// The session's change marker, or `None` when it is not stored (never written, or
     /// deleted). Must be cheap: every open chat window asks for it about once a second.
     async fn session_version(&self, session_id: SessionId) -> Result<Option<SessionVersion>>;
+
+    /// Sessions in which every term of the query was said (see [`crate::search`] for what
+    /// is searched), best first: a session with one message holding every term ranks above
+    /// one where they are scattered over several. At most `request.limit` sessions, each
+    /// with one or two snippets. Only what is stored is found, and nothing deleted.
+    ///
+    /// The default says the store cannot search.
+    async fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>> {
+        let _ = request;
+        Err(ServiceError::storage(
+            "this session store cannot search conversations",
+        ))
+    }
+
+    /// Indexes up to `batch` events stored before this store could search (a database made
+    /// by an older Cairn), and says how far indexing is. New events are indexed as they are
+    /// written; this catches up the old ones, a batch at a time, so a caller can show
+    /// progress and stay responsive.
+    ///
+    /// The default has nothing to index.
+    async fn index_for_search(&self, batch: usize) -> Result<SearchIndexProgress> {
+        let _ = batch;
+        Ok(SearchIndexProgress::default())
+    }
+}
+
+/// How far indexing old events for search is: `indexed` of `total`, done when equal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SearchIndexProgress {
+    pub indexed: u64,
+    pub total: u64,
+}
+
+impl SearchIndexProgress {
+    pub fn is_done(&self) -> bool {
+        self.indexed >= self.total
+    }
 }
 
 /// The shortest prefix of `id` (at least eight hex digits) that no other session shares: what

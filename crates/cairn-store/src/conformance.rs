@@ -24,9 +24,11 @@ use pretty_assertions::assert_eq;
 
 mod fixtures;
 mod resume;
+mod search;
 mod turns;
 pub use fixtures::*;
 pub use resume::*;
+pub use search::*;
 pub use turns::*;
 
 /// A service under test, fresh and empty.
@@ -71,6 +73,11 @@ macro_rules! conformance_tests {
             resume_falls_back_to_git_root_sibling,
             resume_never_picks_other_workspaces_archived_or_note_only,
             paths_that_differ_only_in_non_utf8_bytes_are_two_workspaces,
+            search_ranks_one_message_with_every_word_first,
+            search_phrases_and_prefixes,
+            search_folds_case_and_accents_and_finds_cjk,
+            search_finds_messages_not_notes,
+            search_sees_what_is_stored_and_filters,
             a_lease_is_exclusive_until_it_expires,
             renewing_extends_and_releasing_frees_the_lease,
             concurrent_acquisitions_grant_one_lease,
@@ -108,6 +115,7 @@ pub fn behaviours() -> Vec<&'static str> {
     [
         include_str!("conformance.rs"),
         include_str!("conformance/resume.rs"),
+        include_str!("conformance/search.rs"),
         include_str!("conformance/turns.rs"),
     ]
     .into_iter()

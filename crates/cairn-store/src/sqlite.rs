@@ -18,6 +18,7 @@ mod errors;
 mod open;
 mod recent;
 mod rows;
+mod search;
 mod turns;
 
 pub(crate) use errors::{map_sqlx_error, unusable};
@@ -27,7 +28,10 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use cairn_core::branch::walk_branch;
 use cairn_core::lease::{AnswerDraft, LeaseHolder, LeaseOutcome, TurnLease};
-use cairn_core::service::{RecentEvents, Result, ResumeQuery, WorkspaceFilter};
+use cairn_core::search::{SearchHit, SearchRequest};
+use cairn_core::service::{
+    RecentEvents, Result, ResumeQuery, SearchIndexProgress, WorkspaceFilter,
+};
 use cairn_core::{
     Event, EventId, InvocationId, LoadedSession, ServiceError, Session, SessionFilter, SessionId,
     SessionService, SessionSummary, SessionVersion,
@@ -195,6 +199,7 @@ impl SqliteSessionService {
                 .await
                 .map_err(|err| self.map_err(err))?;
         }
+        self.index_events(tx, &session_text, events).await?;
         // What an invocation appends settles its draft: the answer is an event now.
         let mut invocations: Vec<String> = events
             .iter()
@@ -511,6 +516,7 @@ impl SessionService for SqliteSessionService {
         // before its session row), so they are cleared in the same transaction.
         let mut tx = self.begin_write().await?;
         let id = session_id.to_string();
+        self.unindex_session(&mut tx, &id).await?;
         let result = sqlx::query("DELETE FROM sessions WHERE id = ?1")
             .bind(&id)
             .execute(&mut *tx)
@@ -567,6 +573,14 @@ impl SessionService for SqliteSessionService {
 
     async fn drafts(&self, session_id: SessionId) -> Result<Vec<AnswerDraft>> {
         self.draft_rows(session_id).await
+    }
+
+    async fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>> {
+        self.search_sessions(request).await
+    }
+
+    async fn index_for_search(&self, batch: usize) -> Result<SearchIndexProgress> {
+        self.backfill_search(batch).await
     }
 
     async fn session_version(&self, session_id: SessionId) -> Result<Option<SessionVersion>> {

@@ -756,3 +756,69 @@ async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
         ]
     );
 }
+
+/// A database written before search existed: its old messages become findable once indexed
+/// (in batches, with progress), new ones at once, and indexing twice indexes nothing twice.
+#[tokio::test]
+async fn old_messages_are_indexed_for_search_in_batches() {
+    use cairn_core::search::{SearchQuery, SearchRequest};
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v0.1-sessions.sqlite"),
+        &path,
+    )
+    .unwrap();
+    let service: Arc<dyn SessionService> =
+        Arc::new(SqliteSessionService::open(&path).await.unwrap());
+    let request = |query: &str| SearchRequest {
+        query: SearchQuery::parse(query).unwrap(),
+        workspace: None,
+        include_archived: true,
+        limit: 10,
+    };
+    assert!(service.search(&request("undo")).await.unwrap().is_empty());
+
+    let first = service.index_for_search(1).await.unwrap();
+    assert!(!first.is_done(), "{first:?}");
+    assert_eq!(first.indexed, 1);
+    let mut last = first;
+    for _ in 0..10 {
+        last = service.index_for_search(1).await.unwrap();
+        if last.is_done() {
+            break;
+        }
+    }
+    assert!(last.is_done(), "{last:?}");
+    let hits = service.search(&request("undo commit")).await.unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].snippets[0].text, "How do I undo the last commit?");
+    let answer = service.search(&request("\"soft HEAD\"")).await.unwrap();
+    assert_eq!(answer.len(), 1, "assistant text too");
+    assert!(
+        service.search(&request("worked")).await.unwrap().is_empty(),
+        "notes are not"
+    );
+
+    // Nothing is indexed twice.
+    assert!(service.index_for_search(100).await.unwrap().is_done());
+    let pool = raw(&path).await;
+    let (entries, texts): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM search_entries), (SELECT count(*) FROM search_text)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((entries, texts), (2, 2));
+
+    // Deleting the session takes its index rows with it.
+    let session_id = hits[0].session.id;
+    service.delete_session(session_id).await.unwrap();
+    let (entries, texts): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM search_entries), (SELECT count(*) FROM search_text)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((entries, texts), (0, 0));
+}
