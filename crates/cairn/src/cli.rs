@@ -104,6 +104,8 @@ pub struct RunArgs {
 pub enum SessionsCommand {
     /// This workspace's sessions, newest first
     List(ListArgs),
+    /// Find sessions by what was said in them, best match first
+    Search(SearchArgs),
     /// Print a conversation
     Show {
         id: String,
@@ -152,6 +154,27 @@ pub struct ListArgs {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: u32,
     /// One JSON object per session, as a JSON array
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words that must all have been said (any order), "an exact phrase", or a prefix*
+    #[arg(value_name = "QUERY", required = true, num_args = 1..)]
+    pub words: Vec<String>,
+    /// Search every workspace, not only this one
+    #[arg(long)]
+    pub all: bool,
+    /// Include archived sessions
+    #[arg(long)]
+    pub archived: bool,
+    /// At most this many sessions
+    #[arg(long, value_name = "N", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: u32,
+    /// A JSON array, best first: id, title, directory, score and each passage's event id,
+    /// text and highlighted byte ranges
     #[arg(long)]
     pub json: bool,
 }

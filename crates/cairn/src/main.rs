@@ -12,6 +12,7 @@ mod context;
 mod logging;
 mod resolve;
 mod run;
+mod search;
 mod sessions;
 mod tui;
 

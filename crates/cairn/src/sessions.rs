@@ -27,6 +27,10 @@ const TITLE_COLUMN: usize = 40;
 
 pub async fn run(context: &Context, command: SessionsCommand) -> eyre::Result<ExitCode> {
     let service = match &command {
+        SessionsCommand::Search(args) => {
+            crate::search::run(context, args).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         SessionsCommand::List(_)
         | SessionsCommand::Show { .. }
         | SessionsCommand::Export { .. } => context.open_store_for_reading().await?,
@@ -39,6 +43,8 @@ pub async fn run(context: &Context, command: SessionsCommand) -> eyre::Result<Ex
     let now = SystemClock.now_ms();
     match command {
         SessionsCommand::List(args) => list(context, service, &args, now).await?,
+        // Handled before the store is opened.
+        SessionsCommand::Search(_) => {}
         SessionsCommand::Show { id, json } => {
             let session = resolve_session(service, &id, now).await?;
             let loaded = service.load_session(session.id).await?;
