@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cairn_core::lease::{AnswerDraft, LEASE_TTL_MS, LeaseHolder};
+use cairn_core::search::{SearchQuery, SearchRequest};
 use cairn_core::service::ResumeQuery;
 use cairn_core::{Event, EventId, EventKind, InvocationId, SessionId, SessionService};
 use cairn_store::SqliteSessionService;
@@ -30,7 +31,7 @@ const LONG_SESSION_EVENTS: i64 = 10_000;
 const SMALL_WORKSPACES: i64 = 5_000;
 const BASE_MS: i64 = 1_700_000_000_000;
 /// Bump when the generated data changes, so a stale cache is not reused.
-const DATA_VERSION: u32 = 1;
+const DATA_VERSION: u32 = 2;
 
 /// The session with 10,000 events: the newest of the big workspace.
 const LONG_SESSION: i64 = BIG_WORKSPACE_SESSIONS - 1;
@@ -130,7 +131,7 @@ async fn generate(path: &Path) {
          INSERT INTO session_events (id, session_id, parent_id, invocation_id, event_type, event_data, created_at) \
          SELECT {id}, {session}, CASE WHEN k >= {other_sessions} THEN {parent} END, {invocation}, \
              CASE WHEN k % 2 = 0 THEN 'user_message' ELSE 'assistant_message' END, \
-             '{{\"text\":\"message ' || k || ' with a few words of text in it\"}}', {BASE_MS} + k \
+             '{{\"text\":\"message ' || k || ' about topic' || (k % 997) || ' and idea' || (k * 31 % 1009) || ' with a few words of text in it\"}}', {BASE_MS} + k \
          FROM seq",
         id = uuid_sql(&format!("{SESSIONS} + k")),
         session = uuid_sql(&owner),
@@ -144,7 +145,7 @@ async fn generate(path: &Path) {
          INSERT INTO session_events (id, session_id, parent_id, invocation_id, event_type, event_data, created_at) \
          SELECT {id}, {session}, CASE WHEN k > {short_events} THEN {parent} END, {invocation}, \
              CASE WHEN k % 2 = 0 THEN 'user_message' ELSE 'assistant_message' END, \
-             '{{\"text\":\"message ' || k || ' of the long session, a little longer than the others so it looks like a real answer\"}}', \
+             '{{\"text\":\"message ' || k || ' of the long session about topic' || (k % 997) || ', a little longer than the others so it looks like a real answer\"}}', \
              {BASE_MS} + k \
          FROM seq",
         id = uuid_sql(&format!("{SESSIONS} + k")),
@@ -153,13 +154,43 @@ async fn generate(path: &Path) {
         invocation = uuid_sql("7"),
     );
     sqlx::query(&long).execute(&mut conn).await.unwrap();
+    // Written behind the store's back, like a database from before search: indexed below
+    // the way such a database is, which is what the build time measures.
+    sqlx::query("UPDATE search_backfill SET after_rowid = 0, upto_rowid = (SELECT max(rowid) FROM session_events)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
     sqlx::query("COMMIT").execute(&mut conn).await.unwrap();
     conn.close().await.unwrap();
-    std::fs::rename(&partial, path).unwrap();
     eprintln!(
         "generated {SESSIONS} sessions and {EVENTS} events in {:.1?}",
         started.elapsed()
     );
+
+    let unindexed = file_size(&partial);
+    let indexing = Instant::now();
+    let service = SqliteSessionService::open(&partial).await.unwrap();
+    while !service.index_for_search(5_000).await.unwrap().is_done() {}
+    service.close().await;
+    let indexed = file_size(&partial);
+    eprintln!(
+        "indexed {EVENTS} events for search in {:.1?}; the index is {:.0} % of the database \
+         ({} MB of {} MB)",
+        indexing.elapsed(),
+        (indexed - unindexed) as f64 * 100.0 / indexed as f64,
+        (indexed - unindexed) / 1_000_000,
+        indexed / 1_000_000,
+    );
+    std::fs::rename(&partial, path).unwrap();
+}
+
+/// The database's size with its write-ahead log, in bytes.
+fn file_size(path: &Path) -> u64 {
+    ["", "-wal"]
+        .iter()
+        .filter_map(|suffix| std::fs::metadata(format!("{}{suffix}", path.display())).ok())
+        .map(|metadata| metadata.len())
+        .sum()
 }
 
 fn bench_store(c: &mut Criterion) {
@@ -247,9 +278,37 @@ fn bench_store(c: &mut Criterion) {
             .iter(|| async { service.find_resumable(&small).await.unwrap() });
     });
 
+    // Search across every workspace, top 20 with passages: a word said in about a thousand
+    // messages, two such words, and a word said once.
+    for (name, query) in [
+        ("search/one_word_1000_matches", "topic12"),
+        ("search/two_words", "topic12 idea40"),
+        ("search/rare_word", "123457"),
+        ("search/prefix", "topic99*"),
+    ] {
+        let request = SearchRequest {
+            query: SearchQuery::parse(query).unwrap(),
+            workspace: None,
+            include_archived: false,
+            limit: 20,
+        };
+        let hits = runtime.block_on(service.search(&request)).unwrap();
+        assert!(!hits.is_empty(), "{query} finds something");
+        group.bench_function(name, |b| {
+            b.to_async(&runtime)
+                .iter(|| async { service.search(&request).await.unwrap() });
+        });
+    }
+
     group.bench_function("load_session/10000_events", |b| {
         b.to_async(&runtime)
             .iter(|| async { service.load_session(long_id).await.unwrap() });
+    });
+
+    // What a resumed chat reads before its first frame.
+    group.bench_function("load_recent/200_of_10000_events", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { service.load_recent(long_id, 200).await.unwrap() });
     });
 
     // Appends go to a small session; the head moves with every iteration.
