@@ -263,3 +263,40 @@ fn a_long_session_opens_on_its_newest_messages_and_loads_the_rest() {
     assert_eq!(users[0], "question 0");
     assert_eq!(users[70], "typed at once");
 }
+
+/// `/search` finds an earlier session by what was said in it and opens it scrolled to the
+/// message that matched.
+#[test]
+fn slash_search_opens_another_session_at_the_matching_message() {
+    let env = TestEnv::new();
+    let (_, stderr) = env.run_ok(&["run", "where do kestrels nest"]);
+    let searched = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("session: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("session id")
+        .to_owned();
+    for n in 0..12 {
+        env.run_ok(&["run", "-C", &format!("filler {n}")]);
+    }
+    env.run_ok(&["run", "a newer conversation"]);
+
+    let tui = Tui::spawn(&env, &env.work_dir());
+    tui.wait_for("echo: a newer conversation");
+    tui.submit("/search kestrels");
+    tui.wait_for("where do kestrels nest");
+    tui.send("\r");
+    // The opened conversation, scrolled up to the match: its first answer is in view, its
+    // last is not.
+    let screen = tui.wait_for("• echo: where do kestrels nest");
+    assert!(
+        !screen.contains("filler 11"),
+        "scrolled to the match:\n{screen}"
+    );
+    assert!(
+        tui.status_line().contains(&searched[..8]),
+        "{}",
+        tui.status_line()
+    );
+    tui.quit_cleanly("/quit\r");
+}

@@ -282,6 +282,18 @@ impl App {
                     picker.listed(result);
                 }
             }
+            AppEvent::SearchResults {
+                query,
+                all_workspaces,
+                result,
+            } => {
+                if let Overlay::Sessions(picker) = &mut self.overlay
+                    && picker.all_workspaces == all_workspaces
+                {
+                    picker.found(query, result);
+                }
+            }
+            AppEvent::Focus(event_id) => self.focus_event(event_id),
             AppEvent::JobFailed { what, error } => {
                 self.hint = None;
                 self.error(&format!("{what} failed: {error}"));
@@ -387,6 +399,26 @@ impl App {
         usize::from(self.transcript_area().height)
             .saturating_sub(2)
             .max(1)
+    }
+
+    /// Scrolls so that the message of `event_id` starts at the top of the transcript (or as
+    /// near as the end of the conversation allows); nothing happens if it is not shown.
+    pub(crate) fn focus_event(&mut self, event_id: cairn_core::EventId) {
+        let cells = self.transcript.cells();
+        let Some(index) = cells
+            .iter()
+            .position(|cell| cell.event_id == Some(event_id))
+        else {
+            return;
+        };
+        let area = self.transcript_area();
+        let from_message: usize = self.live_cell().map_or(0, |live| live.height(area.width))
+            + cells[index..]
+                .iter()
+                .map(|cell| cell.height(area.width))
+                .sum::<usize>();
+        self.scroll = from_message.saturating_sub(usize::from(area.height));
+        self.clamp_scroll();
     }
 
     fn scroll_up(&mut self, rows: usize) {

@@ -27,6 +27,11 @@ pub const COMMANDS: &[CommandSpec] = &[
         about: "pick a session to switch to",
     },
     CommandSpec {
+        name: "search",
+        args: "<words>",
+        about: "find sessions by what was said",
+    },
+    CommandSpec {
         name: "retry",
         args: "",
         about: "regenerate the last answer",
@@ -69,6 +74,8 @@ pub enum Command {
     Help,
     Quit,
     Sessions,
+    /// The sessions picker, searching what was said for the words.
+    Search(String),
     Rename(String),
     /// Save the conversation to `path` (a file or a folder; `None`: a file named after the
     /// session in the session's folder). `replace`: `/export!`, an existing file may go.
@@ -109,6 +116,10 @@ pub fn parse(input: &str) -> Submission {
         "help" => Command::Help,
         "quit" | "exit" => Command::Quit,
         "sessions" => Command::Sessions,
+        "search" => match argument {
+            Some(words) => Command::Search(words),
+            None => return Submission::Invalid("usage: /search <words>".to_owned()),
+        },
         "rename" => match argument {
             Some(title) => Command::Rename(title),
             None => return Submission::Invalid("usage: /rename <title>".to_owned()),

@@ -1,9 +1,15 @@
 //! The `/sessions` picker: this workspace's sessions (or every workspace's), newest first,
-//! filtered by what is typed. Pure state; the list arrives from the session task.
+//! filtered by what is typed: sessions whose title, preview, id or folder match come first,
+//! then sessions where the words were said (a search the session task runs for the filter),
+//! best first, each with the passage that matched. Pure state; lists and search results
+//! arrive from the session task.
+
+use std::ops::Range;
 
 use cairn_core::resume::describe_age;
+use cairn_core::search::SearchHit;
 use cairn_core::workspace::shorten_home;
-use cairn_core::{SessionId, SessionSummary};
+use cairn_core::{EventId, SessionId, SessionSummary};
 
 use crate::sanitize::sanitize;
 
@@ -16,6 +22,28 @@ pub struct Picker {
     pub error: Option<String>,
     pub selected: usize,
     pub current: SessionId,
+    /// What the session task found said for a filter (the one typed then; stale results
+    /// stay until fresh ones arrive, and only while they match what is typed).
+    pub found: Option<Found>,
+}
+
+/// Search results for one filter.
+#[derive(Debug)]
+pub struct Found {
+    pub query: String,
+    pub hits: Vec<SearchHit>,
+    /// Why the search could not run (an invalid query, say); shown instead of hits.
+    pub error: Option<String>,
+}
+
+/// A passage of a session around what matched, sanitised, on one line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowSnippet {
+    pub text: String,
+    /// Byte ranges of `text` to highlight.
+    pub highlights: Vec<Range<usize>>,
+    /// The message the passage is from: Enter opens the session there.
+    pub event_id: EventId,
 }
 
 /// One row as drawn, already sanitised.
@@ -24,10 +52,13 @@ pub struct PickerRow {
     pub id: SessionId,
     pub title: String,
     pub age: String,
-    pub messages: u64,
+    /// Unknown for a session found by search beyond the listed ones.
+    pub messages: Option<u64>,
     pub preview: String,
     pub directory: String,
     pub current: bool,
+    /// Set when the session was found by what was said in it.
+    pub snippet: Option<RowSnippet>,
 }
 
 impl Picker {
@@ -39,13 +70,23 @@ impl Picker {
             error: None,
             selected: 0,
             current,
+            found: None,
         }
     }
 
-    /// The rows matching the filter (title, preview, short id or folder; case-insensitive).
+    /// The rows matching the filter: title, preview, short id or folder (case-insensitive),
+    /// then sessions where the filter's words were said, best first.
     pub fn rows(&self, now_ms: i64) -> Vec<PickerRow> {
         let filter = self.filter.to_lowercase();
-        self.items
+        let hits = self.current_hits();
+        let snippet_of = |id: SessionId| {
+            hits.iter()
+                .find(|hit| hit.session.id == id)
+                .and_then(|hit| hit.snippets.first())
+                .map(row_snippet)
+        };
+        let mut rows: Vec<PickerRow> = self
+            .items
             .iter()
             .flatten()
             .filter(|item| {
@@ -63,18 +104,69 @@ impl Picker {
             })
             .map(|item| PickerRow {
                 id: item.session.id,
-                title: if item.session.title.is_empty() {
-                    "(untitled)".to_owned()
-                } else {
-                    sanitize(&item.session.title).replace('\n', " ")
-                },
+                title: display_title(&item.session.title),
                 age: describe_age(now_ms - item.session.updated_at_ms),
-                messages: item.message_count,
+                messages: Some(item.message_count),
                 preview: sanitize(&item.preview).replace('\n', " "),
                 directory: shorten_home(&item.session.directory),
                 current: item.session.id == self.current,
+                snippet: snippet_of(item.session.id),
             })
-            .collect()
+            .collect();
+        for hit in hits {
+            let session = &hit.session;
+            if rows.iter().any(|row| row.id == session.id) {
+                continue;
+            }
+            let listed = self
+                .items
+                .iter()
+                .flatten()
+                .find(|item| item.session.id == session.id);
+            rows.push(PickerRow {
+                id: session.id,
+                title: display_title(&session.title),
+                age: describe_age(now_ms - session.updated_at_ms),
+                messages: listed.map(|item| item.message_count),
+                preview: listed
+                    .map(|item| sanitize(&item.preview).replace('\n', " "))
+                    .unwrap_or_default(),
+                directory: shorten_home(&session.directory),
+                current: session.id == self.current,
+                snippet: hit.snippets.first().map(row_snippet),
+            });
+        }
+        rows
+    }
+
+    /// The search hits for what is typed now (none while they are for another filter).
+    fn current_hits(&self) -> &[SearchHit] {
+        match &self.found {
+            Some(found) if found.query == self.filter && !self.filter.trim().is_empty() => {
+                &found.hits
+            }
+            _ => &[],
+        }
+    }
+
+    /// Why searching for the current filter failed, if it did.
+    pub fn search_error(&self) -> Option<&str> {
+        self.found
+            .as_ref()
+            .filter(|found| found.query == self.filter)
+            .and_then(|found| found.error.as_deref())
+    }
+
+    /// Search results arrived for `query`; kept only if it is still what is typed.
+    pub fn found(&mut self, query: String, result: Result<Vec<SearchHit>, String>) {
+        if query != self.filter {
+            return;
+        }
+        let (hits, error) = match result {
+            Ok(hits) => (hits, None),
+            Err(error) => (Vec::new(), Some(error)),
+        };
+        self.found = Some(Found { query, hits, error });
     }
 
     pub fn move_selection(&mut self, delta: isize, now_ms: i64) {
@@ -104,5 +196,38 @@ impl Picker {
             }
         }
         self.selected = 0;
+    }
+}
+
+fn display_title(title: &str) -> String {
+    if title.is_empty() {
+        "(untitled)".to_owned()
+    } else {
+        sanitize(title).replace('\n', " ")
+    }
+}
+
+/// A passage made safe to draw and flat: each piece between highlights is sanitised on its
+/// own, so the highlights stay on the words that matched.
+fn row_snippet(snippet: &cairn_core::search::Snippet) -> RowSnippet {
+    let mut text = String::new();
+    let mut highlights = Vec::new();
+    let mut at = 0;
+    let flat = |piece: &str| sanitize(piece).replace(['\n', '\r', '\t'], " ");
+    for range in &snippet.highlights {
+        if range.start < at || range.end > snippet.text.len() {
+            continue;
+        }
+        text.push_str(&flat(&snippet.text[at..range.start]));
+        let start = text.len();
+        text.push_str(&flat(&snippet.text[range.clone()]));
+        highlights.push(start..text.len());
+        at = range.end;
+    }
+    text.push_str(&flat(&snippet.text[at..]));
+    RowSnippet {
+        text,
+        highlights,
+        event_id: snippet.event_id,
     }
 }

@@ -49,9 +49,14 @@ pub struct SessionTask {
     replies: UnboundedSender<AppEvent>,
     /// The screen shows another terminal's turn in progress, so its end must be reported.
     showing_other_turn: bool,
+    /// Messages stored by an older Cairn may still need indexing for search.
+    indexing_old_messages: bool,
 }
 
 /// The screen's view of the manager's session.
+/// Sessions the picker lists for a search, at most.
+const SEARCH_RESULTS: u32 = 50;
+
 pub fn session_view(manager: &SessionManager) -> SessionView {
     let session = manager.session();
     SessionView {
@@ -76,6 +81,7 @@ impl SessionTask {
             max_output_tokens,
             replies,
             showing_other_turn: false,
+            indexing_old_messages: true,
         }
     }
 
@@ -92,7 +98,12 @@ impl SessionTask {
                     Some(job) => self.apply(job).await,
                     None => break,
                 },
-                _ = watch.tick() => self.watch().await,
+                _ = watch.tick() => {
+                    self.watch().await;
+                    if self.indexing_old_messages {
+                        self.indexing_old_messages = self.index_old_messages().await;
+                    }
+                }
             }
         }
         if self.manager.pending_count() > 0
@@ -299,6 +310,39 @@ impl SessionTask {
                     error: error.to_string(),
                 }),
             },
+            SessionJob::Search {
+                query,
+                all_workspaces,
+            } => {
+                let result = self.search(&query, all_workspaces).await;
+                self.reply(AppEvent::SearchResults {
+                    query,
+                    all_workspaces,
+                    result,
+                });
+            }
+            SessionJob::OpenAt {
+                session_id,
+                event_id,
+            } => {
+                self.persist().await;
+                match self.manager.resume(session_id).await {
+                    Ok(info) => {
+                        let mut notes = vec![info.note()];
+                        notes.extend(info.warnings.iter().cloned());
+                        self.reply(AppEvent::SessionLoaded {
+                            view: session_view(&self.manager),
+                            events: self.manager.events().cloned().collect(),
+                            notes,
+                        });
+                        self.reply(AppEvent::Focus(event_id));
+                    }
+                    Err(error) => self.reply(AppEvent::JobFailed {
+                        what: format!("opening session {}", session_id.short()),
+                        error: error.to_string(),
+                    }),
+                }
+            }
             SessionJob::Open(session_id) => match self.manager.resume(session_id).await {
                 Ok(info) => {
                     // The screen shows the note on how long ago it was active already.
@@ -399,6 +443,7 @@ impl SessionTask {
     }
 }
 
+mod search;
 #[cfg(test)]
 mod tests;
 

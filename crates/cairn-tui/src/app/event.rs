@@ -9,8 +9,9 @@
 use std::path::PathBuf;
 
 use cairn_core::private_file::Overwrite;
+use cairn_core::search::SearchHit;
 use cairn_core::{
-    Event, EventKind, ModelRequest, ProviderError, SessionId, SessionSummary, StreamEvent,
+    Event, EventId, EventKind, ModelRequest, ProviderError, SessionId, SessionSummary, StreamEvent,
 };
 use crossterm::event::KeyEvent;
 
@@ -98,6 +99,16 @@ pub enum AppEvent {
         all_workspaces: bool,
         result: Result<Vec<SessionSummary>, String>,
     },
+    /// Sessions where the picker's filter `query` was said, best first, or why the search
+    /// could not run (an invalid query, a store that cannot search).
+    SearchResults {
+        query: String,
+        all_workspaces: bool,
+        result: Result<Vec<SearchHit>, String>,
+    },
+    /// Scroll the transcript so that this event's message is in view (after opening a
+    /// session at a search match).
+    Focus(EventId),
     /// A session-task job other than persisting failed; shown as an error.
     JobFailed { what: String, error: String },
     /// `/rename` was stored.
@@ -166,6 +177,14 @@ pub enum SessionJob {
     NewSession,
     /// Make this session the current one and load its conversation.
     Resume(SessionId),
+    /// Search what was said in sessions (this workspace's or every workspace's) for the
+    /// picker's filter.
+    Search { query: String, all_workspaces: bool },
+    /// Make this session the current one, load it, and show `event_id` (a search match).
+    OpenAt {
+        session_id: SessionId,
+        event_id: EventId,
+    },
     /// The first job of a chat resumed at start: load the session whose newest events are on
     /// screen, whole, and make it the current one.
     Open(SessionId),

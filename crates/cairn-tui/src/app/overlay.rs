@@ -43,6 +43,33 @@ impl App {
                     PickerAction::Stay => {}
                     PickerAction::List { all_workspaces } => {
                         effects.push(Effect::Job(SessionJob::ListSessions { all_workspaces }));
+                        if !picker.filter.trim().is_empty() {
+                            effects.push(Effect::Job(SessionJob::Search {
+                                query: picker.filter.clone(),
+                                all_workspaces,
+                            }));
+                        }
+                    }
+                    PickerAction::Search { all_workspaces } => {
+                        effects.push(Effect::Job(SessionJob::Search {
+                            query: picker.filter.clone(),
+                            all_workspaces,
+                        }));
+                    }
+                    PickerAction::Show(event_id) => {
+                        self.overlay = Overlay::None;
+                        self.focus_event(event_id);
+                    }
+                    PickerAction::OpenAt(id, event_id) => {
+                        self.overlay = Overlay::None;
+                        if self.turn.is_some() {
+                            self.cancel_turn(effects);
+                        }
+                        self.hint = Some(format!("opening session {}…", id.short()));
+                        effects.push(Effect::Job(SessionJob::OpenAt {
+                            session_id: id,
+                            event_id,
+                        }));
                     }
                     PickerAction::Close => self.overlay = Overlay::None,
                     PickerAction::Open(id) => {

@@ -119,6 +119,18 @@ impl App {
                     all_workspaces: false,
                 }));
             }
+            Command::Search(words) => {
+                let mut picker = Picker::loading(self.session.id, /*all_workspaces*/ false);
+                picker.filter = words.clone();
+                self.overlay = Overlay::Sessions(picker);
+                effects.push(Effect::Job(SessionJob::ListSessions {
+                    all_workspaces: false,
+                }));
+                effects.push(Effect::Job(SessionJob::Search {
+                    query: words,
+                    all_workspaces: false,
+                }));
+            }
             Command::Rename(title) => effects.push(Effect::Job(SessionJob::Rename(title))),
             Command::Export { path, replace } => {
                 let has_messages =

@@ -5,6 +5,7 @@ mod commands;
 mod composer;
 mod opening;
 mod overlay;
+mod search;
 mod session;
 mod stream;
 mod turn;

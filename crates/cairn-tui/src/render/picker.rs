@@ -1,14 +1,15 @@
 //! The sessions picker overlay: the filter line and two rows per session (title with age,
-//! message count and id; then a preview), keeping the highlighted session in view.
+//! message count and id; then the passage that matched a search, or a preview), keeping the
+//! highlighted session in view.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Style, Stylize};
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Widget};
 
 use crate::layout::centered;
-use crate::picker::Picker;
+use crate::picker::{Picker, RowSnippet};
 
 pub(super) fn render_picker(picker: &Picker, now_ms: i64, screen: Rect, buf: &mut Buffer) {
     let area = centered(
@@ -59,10 +60,10 @@ pub(super) fn render_picker(picker: &Picker, now_ms: i64, screen: Rect, buf: &mu
     }
     let rows = picker.rows(now_ms);
     if rows.is_empty() {
-        let text = if picker.filter.is_empty() {
-            "no sessions yet"
-        } else {
-            "no session matches"
+        let text = match picker.search_error() {
+            Some(error) => format!("search: {error}"),
+            None if picker.filter.is_empty() => "no sessions yet".to_owned(),
+            None => "no session matches".to_owned(),
         };
         buf.set_line(list.x, list.y, &Line::from(text.dim()), list.width);
         return;
@@ -80,10 +81,13 @@ pub(super) fn render_picker(picker: &Picker, now_ms: i64, screen: Rect, buf: &mu
             "  ".into(),
             row.age.clone().dim(),
             " · ".dim(),
-            format!("{} messages", row.messages).dim(),
-            " · ".dim(),
-            row.id.short().dim(),
         ];
+        if let Some(messages) = row.messages {
+            let unit = if messages == 1 { "message" } else { "messages" };
+            head.push(format!("{messages} {unit}").dim());
+            head.push(" · ".dim());
+        }
+        head.push(row.id.short().dim());
         if row.current {
             head.push(" (current)".green());
         }
@@ -98,9 +102,31 @@ pub(super) fn render_picker(picker: &Picker, now_ms: i64, screen: Rect, buf: &mu
         buf.set_line(list.x, y, &head, list.width);
         y += 1;
         if y < list.bottom() {
-            let preview = Line::from(vec!["  ".into(), row.preview.clone().dim().italic()]);
-            buf.set_line(list.x, y, &preview, list.width);
+            let second = match &row.snippet {
+                Some(snippet) => snippet_line(snippet),
+                None => Line::from(vec!["  ".into(), row.preview.clone().dim().italic()]),
+            };
+            buf.set_line(list.x, y, &second, list.width);
             y += 1;
         }
     }
+}
+
+/// A search passage, the words that matched in bold.
+fn snippet_line(snippet: &RowSnippet) -> Line<'static> {
+    let mut spans: Vec<Span<'static>> = vec!["  ".into()];
+    let mut at = 0;
+    for range in &snippet.highlights {
+        let (Some(before), Some(matched)) = (
+            snippet.text.get(at..range.start),
+            snippet.text.get(range.clone()),
+        ) else {
+            continue;
+        };
+        spans.push(before.to_owned().dim());
+        spans.push(matched.to_owned().bold());
+        at = range.end;
+    }
+    spans.push(snippet.text.get(at..).unwrap_or_default().to_owned().dim());
+    Line::from(spans)
 }

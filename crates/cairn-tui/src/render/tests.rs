@@ -225,6 +225,41 @@ fn sessions_picker() {
 }
 
 #[test]
+fn sessions_picker_with_search_matches() {
+    use cairn_core::search::{SearchHit, Snippet};
+    let mut app = app_with((80, 12), Origin::New, Vec::new(), &[]);
+    type_text(&mut app, "/search kestrel");
+    app.handle(key(KeyCode::Enter));
+    let listed = summary(1, "Birds of prey", 12, 8, "which birds hover?");
+    app.handle(AppEvent::SessionsListed {
+        all_workspaces: false,
+        result: Ok(vec![listed.clone()]),
+    });
+    let found = |session: Session, passage: &str| SearchHit {
+        snippets: vec![Snippet::from_marked(
+            session.id,
+            cairn_core::EventId(Uuid::from_u128(7)),
+            passage,
+        )],
+        session,
+        score: 1.0,
+    };
+    let older = summary(2, "Falconry notes", 3 * 24 * 60, 2, "").session;
+    app.handle(AppEvent::SearchResults {
+        query: "kestrel".into(),
+        all_workspaces: false,
+        result: Ok(vec![
+            found(
+                listed.session,
+                "…a \u{e000}kestrel\u{e001} hovers, then drops on its prey",
+            ),
+            found(older, "the \u{e000}kestrel\u{e001} is the smallest falcon…"),
+        ]),
+    });
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
 fn tiny_terminal() {
     let app = app_with((20, 6), Origin::Resumed, conversation(), &[RESUMED_NOTE]);
     assert_snapshot!(draw(&app).backend());

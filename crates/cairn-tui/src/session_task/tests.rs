@@ -504,3 +504,62 @@ async fn the_open_job_takes_over_the_whole_session_before_the_next_job() {
     drop(jobs);
     task.await.unwrap();
 }
+
+/// The picker's search runs in the session task against the store, and opening a match
+/// loads the session and then asks the screen to show the message.
+#[tokio::test]
+async fn searches_run_on_the_store_and_a_match_opens_at_its_message() {
+    let fixture = fixture().await;
+    let mut earlier = fixture.manager();
+    earlier.push(EventKind::UserMessage {
+        text: "where do kestrels nest?".into(),
+    });
+    let question_id = earlier.events().last().unwrap().id;
+    earlier.push(EventKind::UserMessage {
+        text: "something else".into(),
+    });
+    earlier.persist_pending().await.unwrap();
+    let session_id = earlier.session().id;
+
+    let (replies, mut events) = mpsc::unbounded_channel();
+    let (jobs, receiver) = mpsc::unbounded_channel();
+    let task = SessionTask::new(fixture.manager(), 8_000, None, replies).spawn(receiver);
+    jobs.send(SessionJob::Search {
+        query: "kestrels".into(),
+        all_workspaces: false,
+    })
+    .unwrap();
+    let AppEvent::SearchResults { query, result, .. } = events.recv().await.unwrap() else {
+        panic!("search results");
+    };
+    assert_eq!(query, "kestrels");
+    let hits = result.unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].snippets[0].event_id, question_id);
+
+    jobs.send(SessionJob::Search {
+        query: "\"open".into(),
+        all_workspaces: true,
+    })
+    .unwrap();
+    let AppEvent::SearchResults { result, .. } = events.recv().await.unwrap() else {
+        panic!("search results");
+    };
+    assert!(result.unwrap_err().contains("quote"));
+
+    jobs.send(SessionJob::OpenAt {
+        session_id,
+        event_id: question_id,
+    })
+    .unwrap();
+    let AppEvent::SessionLoaded { view, .. } = events.recv().await.unwrap() else {
+        panic!("the session loads");
+    };
+    assert_eq!(view.id, session_id);
+    let AppEvent::Focus(focus) = events.recv().await.unwrap() else {
+        panic!("then the message is shown");
+    };
+    assert_eq!(focus, question_id);
+    drop(jobs);
+    task.await.unwrap();
+}

@@ -1,7 +1,7 @@
 //! Keys in the sessions picker: type to filter, move the highlight, toggle between this
 //! workspace and every workspace, open the highlighted session, or close.
 
-use cairn_core::SessionId;
+use cairn_core::{EventId, SessionId};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::picker::Picker;
@@ -17,6 +17,12 @@ pub(super) enum PickerAction {
     Close,
     /// Close the picker and switch to this session.
     Open(SessionId),
+    /// Close the picker and switch to this session, showing this message (a search match).
+    OpenAt(SessionId, EventId),
+    /// Close the picker and show this message of the current session.
+    Show(EventId),
+    /// The filter changed: search what was said for it (`all_workspaces` as shown).
+    Search { all_workspaces: bool },
 }
 
 /// Applies `key` to `picker` (`now_ms` dates the rows, which the filter matches).
@@ -34,21 +40,38 @@ pub(super) fn on_key(picker: &mut Picker, key: KeyEvent, now_ms: i64) -> PickerA
         KeyCode::Backspace => {
             picker.filter.pop();
             picker.selected = 0;
+            return search_for_filter(picker);
         }
         KeyCode::Char(c) if !ctrl => {
             picker.filter.push(c);
             picker.selected = 0;
+            return search_for_filter(picker);
         }
         KeyCode::Enter => {
             return match picker.selected_row(now_ms) {
                 None => PickerAction::Stay,
-                Some(row) if row.current => PickerAction::Close,
-                Some(row) => PickerAction::Open(row.id),
+                Some(row) => match (row.current, row.snippet) {
+                    (true, Some(snippet)) => PickerAction::Show(snippet.event_id),
+                    (true, None) => PickerAction::Close,
+                    (false, Some(snippet)) => PickerAction::OpenAt(row.id, snippet.event_id),
+                    (false, None) => PickerAction::Open(row.id),
+                },
             };
         }
         _ => {}
     }
     PickerAction::Stay
+}
+
+/// After the filter changed: a search for it, unless there is nothing to search for.
+fn search_for_filter(picker: &Picker) -> PickerAction {
+    if picker.filter.trim().is_empty() {
+        PickerAction::Stay
+    } else {
+        PickerAction::Search {
+            all_workspaces: picker.all_workspaces,
+        }
+    }
 }
 
 fn toggle_all_workspaces(picker: &mut Picker) -> PickerAction {
