@@ -173,6 +173,19 @@ async fn generate(path: &Path) {
     while !service.index_for_search(5_000).await.unwrap().is_done() {}
     service.close().await;
     let indexed = file_size(&partial);
+    // Everything into the main file, so it can be renamed on its own.
+    let mut conn = SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(&partial))
+        .await
+        .unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("PRAGMA journal_mode = DELETE")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
     eprintln!(
         "indexed {EVENTS} events for search in {:.1?}; the index is {:.0} % of the database \
          ({} MB of {} MB)",

@@ -173,8 +173,8 @@ pub struct SearchArgs {
     #[arg(long, value_name = "N", default_value_t = 20,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: u32,
-    /// A JSON array, best first: id, title, directory, score and each passage's event id,
-    /// text and highlighted byte ranges
+    /// A JSON array, best first: id, title, workspace, directory, score and each passage's
+    /// event id, text and highlighted byte ranges
     #[arg(long)]
     pub json: bool,
 }

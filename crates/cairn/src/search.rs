@@ -192,6 +192,8 @@ fn hits_json(hits: &[SearchHit]) -> serde_json::Value {
                 json!({
                     "id": session.id.to_string(),
                     "title": session.title,
+                    // The git work tree, or the folder when there is none.
+                    "workspace": session.git_root.as_deref().unwrap_or(&session.directory).to_string_lossy(),
                     "directory": session.directory.to_string_lossy(),
                     "git_root": session.git_root.as_deref().map(std::path::Path::to_string_lossy),
                     "updated_at_ms": session.updated_at_ms,

@@ -1,0 +1,263 @@
+//! Searching on SQLite: ranking with FTS5's bm25, then passages for the few matches shown.
+//!
+//! Two passes. First the messages that hold every term, ranked by bm25: their sessions come
+//! first, best message first. Then, if fewer sessions than asked for were found, sessions
+//! where each term is said in some message, newest first. Passages (FTS5's `snippet`, which
+//! costs far more than a score) are made only for the messages shown, each looked up by its
+//! rowid.
+
+use std::collections::{HashMap, HashSet};
+
+use cairn_core::search::{SearchHit, SearchRequest, Snippet};
+use cairn_core::service::{Result, WorkspaceFilter};
+use cairn_core::{EventId, ServiceError, SessionId};
+
+use super::fts_match;
+use crate::sqlite::SqliteSessionService;
+use crate::sqlite::rows::path_bytes;
+
+/// Snippet length in tokens around the match, FTS5's own unit.
+const SNIPPET_TOKENS: i64 = 16;
+/// At most this many passages a session shows.
+const SNIPPETS_PER_SESSION: usize = 2;
+/// Scores of sessions with one message holding every term start here, above any session
+/// whose terms are scattered (scored below 1).
+const ONE_MESSAGE_BONUS: f64 = 1_000.0;
+/// Ranked messages read per session asked for: enough to fill the list when a few sessions
+/// hold many of the best matches.
+const ROWS_PER_SESSION: usize = 8;
+
+/// A message that matched: its index row (the FTS5 rowid), event and session.
+#[derive(Clone, Debug, sqlx::FromRow)]
+struct Matched {
+    rowid: i64,
+    session_id: String,
+    event_id: String,
+    score: f64,
+}
+
+/// One session's share of the results, before its row is read.
+struct Found {
+    session_id: SessionId,
+    score: f64,
+    /// (FTS5 query, rowid) of the messages to make passages from.
+    passages: Vec<(String, i64, EventId)>,
+}
+
+impl SqliteSessionService {
+    pub(in crate::sqlite) async fn search_sessions(
+        &self,
+        request: &SearchRequest,
+    ) -> Result<Vec<SearchHit>> {
+        let limit = usize::try_from(request.limit).unwrap_or(usize::MAX);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let everything = fts_match(&request.query.terms);
+        let mut found: Vec<Found> = Vec::new();
+        let mut seen: HashMap<SessionId, usize> = HashMap::new();
+        let ranked = self
+            .ranked_matches(request, &everything, limit.saturating_mul(ROWS_PER_SESSION))
+            .await?;
+        for matched in ranked {
+            let session_id = parse_id::<SessionId>(&matched.session_id, "session")?;
+            let event_id = parse_id::<EventId>(&matched.event_id, "event")?;
+            match seen.get(&session_id) {
+                Some(&index) => {
+                    let passages = &mut found[index].passages;
+                    if passages.len() < SNIPPETS_PER_SESSION {
+                        passages.push((everything.clone(), matched.rowid, event_id));
+                    }
+                }
+                None if found.len() < limit => {
+                    seen.insert(session_id, found.len());
+                    found.push(Found {
+                        session_id,
+                        // bm25 is lower for better matches.
+                        score: ONE_MESSAGE_BONUS - matched.score,
+                        passages: vec![(everything.clone(), matched.rowid, event_id)],
+                    });
+                }
+                None => {}
+            }
+        }
+        if found.len() < limit && request.query.terms.len() > 1 {
+            let wanted = limit - found.len();
+            let already: HashSet<SessionId> = seen.keys().copied().collect();
+            found.extend(self.scattered_matches(request, &already, wanted).await?);
+        }
+
+        let mut hits = Vec::with_capacity(found.len());
+        for session in found {
+            // Deleted since the search: not a result.
+            let Some(row) = self.fetch_session_row(session.session_id).await? else {
+                continue;
+            };
+            let mut snippets = Vec::with_capacity(session.passages.len());
+            for (fts, rowid, event_id) in &session.passages {
+                if let Some(marked) = self.passage(fts, *rowid).await? {
+                    snippets.push(Snippet::from_marked(session.session_id, *event_id, &marked));
+                }
+            }
+            hits.push(SearchHit {
+                session: row.into_session()?,
+                score: session.score,
+                snippets,
+            });
+        }
+        Ok(hits)
+    }
+
+    /// The best `rows` messages matching `fts` in the sessions the request allows.
+    async fn ranked_matches(
+        &self,
+        request: &SearchRequest,
+        fts: &str,
+        rows: usize,
+    ) -> Result<Vec<Matched>> {
+        let sql = format!(
+            "SELECT search_text.rowid AS rowid, entry.session_id, entry.event_id, \
+                 bm25(search_text) AS score \
+             FROM search_text JOIN search_entries AS entry ON entry.id = search_text.rowid \
+             JOIN sessions ON sessions.id = entry.session_id \
+             WHERE search_text MATCH ?1 {} ORDER BY score LIMIT ?4",
+            session_conditions(request)
+        );
+        let (directory, git_root) = workspace_binds(request);
+        sqlx::query_as::<_, Matched>(&sql)
+            .bind(fts)
+            .bind(directory)
+            .bind(git_root)
+            .bind(i64::try_from(rows).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|err| self.map_err(err))
+    }
+
+    /// Sessions (not in `already`) where every term is said in some message, newest first,
+    /// at most `wanted`, with a passage for each of the first two terms. Matching without
+    /// ranking is cheap even for common words; these sessions rank below every session with
+    /// one message holding all the terms.
+    async fn scattered_matches(
+        &self,
+        request: &SearchRequest,
+        already: &HashSet<SessionId>,
+        wanted: usize,
+    ) -> Result<Vec<Found>> {
+        let sql = format!(
+            // One aggregate, so SQLite takes the other columns from the row it picks.
+            "SELECT max(search_text.rowid) AS rowid, entry.session_id, entry.event_id, \
+                 CAST(sessions.updated_at AS REAL) AS score \
+             FROM search_text JOIN search_entries AS entry ON entry.id = search_text.rowid \
+             JOIN sessions ON sessions.id = entry.session_id \
+             WHERE search_text MATCH ?1 {} GROUP BY entry.session_id",
+            session_conditions(request)
+        );
+        let (directory, git_root) = workspace_binds(request);
+        // Per term: each session that has it, with one message saying it.
+        let mut per_term: Vec<(String, HashMap<String, Matched>)> = Vec::new();
+        for term in &request.query.terms {
+            let fts = fts_match([term]);
+            let rows: Vec<Matched> = sqlx::query_as(&sql)
+                .bind(&fts)
+                .bind(directory.clone())
+                .bind(git_root.clone())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|err| self.map_err(err))?;
+            let by_session = rows
+                .into_iter()
+                .map(|row| (row.session_id.clone(), row))
+                .collect();
+            per_term.push((fts, by_session));
+        }
+        let Some(((_, first), rest)) = per_term.split_first() else {
+            return Ok(Vec::new());
+        };
+        let mut sessions: Vec<&Matched> = first
+            .values()
+            .filter(|row| {
+                rest.iter()
+                    .all(|(_, term)| term.contains_key(&row.session_id))
+            })
+            .collect();
+        // `score` holds the session's last activity here: newest first.
+        sessions.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let mut found = Vec::new();
+        for row in sessions {
+            let session_id = parse_id::<SessionId>(&row.session_id, "session")?;
+            if already.contains(&session_id) {
+                continue;
+            }
+            if found.len() == wanted {
+                break;
+            }
+            let mut passages = Vec::new();
+            for (fts, term) in per_term.iter().take(SNIPPETS_PER_SESSION) {
+                if let Some(matched) = term.get(&row.session_id) {
+                    let event_id = parse_id::<EventId>(&matched.event_id, "event")?;
+                    passages.push((fts.clone(), matched.rowid, event_id));
+                }
+            }
+            found.push(Found {
+                session_id,
+                score: 1.0 / (2.0 + found.len() as f64),
+                passages,
+            });
+        }
+        Ok(found)
+    }
+
+    /// The passage of message `rowid` around what `fts` matches, with highlight markers.
+    async fn passage(&self, fts: &str, rowid: i64) -> Result<Option<String>> {
+        sqlx::query_scalar(&format!(
+            "SELECT snippet(search_text, 0, char(57344), char(57345), '…', {SNIPPET_TOKENS}) \
+             FROM search_text WHERE search_text MATCH ?1 AND rowid = ?2"
+        ))
+        .bind(fts)
+        .bind(rowid)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|err| self.map_err(err))
+    }
+}
+
+fn parse_id<T: std::str::FromStr>(text: &str, what: &str) -> Result<T> {
+    text.parse().map_err(|_| {
+        ServiceError::storage(format!("malformed {what} id {text} in the search index"))
+    })
+}
+
+/// `AND ...` conditions on the `sessions` table for the request's workspace and archive
+/// filters, using parameters `?2` (directory) and `?3` (git root).
+fn session_conditions(request: &SearchRequest) -> String {
+    let mut conditions = String::new();
+    match &request.workspace {
+        Some(WorkspaceFilter {
+            git_root: Some(_), ..
+        }) => conditions
+            .push_str(" AND (sessions.directory_bytes = ?2 OR sessions.git_root_bytes = ?3)"),
+        Some(WorkspaceFilter { git_root: None, .. }) => {
+            conditions.push_str(" AND sessions.directory_bytes = ?2")
+        }
+        None => {}
+    }
+    if !request.include_archived {
+        conditions.push_str(" AND sessions.archived_at IS NULL");
+    }
+    conditions
+}
+
+/// The values of `?2` (directory) and `?3` (git root) for [`session_conditions`].
+fn workspace_binds(request: &SearchRequest) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    match &request.workspace {
+        Some(workspace) => (
+            Some(path_bytes(&workspace.directory).to_vec()),
+            workspace
+                .git_root
+                .as_deref()
+                .map(|root| path_bytes(root).to_vec()),
+        ),
+        None => (None, None),
+    }
+}
