@@ -78,6 +78,7 @@ macro_rules! conformance_tests {
             search_folds_case_and_accents_and_finds_cjk,
             search_finds_messages_not_notes,
             search_sees_what_is_stored_and_filters,
+            search_filters_hold_below_many_better_matches,
             a_lease_is_exclusive_until_it_expires,
             renewing_extends_and_releasing_frees_the_lease,
             concurrent_acquisitions_grant_one_lease,

@@ -206,3 +206,39 @@ pub async fn search_sees_what_is_stored_and_filters(service: Service) {
     };
     assert_eq!(search(&service, &one).await.len(), 1);
 }
+
+/// Filters hold however many better matches they leave out: a session found only far down
+/// the ranking (below many matches in archived sessions and other workspaces) is still found.
+pub async fn search_filters_hold_below_many_better_matches(service: Service) {
+    // Short messages rank higher for the same word: these bury the one that counts.
+    for n in 0..30 {
+        let noisy = conversation(&service, "elsewhere", 1_000 + n, &["osprey osprey"]).await;
+        if n % 2 == 0 {
+            service
+                .set_archived(noisy.id, Some(5_000))
+                .await
+                .expect("archive");
+        }
+    }
+    let wanted = conversation(
+        &service,
+        "here",
+        2_000,
+        &["a long message that mentions the osprey only once among many other words"],
+    )
+    .await;
+    let request = SearchRequest {
+        workspace: Some(WorkspaceFilter {
+            directory: dir("here"),
+            git_root: None,
+        }),
+        limit: 1,
+        ..everywhere("osprey")
+    };
+    assert_eq!(hit_ids(&search(&service, &request).await), vec![wanted.id]);
+    let everywhere_but_archived = SearchRequest {
+        limit: 100,
+        ..everywhere("osprey")
+    };
+    assert_eq!(search(&service, &everywhere_but_archived).await.len(), 16);
+}

@@ -57,7 +57,12 @@ impl SqliteSessionService {
         let mut found: Vec<Found> = Vec::new();
         let mut seen: HashMap<SessionId, usize> = HashMap::new();
         let ranked = self
-            .ranked_matches(request, &everything, limit.saturating_mul(ROWS_PER_SESSION))
+            .ranked_matches(
+                request,
+                &everything,
+                limit.saturating_mul(ROWS_PER_SESSION),
+                limit,
+            )
             .await?;
         for matched in ranked {
             let session_id = parse_id::<SessionId>(&matched.session_id, "session")?;
@@ -108,13 +113,38 @@ impl SqliteSessionService {
         Ok(hits)
     }
 
-    /// The best `rows` messages matching `fts` in the sessions the request allows.
+    /// The best `rows` messages matching `fts` in the sessions the request allows, enough
+    /// for `sessions` sessions when there are that many.
+    ///
+    /// Ranking runs on the index alone (FTS5's `rank`, bm25), and only the best rows are
+    /// looked up in `search_entries` and `sessions`: joining every match first costs more
+    /// than the ranking itself. When the filters leave too few sessions among the best rows,
+    /// the exact query (filters joined before ranking) answers instead.
     async fn ranked_matches(
         &self,
         request: &SearchRequest,
         fts: &str,
         rows: usize,
+        sessions: usize,
     ) -> Result<Vec<Matched>> {
+        let rows_limit = i64::try_from(rows).unwrap_or(i64::MAX);
+        let best: Vec<(i64, f64)> = sqlx::query_as(
+            "SELECT rowid, rank FROM search_text WHERE search_text MATCH ?1 \
+             ORDER BY rank LIMIT ?2",
+        )
+        .bind(fts)
+        .bind(rows_limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|err| self.map_err(err))?;
+        let described = self.describe_rows(request, &best).await?;
+        let distinct: HashSet<&str> = described
+            .iter()
+            .map(|row| row.session_id.as_str())
+            .collect();
+        if best.len() < rows || distinct.len() >= sessions {
+            return Ok(described);
+        }
         let sql = format!(
             "SELECT search_text.rowid AS rowid, entry.session_id, entry.event_id, \
                  bm25(search_text) AS score \
@@ -128,10 +158,49 @@ impl SqliteSessionService {
             .bind(fts)
             .bind(directory)
             .bind(git_root)
-            .bind(i64::try_from(rows).unwrap_or(i64::MAX))
+            .bind(rows_limit)
             .fetch_all(&self.pool)
             .await
             .map_err(|err| self.map_err(err))
+    }
+
+    /// `best` (rowid, score) in order, with their events and sessions, less the rows of
+    /// sessions the request leaves out.
+    async fn describe_rows(
+        &self,
+        request: &SearchRequest,
+        best: &[(i64, f64)],
+    ) -> Result<Vec<Matched>> {
+        if best.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Integers only: nothing typed by anyone reaches this list.
+        let rowids: Vec<String> = best.iter().map(|(rowid, _)| rowid.to_string()).collect();
+        let sql = format!(
+            "SELECT entry.id AS rowid, entry.session_id, entry.event_id, 0.0 AS score \
+             FROM search_entries AS entry JOIN sessions ON sessions.id = entry.session_id \
+             WHERE entry.id IN ({}) {}",
+            rowids.join(","),
+            session_conditions(request)
+        );
+        let (directory, git_root) = workspace_binds(request);
+        let rows: Vec<Matched> = sqlx::query_as(&sql)
+            .bind(None::<String>)
+            .bind(directory)
+            .bind(git_root)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|err| self.map_err(err))?;
+        let mut by_rowid: HashMap<i64, Matched> =
+            rows.into_iter().map(|row| (row.rowid, row)).collect();
+        Ok(best
+            .iter()
+            .filter_map(|(rowid, score)| {
+                let mut row = by_rowid.remove(rowid)?;
+                row.score = *score;
+                Some(row)
+            })
+            .collect())
     }
 
     /// Sessions (not in `already`) where every term is said in some message, newest first,
@@ -144,24 +213,18 @@ impl SqliteSessionService {
         already: &HashSet<SessionId>,
         wanted: usize,
     ) -> Result<Vec<Found>> {
-        let sql = format!(
-            // One aggregate, so SQLite takes the other columns from the row it picks.
-            "SELECT max(search_text.rowid) AS rowid, entry.session_id, entry.event_id, \
-                 CAST(sessions.updated_at AS REAL) AS score \
-             FROM search_text JOIN search_entries AS entry ON entry.id = search_text.rowid \
-             JOIN sessions ON sessions.id = entry.session_id \
-             WHERE search_text MATCH ?1 {} GROUP BY entry.session_id",
-            session_conditions(request)
-        );
-        let (directory, git_root) = workspace_binds(request);
-        // Per term: each session that has it, with one message saying it.
+        // Per term: each session that has it, with its newest message saying it. One
+        // aggregate, so SQLite takes the other columns from the row it picks.
+        let per_session = "SELECT max(entry.id) AS rowid, entry.session_id, entry.event_id, \
+                 0.0 AS score \
+             FROM search_entries AS entry WHERE entry.id IN \
+                 (SELECT rowid FROM search_text WHERE search_text MATCH ?1) \
+             GROUP BY entry.session_id";
         let mut per_term: Vec<(String, HashMap<String, Matched>)> = Vec::new();
         for term in &request.query.terms {
             let fts = fts_match([term]);
-            let rows: Vec<Matched> = sqlx::query_as(&sql)
+            let rows: Vec<Matched> = sqlx::query_as(per_session)
                 .bind(&fts)
-                .bind(directory.clone())
-                .bind(git_root.clone())
                 .fetch_all(&self.pool)
                 .await
                 .map_err(|err| self.map_err(err))?;
@@ -174,27 +237,23 @@ impl SqliteSessionService {
         let Some(((_, first), rest)) = per_term.split_first() else {
             return Ok(Vec::new());
         };
-        let mut sessions: Vec<&Matched> = first
-            .values()
-            .filter(|row| {
-                rest.iter()
-                    .all(|(_, term)| term.contains_key(&row.session_id))
-            })
-            .collect();
-        // `score` holds the session's last activity here: newest first.
-        sessions.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let mut candidates: Vec<SessionId> = Vec::new();
+        for session_id in first.keys() {
+            if rest.iter().all(|(_, term)| term.contains_key(session_id)) {
+                let id = parse_id::<SessionId>(session_id, "session")?;
+                if !already.contains(&id) {
+                    candidates.push(id);
+                }
+            }
+        }
+        let newest_first = self.allowed_newest_first(request, &candidates).await?;
+
         let mut found = Vec::new();
-        for row in sessions {
-            let session_id = parse_id::<SessionId>(&row.session_id, "session")?;
-            if already.contains(&session_id) {
-                continue;
-            }
-            if found.len() == wanted {
-                break;
-            }
+        for session_id in newest_first.into_iter().take(wanted) {
+            let key = session_id.to_string();
             let mut passages = Vec::new();
             for (fts, term) in per_term.iter().take(SNIPPETS_PER_SESSION) {
-                if let Some(matched) = term.get(&row.session_id) {
+                if let Some(matched) = term.get(&key) {
                     let event_id = parse_id::<EventId>(&matched.event_id, "event")?;
                     passages.push((fts.clone(), matched.rowid, event_id));
                 }
@@ -206,6 +265,37 @@ impl SqliteSessionService {
             });
         }
         Ok(found)
+    }
+
+    /// Those of `candidates` the request allows, most recently active first.
+    async fn allowed_newest_first(
+        &self,
+        request: &SearchRequest,
+        candidates: &[SessionId],
+    ) -> Result<Vec<SessionId>> {
+        let (directory, git_root) = workspace_binds(request);
+        let mut allowed: Vec<(i64, SessionId)> = Vec::new();
+        for chunk in candidates.chunks(500) {
+            // Parsed ids print as hex and hyphens only: safe inside quotes.
+            let ids: Vec<String> = chunk.iter().map(|id| format!("'{id}'")).collect();
+            let sql = format!(
+                "SELECT id, updated_at FROM sessions WHERE id IN ({}) {}",
+                ids.join(","),
+                session_conditions(request)
+            );
+            let rows: Vec<(String, i64)> = sqlx::query_as(&sql)
+                .bind(None::<String>)
+                .bind(directory.clone())
+                .bind(git_root.clone())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|err| self.map_err(err))?;
+            for (id, updated_at) in rows {
+                allowed.push((updated_at, parse_id::<SessionId>(&id, "session")?));
+            }
+        }
+        allowed.sort_by(|a, b| b.0.cmp(&a.0));
+        Ok(allowed.into_iter().map(|(_, id)| id).collect())
     }
 
     /// The passage of message `rowid` around what `fts` matches, with highlight markers.
