@@ -294,7 +294,7 @@ impl SqliteSessionService {
                 allowed.push((updated_at, parse_id::<SessionId>(&id, "session")?));
             }
         }
-        allowed.sort_by(|a, b| b.0.cmp(&a.0));
+        allowed.sort_by_key(|(updated_at, _)| std::cmp::Reverse(*updated_at));
         Ok(allowed.into_iter().map(|(_, id)| id).collect())
     }
 
