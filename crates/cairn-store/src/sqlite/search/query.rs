@@ -217,9 +217,8 @@ impl SqliteSessionService {
         // aggregate, so SQLite takes the other columns from the row it picks.
         let per_session = "SELECT max(entry.id) AS rowid, entry.session_id, entry.event_id, \
                  0.0 AS score \
-             FROM search_entries AS entry WHERE entry.id IN \
-                 (SELECT rowid FROM search_text WHERE search_text MATCH ?1) \
-             GROUP BY entry.session_id";
+             FROM search_text JOIN search_entries AS entry ON entry.id = search_text.rowid \
+             WHERE search_text MATCH ?1 GROUP BY entry.session_id";
         let mut per_term: Vec<(String, HashMap<String, Matched>)> = Vec::new();
         for term in &request.query.terms {
             let fts = fts_match([term]);
