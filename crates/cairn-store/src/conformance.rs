@@ -53,41 +53,84 @@ pub type Service = Arc<dyn SessionService>;
 #[macro_export]
 macro_rules! conformance_tests {
     ($fresh:expr) => {
-        $crate::conformance_tests!(@behaviours $fresh;
-            create_and_load_round_trip,
-            create_refuses_a_taken_id,
-            chain_order_follows_links_not_timestamps,
-            append_with_current_head_moves_head_and_counts,
-            append_with_stale_head_conflicts_and_writes_nothing,
-            branch_from_earlier_event_abandons_the_old_tail,
-            recent_events_are_the_newest_of_the_head_branch,
-            listing_filters_and_orders,
-            prefix_lookup_ignores_hyphens_and_case,
-            rename_sets_title,
-            archive_and_unarchive_keep_updated_at,
-            delete_removes_session_and_events,
-            unknown_ids_are_not_found,
-            resume_window_boundary_is_inclusive,
-            resume_without_window_finds_old_sessions,
-            resume_prefers_exact_directory_over_newer_git_root_sibling,
-            resume_falls_back_to_git_root_sibling,
-            resume_never_picks_other_workspaces_archived_or_note_only,
-            paths_that_differ_only_in_non_utf8_bytes_are_two_workspaces,
-            search_ranks_one_message_with_every_word_first,
-            search_phrases_and_prefixes,
-            search_folds_case_and_accents_and_finds_cjk,
-            search_finds_messages_not_notes,
-            search_sees_what_is_stored_and_filters,
-            search_filters_hold_below_many_better_matches,
-            a_lease_is_exclusive_until_it_expires,
-            renewing_extends_and_releasing_frees_the_lease,
-            concurrent_acquisitions_grant_one_lease,
-            a_draft_is_settled_by_its_invocations_next_append,
-            deleting_a_session_removes_its_lease_and_drafts,
-            the_session_version_changes_with_every_write,
+        $crate::conformance_tests!(@lists $fresh; search: yes);
+    };
+    // A backend that cannot search yet: the search behaviours are replaced by one checking
+    // that it says so clearly rather than returning nothing.
+    ($fresh:expr; without search) => {
+        $crate::conformance_tests!(@lists $fresh; search: no);
+    };
+    // The behaviours, each named once: the core ones, then the groups a backend may lack.
+    (@lists $fresh:expr; search: $search:ident) => {
+        $crate::conformance_tests!(@suite $fresh; search: $search;
+            core: [
+                create_and_load_round_trip,
+                create_refuses_a_taken_id,
+                chain_order_follows_links_not_timestamps,
+                append_with_current_head_moves_head_and_counts,
+                append_with_stale_head_conflicts_and_writes_nothing,
+                branch_from_earlier_event_abandons_the_old_tail,
+                recent_events_are_the_newest_of_the_head_branch,
+                listing_filters_and_orders,
+                prefix_lookup_ignores_hyphens_and_case,
+                rename_sets_title,
+                archive_and_unarchive_keep_updated_at,
+                delete_removes_session_and_events,
+                unknown_ids_are_not_found,
+                resume_window_boundary_is_inclusive,
+                resume_without_window_finds_old_sessions,
+                resume_prefers_exact_directory_over_newer_git_root_sibling,
+                resume_falls_back_to_git_root_sibling,
+                resume_never_picks_other_workspaces_archived_or_note_only,
+                paths_that_differ_only_in_non_utf8_bytes_are_two_workspaces,
+                a_lease_is_exclusive_until_it_expires,
+                renewing_extends_and_releasing_frees_the_lease,
+                concurrent_acquisitions_grant_one_lease,
+                a_draft_is_settled_by_its_invocations_next_append,
+                deleting_a_session_removes_its_lease_and_drafts,
+                the_session_version_changes_with_every_write,
+            ];
+            search: [
+                search_ranks_one_message_with_every_word_first,
+                search_phrases_and_prefixes,
+                search_folds_case_and_accents_and_finds_cjk,
+                search_finds_messages_not_notes,
+                search_sees_what_is_stored_and_filters,
+                search_filters_hold_below_many_better_matches,
+            ];
         );
     };
-    (@behaviours $fresh:expr; $($behaviour:ident),* $(,)?) => {
+    (@suite $fresh:expr; search: $search:ident;
+        core: [$($core:ident),* $(,)?];
+        search: [$($searching:ident),* $(,)?];
+    ) => {
+        $crate::conformance_tests!(@tests $fresh; $($core),*);
+        $crate::conformance_tests!(@search $search $fresh; $($searching),*);
+
+        /// A behaviour written in the suite but missing from the lists above would silently
+        /// run for no backend.
+        #[test]
+        fn conformance_suite_runs_every_behaviour() {
+            let mut written = $crate::conformance::behaviours();
+            written.sort_unstable();
+            let mut listed = ::std::vec![
+                $(::std::stringify!($core),)* $(::std::stringify!($searching),)*
+            ];
+            listed.sort_unstable();
+            ::std::assert_eq!(written, listed);
+        }
+    };
+    (@search yes $fresh:expr; $($behaviour:ident),*) => {
+        $crate::conformance_tests!(@tests $fresh; $($behaviour),*);
+    };
+    (@search no $fresh:expr; $($behaviour:ident),*) => {
+        #[tokio::test]
+        async fn search_is_refused_with_a_clear_error() {
+            let (_keep, service) = ($fresh)().await;
+            $crate::conformance::search_is_refused_clearly(service).await;
+        }
+    };
+    (@tests $fresh:expr; $($behaviour:ident),*) => {
         $(
             #[tokio::test]
             async fn $behaviour() {
@@ -95,16 +138,6 @@ macro_rules! conformance_tests {
                 $crate::conformance::$behaviour(service).await;
             }
         )*
-
-        /// A behaviour written in the suite but missing from the list above would silently
-        /// run for no backend.
-        #[test]
-        fn conformance_suite_runs_every_behaviour() {
-            ::std::assert_eq!(
-                $crate::conformance::behaviours(),
-                ::std::vec![$(::std::stringify!($behaviour)),*],
-            );
-        }
     };
 }
 

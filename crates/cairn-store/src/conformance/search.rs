@@ -7,6 +7,19 @@ use cairn_core::search::{SearchHit, SearchQuery, SearchRequest};
 use super::*;
 use pretty_assertions::assert_eq;
 
+/// For a backend that cannot search (`conformance_tests!(..; without search)`): a search is
+/// an error that says so, never an empty list that looks like "nothing found". Not part of
+/// the suite every backend runs (its signature takes the service by another name).
+pub async fn search_is_refused_clearly(backend: Service) {
+    let session = conversation(&backend, "here", 1_000, &["findable words"]).await;
+    let error = backend
+        .search(&everywhere("findable"))
+        .await
+        .expect_err("a backend that cannot search says so");
+    assert!(error.to_string().contains("cannot search"), "{error}");
+    let _ = session;
+}
+
 /// Every workspace, archived sessions left out, up to 20 sessions.
 fn everywhere(query: &str) -> SearchRequest {
     SearchRequest {
