@@ -149,11 +149,12 @@ impl Composer {
             KeyCode::Char('j') if ctrl => self.input.insert_newline(),
             KeyCode::Enter if shift || alt => self.input.insert_newline(),
             KeyCode::Tab if !completions.is_empty() => return self.tab_complete(&completions),
-            KeyCode::Up if !completions.is_empty() => {
+            // A recalled command keeps Up/Down for the history, so recall walks past it.
+            KeyCode::Up if !completions.is_empty() && self.history_position.is_none() => {
                 self.popup_selected = self.popup_selected.saturating_sub(1);
                 self.popup_picked = true;
             }
-            KeyCode::Down if !completions.is_empty() => {
+            KeyCode::Down if !completions.is_empty() && self.history_position.is_none() => {
                 self.popup_selected = (self.popup_selected + 1).min(completions.len() - 1);
                 self.popup_picked = true;
             }

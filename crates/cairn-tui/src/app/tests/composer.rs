@@ -263,3 +263,27 @@ fn tab_on_an_ambiguous_prefix_completes_the_common_part_then_cycles() {
     assert!(effects.is_empty());
     assert_eq!(app.input_text(), "/rename ");
 }
+
+#[test]
+fn recall_walks_through_slash_commands_in_the_history() {
+    let mut app = app_with_history(&["first prompt", "/sessions", "/copy", "/quit"]);
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        app.handle(key(KeyCode::Up));
+        seen.push(app.input_text());
+    }
+    assert_eq!(seen, ["/quit", "/copy", "/sessions", "first prompt"]);
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        app.handle(key(KeyCode::Down));
+        seen.push(app.input_text());
+    }
+    assert_eq!(seen, ["/sessions", "/copy", "/quit", ""]);
+    // Typed by hand, a command still gets the popup's Up/Down.
+    type_text(&mut app, "/re");
+    app.handle(key(KeyCode::Down));
+    assert_eq!(
+        (app.input_text(), app.composer.popup_selected),
+        ("/re".to_owned(), 1)
+    );
+}
