@@ -41,7 +41,7 @@ impl Widget for &App {
             popup::render_completions(
                 &completions,
                 self.composer.popup_selected,
-                areas.rule,
+                areas.activity.y,
                 area,
                 buf,
             );

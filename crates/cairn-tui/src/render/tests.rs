@@ -184,6 +184,20 @@ fn slash_completion_popup() {
     assert_snapshot!(draw(&app).backend());
 }
 
+#[test]
+fn command_popup_covers_the_transcript_and_keeps_the_tab_note_in_view() {
+    let long = "a long line of the answer that runs right across the screen ".repeat(4);
+    let mut app = app_with(
+        (80, 12),
+        Origin::Resumed,
+        vec![user("question"), assistant(&long)],
+        &[],
+    );
+    type_text(&mut app, "/re");
+    app.handle(key(KeyCode::Tab));
+    assert_snapshot!(draw(&app).backend());
+}
+
 fn summary(n: u128, title: &str, minutes_ago: i64, count: u64, preview: &str) -> SessionSummary {
     SessionSummary {
         session: Session {
