@@ -190,7 +190,7 @@ fn run_continue_and_session_flags() {
         .unwrap()
         .to_owned();
     assert!(
-        hint.len() >= 8 && first.replace('-', "").starts_with(&hint),
+        hint.len() >= 12 && first.replace('-', "").starts_with(&hint),
         "{hint}"
     );
     let (stdout, _) = env.run_ok(&["run", "-s", &hint, "fourth"]);

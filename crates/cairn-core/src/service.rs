@@ -315,15 +315,32 @@ impl SearchIndexProgress {
 }
 
 /// The shortest prefix of `id` (at least eight hex digits) that no other session shares: what
-/// to print in a `cairn -s <id>` hint.
+/// to show beside a session in a list or the status line.
 ///
 /// The first twelve digits of a v7 id are its creation time, so sessions created within the
 /// same minute share their first eight digits; the prefix grows as needed. When storage cannot
 /// answer, the full id is returned (it is always unambiguous).
 pub async fn unique_short_id(service: &dyn SessionService, id: SessionId) -> String {
-    const MIN_SHORT_ID: usize = 8;
+    shortest_unique_prefix(service, id, /*min_length*/ 8).await
+}
+
+/// Like [`unique_short_id`], at least [`LASTING_SHORT_ID`] digits: what to print in a
+/// `cairn -s <id>` hint, which a user may type hours later. Twelve digits are the creation
+/// time to the millisecond, so sessions made afterwards cannot make the hint ambiguous.
+pub async fn lasting_short_id(service: &dyn SessionService, id: SessionId) -> String {
+    shortest_unique_prefix(service, id, LASTING_SHORT_ID).await
+}
+
+/// The digits of a hint that stays unambiguous: see [`lasting_short_id`].
+pub const LASTING_SHORT_ID: usize = 12;
+
+async fn shortest_unique_prefix(
+    service: &dyn SessionService,
+    id: SessionId,
+    min_length: usize,
+) -> String {
     let hex = id.0.simple().to_string();
-    let mut length = MIN_SHORT_ID;
+    let mut length = min_length;
     while length < hex.len() {
         let prefix = &hex[..length];
         match service.find_by_id_prefix(prefix, 2).await {

@@ -26,6 +26,7 @@ use crate::app::{App, AppEvent, AppInit, Effect, Origin, SessionJob};
 use crate::session_task::{SessionTask, session_view};
 use crate::terminal::{self, TerminalGuard, TerminalOutput};
 use crate::{Opening, TuiExit, TuiOptions, history};
+use cairn_core::service::unique_short_id;
 
 /// The shortest time between two frames (about 60 frames a second).
 pub const FRAME_INTERVAL: Duration = Duration::from_millis(16);
@@ -101,7 +102,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
     let history_scope = history::HistoryScope::for_workspace(manager.workspace());
     let mut notes = startup_notes;
     let now_ms = SystemClock.now_ms();
-    let mut session = session_view(&manager);
+    let mut session = session_view(&manager).await;
     let (origin, events, opening) = match start {
         Opening::Started(StartOutcome::New) => {
             (Origin::New, manager.events().cloned().collect(), None)
@@ -118,6 +119,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
                 .map_or(recent.session.updated_at_ms, |event| event.created_at_ms);
             notes.push(continuing_note(now_ms - last_active));
             session.id = recent.session.id;
+            session.short_id = unique_short_id(manager.service().as_ref(), recent.session.id).await;
             session.title = recent.session.title.clone();
             session.stored = true;
             (Origin::Resumed, recent.events, Some(recent.session.id))

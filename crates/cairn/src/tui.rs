@@ -12,7 +12,7 @@ use eyre::{WrapErr, bail};
 use crate::cli::StartArgs;
 use crate::context::Context;
 use crate::resolve::resolve_session;
-use cairn_core::service::unique_short_id;
+use cairn_core::service::lasting_short_id;
 
 /// How many of a resumed session's newest events are read before the first frame: more than
 /// fill the tallest screen, few enough to read in about a millisecond.
@@ -80,7 +80,7 @@ pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode>
     .await?;
 
     if exit.session_stored {
-        let short = unique_short_id(service.as_ref(), exit.session_id).await;
+        let short = lasting_short_id(service.as_ref(), exit.session_id).await;
         // The terminal may be gone (a closed window); the session is saved either way.
         let _ = outln!("Continue this session with: cairn -s {short}");
     }

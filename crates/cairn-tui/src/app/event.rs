@@ -19,6 +19,8 @@ use crossterm::event::KeyEvent;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionView {
     pub id: SessionId,
+    /// The shortest prefix of the id no other stored session shares (eight digits or more).
+    pub short_id: String,
     /// The session's title; empty while it has none.
     pub title: String,
     /// The workspace folder, absolute.

@@ -87,9 +87,12 @@ pub(super) fn render_picker(picker: &Picker, now_ms: i64, screen: Rect, buf: &mu
             head.push(format!("{messages} {unit}").dim());
             head.push(" · ".dim());
         }
-        head.push(row.id.short().dim());
+        head.push(row.short_id.clone().dim());
         if row.current {
             head.push(" (current)".green());
+        }
+        if row.archived {
+            head.push(" (archived)".yellow());
         }
         if picker.all_workspaces {
             head.push(" · ".dim());

@@ -274,6 +274,24 @@ fn sessions_picker_with_search_matches() {
 }
 
 #[test]
+fn sessions_picker_tells_apart_sessions_of_the_same_minute_and_marks_archived_ones() {
+    let mut app = app_with((80, 10), Origin::New, Vec::new(), &[]);
+    type_text(&mut app, "/sessions");
+    app.handle(key(KeyCode::Enter));
+    // Created within the same second: their first ten digits are equal.
+    let mut same_minute = summary(1, "Today", 1, 2, "now");
+    same_minute.session.id = cairn_core::SessionId(Uuid::from_u128(0x0193_a1b2_c3d4 << 80));
+    let mut archived = summary(2, "Earlier today", 5, 4, "before");
+    archived.session.id = cairn_core::SessionId(Uuid::from_u128(0x0193_a1b2_c3f0 << 80));
+    archived.session.archived_at_ms = Some(NOW_MS - 60_000);
+    app.handle(AppEvent::SessionsListed {
+        all_workspaces: false,
+        result: Ok(vec![same_minute, archived]),
+    });
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
 fn tiny_terminal() {
     let app = app_with((20, 6), Origin::Resumed, conversation(), &[RESUMED_NOTE]);
     assert_snapshot!(draw(&app).backend());
