@@ -29,6 +29,7 @@ fn streaming_app() -> App {
     let mut app = App::new(AppInit {
         session: SessionView {
             id: SessionId::new(),
+            short_id: "01234567".into(),
             title: "bench".into(),
             directory: PathBuf::from("/tmp/bench"),
             display_directory: "/tmp/bench".into(),
