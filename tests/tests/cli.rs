@@ -88,7 +88,7 @@ fn run_streams_the_echo_and_reports_the_session() {
     let (stdout, stderr) = env.run_ok(&["run", "hello", "there"]);
     assert_eq!(
         stdout,
-        "echo: hello there\n\n(offline echo provider: 1 user messages in context)\n"
+        "echo: hello there\n\n(offline echo provider: 1 user message in context)\n"
     );
     assert!(
         stderr.contains("echo"),
@@ -152,7 +152,7 @@ fn run_continue_and_session_flags() {
 
     // A new session by default.
     let (stdout, stderr) = env.run_ok(&["run", "unrelated"]);
-    assert!(stdout.contains("1 user messages in context"), "{stdout}");
+    assert!(stdout.contains("1 user message in context"), "{stdout}");
     let second = session_id_from(&stderr);
     assert_ne!(first, second);
 
@@ -228,7 +228,7 @@ fn run_json_lines_parse_and_match_the_text() {
     assert_eq!(message["text"].as_str().unwrap(), deltas);
     assert_eq!(
         deltas,
-        "echo: structured please\n\n(offline echo provider: 1 user messages in context)"
+        "echo: structured please\n\n(offline echo provider: 1 user message in context)"
     );
     assert_eq!(message["interrupted"], false);
     assert!(message["usage"]["output_tokens"].as_u64().unwrap() > 0);
@@ -261,8 +261,9 @@ fn sessions_list_show_and_export() {
     );
     assert!(lines[2].contains("just now"), "{stdout}");
 
-    let (stdout, _) = env.run_ok(&["sessions", "list", "--limit", "1"]);
+    let (stdout, stderr) = env.run_ok(&["sessions", "list", "--limit", "1"]);
     assert_eq!(stdout.lines().count(), 2);
+    assert_eq!(stderr, "1 more (--limit 2 shows them all)\n");
 
     let (stdout, _) = env.run_ok(&["sessions", "list", "--json"]);
     let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
@@ -339,9 +340,16 @@ fn rename_archive_unarchive_delete() {
     let (stdout, _) = env.run_ok(&["sessions", "list"]);
     assert!(stdout.contains("Better title"), "{stdout}");
 
-    env.run_ok(&["sessions", "archive", &id]);
-    let (stdout, _) = env.run_ok(&["sessions", "list"]);
+    let (stdout, _) = env.run_ok(&["sessions", "archive", &id]);
+    assert!(stdout.starts_with("archived "), "{stdout}");
+    let (stdout, _) = env.run_ok(&["sessions", "archive", &id]);
+    assert!(stdout.ends_with(" is already archived\n"), "{stdout}");
+    let (stdout, stderr) = env.run_ok(&["sessions", "list"]);
     assert_eq!(stdout, "");
+    assert!(
+        stderr.contains("1 archived session hidden (--archived shows them)"),
+        "{stderr}"
+    );
     let (stdout, _) = env.run_ok(&["sessions", "list", "--archived"]);
     assert!(stdout.contains("Better title [archived]"), "{stdout}");
     // Archived sessions are not continued by --continue either.
@@ -349,8 +357,11 @@ fn rename_archive_unarchive_delete() {
     assert!(stderr.contains("no sessions found to continue"), "{stderr}");
 
     env.run_ok(&["sessions", "unarchive", &id]);
-    let (stdout, _) = env.run_ok(&["sessions", "list"]);
+    let (stdout, _) = env.run_ok(&["sessions", "unarchive", &id]);
+    assert!(stdout.ends_with(" is not archived\n"), "{stdout}");
+    let (stdout, stderr) = env.run_ok(&["sessions", "list"]);
     assert!(stdout.contains("Better title"), "{stdout}");
+    assert_eq!(stderr, "");
 
     let (_, stderr) = fails(&env, &["sessions", "delete", &id]);
     assert!(stderr.contains("--yes"), "{stderr}");

@@ -149,6 +149,13 @@ pub struct SessionSummary {
     pub preview: String,
 }
 
+/// How many sessions a workspace (or every workspace) has, archived ones apart.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionCounts {
+    pub active: u64,
+    pub archived: u64,
+}
+
 /// Which sessions to list, newest (by `updated_at`) first.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionFilter {
@@ -224,6 +231,10 @@ pub trait SessionService: Send + Sync {
     async fn find_resumable(&self, query: &ResumeQuery) -> Result<Option<Session>>;
 
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionSummary>>;
+
+    /// How many sessions `list_sessions` could show for `workspace` (`None`: every
+    /// workspace): what a listing cut by its limit, or hiding archived sessions, left out.
+    async fn count_sessions(&self, workspace: Option<&WorkspaceFilter>) -> Result<SessionCounts>;
 
     async fn set_title(&self, session_id: SessionId, title: &str, now_ms: i64) -> Result<()>;
 

@@ -23,8 +23,9 @@ impl App {
             self.transcript.clear();
             self.usage = UsageTotals::default();
             self.load_events(&events);
+            let count = cairn_core::text::plural(count as u64, "event");
             self.note(&format!(
-                "Another Cairn wrote {count} events to this session; yours follow them."
+                "Another Cairn wrote {count} to this session; yours follow them."
             ));
         }
         if report.unarchived {
