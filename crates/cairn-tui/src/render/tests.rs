@@ -292,6 +292,22 @@ fn sessions_picker_tells_apart_sessions_of_the_same_minute_and_marks_archived_on
 }
 
 #[test]
+fn markdown_table_fitted_to_a_narrow_terminal() {
+    let app = app_with(
+        (40, 16),
+        Origin::Resumed,
+        vec![
+            user("compare them"),
+            assistant(
+                "| Tool | Resume | Notes |\n|---|:---:|---|\n| Cairn | ~~no~~ yes | per workspace, in a window |\n| shell | - | history only |\n\n- [x] tables\n- [ ] more",
+            ),
+        ],
+        &[],
+    );
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
 fn tiny_terminal() {
     let app = app_with((20, 6), Origin::Resumed, conversation(), &[RESUMED_NOTE]);
     assert_snapshot!(draw(&app).backend());
