@@ -500,6 +500,7 @@ fn fresh_session(workspace: &Workspace, now: i64) -> Session {
         created_at_ms: now,
         updated_at_ms: now,
         archived_at_ms: None,
+        model: None,
     }
 }
 

@@ -238,6 +238,10 @@ pub trait SessionService: Send + Sync {
 
     async fn set_title(&self, session_id: SessionId, title: &str, now_ms: i64) -> Result<()>;
 
+    /// Sets the model the session uses (`None`: the configured one). Like archiving, it does
+    /// not move `updated_at`. `NotFound` if the session is not stored.
+    async fn set_model(&self, session_id: SessionId, model: Option<&str>) -> Result<()>;
+
     /// `Some(time)` archives, `None` un-archives. Does not move `updated_at`, so archiving does
     /// not make a session look recently used.
     async fn set_archived(&self, session_id: SessionId, archived_at_ms: Option<i64>) -> Result<()>;

@@ -249,8 +249,8 @@ impl SessionService for SqliteSessionService {
         let inserted = sqlx::query(
             "INSERT INTO sessions (id, directory_bytes, git_root_bytes, directory, git_root, \
              head_id, title, created_at, updated_at, archived_at, message_count, \
-             model_event_count, preview) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+             model_event_count, preview, model) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(session.id.to_string())
@@ -266,6 +266,7 @@ impl SessionService for SqliteSessionService {
         .bind(counters.messages)
         .bind(counters.model_events)
         .bind(counters.preview.unwrap_or_default())
+        .bind(session.model.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(|err| self.map_err(err))?;
@@ -507,6 +508,16 @@ impl SessionService for SqliteSessionService {
         .execute(&self.pool)
         .await
         .map_err(|err| self.map_err(err))?;
+        Self::expect_one_row(session_id, &result)
+    }
+
+    async fn set_model(&self, session_id: SessionId, model: Option<&str>) -> Result<()> {
+        let result = sqlx::query("UPDATE sessions SET model = ?1 WHERE id = ?2")
+            .bind(model)
+            .bind(session_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|err| self.map_err(err))?;
         Self::expect_one_row(session_id, &result)
     }
 

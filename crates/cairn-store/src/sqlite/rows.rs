@@ -18,7 +18,7 @@ use cairn_core::{Event, EventKind, ServiceError, Session, SessionSummary};
 macro_rules! session_columns {
     () => {
         "id, directory_bytes, git_root_bytes, head_id, title, created_at, updated_at, \
-         archived_at, message_count, preview"
+         archived_at, message_count, preview, model"
     };
 }
 pub(crate) use session_columns;
@@ -39,6 +39,7 @@ pub(crate) struct SessionRow {
     pub archived_at: Option<i64>,
     pub message_count: i64,
     pub preview: String,
+    pub model: Option<String>,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -83,6 +84,7 @@ impl SessionRow {
             created_at_ms: self.created_at,
             updated_at_ms: self.updated_at,
             archived_at_ms: self.archived_at,
+            model: self.model,
         })
     }
 

@@ -209,6 +209,7 @@ fn summary(n: u128, title: &str, minutes_ago: i64, count: u64, preview: &str) ->
             created_at_ms: NOW_MS - minutes_ago * 60_000 - 1000,
             updated_at_ms: NOW_MS - minutes_ago * 60_000,
             archived_at_ms: None,
+            model: None,
         },
         message_count: count,
         preview: preview.into(),

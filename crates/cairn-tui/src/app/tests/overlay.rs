@@ -76,6 +76,7 @@ fn the_sessions_picker_lists_filters_toggles_and_switches() {
             created_at_ms: NOW_MS,
             updated_at_ms: NOW_MS,
             archived_at_ms: None,
+            model: None,
         },
         message_count: 2,
         preview: "p".into(),
