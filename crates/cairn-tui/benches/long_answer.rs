@@ -34,6 +34,7 @@ fn streaming_app() -> App {
             directory: PathBuf::from("/tmp/bench"),
             display_directory: "/tmp/bench".into(),
             stored: true,
+            model: None,
         },
         origin: Origin::New,
         provider: ProviderInfo {

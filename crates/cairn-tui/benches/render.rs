@@ -75,6 +75,7 @@ fn open(events: Vec<Event>) -> App {
             directory: PathBuf::from("/tmp/bench"),
             display_directory: "/tmp/bench".into(),
             stored: true,
+            model: None,
         },
         origin: Origin::Resumed,
         provider: ProviderInfo {

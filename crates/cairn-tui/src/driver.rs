@@ -121,10 +121,16 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
             session.id = recent.session.id;
             session.short_id = unique_short_id(manager.service().as_ref(), recent.session.id).await;
             session.title = recent.session.title.clone();
+            session.model = recent.session.model.clone();
             session.stored = true;
             (Origin::Resumed, recent.events, Some(recent.session.id))
         }
     };
+    if origin == Origin::Resumed
+        && let Some(model) = &session.model
+    {
+        notes.push(format!("Using {model}, the model chosen for this session."));
+    }
     let size = crossterm::terminal::size().unwrap_or((80, 24));
     let app = App::new(AppInit {
         session,

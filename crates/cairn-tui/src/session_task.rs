@@ -66,6 +66,7 @@ pub async fn session_view(manager: &SessionManager) -> SessionView {
         directory: manager.workspace().directory.clone(),
         display_directory: manager.workspace().display_directory(),
         stored: manager.is_stored(),
+        model: session.model.clone(),
     }
 }
 
@@ -402,6 +403,13 @@ impl SessionTask {
                 }
                 Err(error) => self.reply(AppEvent::JobFailed {
                     what: "renaming the session".to_owned(),
+                    error: error.to_string(),
+                }),
+            },
+            SessionJob::SetModel(model) => match self.manager.set_model(Some(model)).await {
+                Ok(()) => self.reply(AppEvent::SessionChanged(session_view(&self.manager).await)),
+                Err(error) => self.reply(AppEvent::JobFailed {
+                    what: "keeping the model with the session".to_owned(),
                     error: error.to_string(),
                 }),
             },

@@ -26,6 +26,7 @@ pub fn view() -> SessionView {
         directory: PathBuf::from("/home/dev/projects/demo"),
         display_directory: "~/projects/demo".to_owned(),
         stored: false,
+        model: None,
     }
 }
 

@@ -60,7 +60,12 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
 
     let selection = context.provider().await?;
     let info = selection.provider.info();
-    let model = info.model.clone();
+    // A model chosen for the session with `/model` wins over the configured one.
+    let model = manager
+        .session()
+        .model
+        .clone()
+        .unwrap_or_else(|| info.model.clone());
     let mut out = Output::new(args.json);
     if !args.json {
         errln!("{}", selection.reason);

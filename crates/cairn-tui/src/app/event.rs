@@ -29,6 +29,8 @@ pub struct SessionView {
     pub display_directory: String,
     /// Whether the session has been written to storage yet.
     pub stored: bool,
+    /// The model chosen for the session with `/model`, if any.
+    pub model: Option<String>,
 }
 
 /// Whether the session on screen was started fresh or picked up.
@@ -192,6 +194,8 @@ pub enum SessionJob {
     Open(SessionId),
     /// `/rename`: give the session this title.
     Rename(String),
+    /// `/model NAME`: the session uses this model from now on, also when continued later.
+    SetModel(String),
     /// List the sessions for the picker: this workspace's, or every workspace's.
     ListSessions { all_workspaces: bool },
     /// Write the conversation as Markdown to `path` (a folder: a file named after the session

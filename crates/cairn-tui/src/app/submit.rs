@@ -179,8 +179,12 @@ impl App {
                 self.note(&text);
             }
             Command::Model(Some(name)) => {
-                self.model = name;
-                let text = format!("Model set to {} for this session.", self.model);
+                self.model = name.clone();
+                effects.push(Effect::Job(SessionJob::SetModel(name)));
+                let text = format!(
+                    "Model set to {} for this session; it stays when you come back to it.",
+                    self.model
+                );
                 self.note(&text);
             }
             Command::Retry => self.retry(effects),

@@ -182,7 +182,12 @@ fn model_shows_or_switches_the_model() {
     app.handle(key(KeyCode::Enter));
     assert!(last_text(&app).starts_with("Model: echo (echo/echo (offline))"));
     type_text(&mut app, "/model bigger-model");
-    app.handle(key(KeyCode::Enter));
+    let effects = app.handle(key(KeyCode::Enter));
+    assert_eq!(
+        effects.last(),
+        Some(&Effect::Job(SessionJob::SetModel("bigger-model".into()))),
+        "kept with the session"
+    );
     assert_eq!(app.model, "bigger-model");
     assert_eq!(app.provider_label(), "echo/bigger-model (offline)");
     type_text(&mut app, "hi");
@@ -191,6 +196,28 @@ fn model_shows_or_switches_the_model() {
         effects.last(),
         Some(Effect::Job(SessionJob::SendUserMessage { model, .. })) if model == "bigger-model"
     ));
+}
+
+#[test]
+fn a_session_brings_its_own_model_and_one_without_uses_the_default() {
+    let mut app = new_app();
+    let mut picked = crate::test_support::view();
+    picked.model = Some("picked-model".into());
+    app.handle(AppEvent::SessionLoaded {
+        view: picked,
+        events: Vec::new(),
+        notes: Vec::new(),
+    });
+    assert_eq!(app.model, "picked-model");
+    assert_eq!(
+        last_text(&app),
+        "Using picked-model, the model chosen for this session."
+    );
+    app.handle(AppEvent::SessionReset {
+        archived: None,
+        view: crate::test_support::view(),
+    });
+    assert_eq!(app.model, "echo");
 }
 
 #[test]
