@@ -359,7 +359,11 @@ async fn shortest_unique_prefix(
     while length < hex.len() {
         let prefix = &hex[..length];
         match service.find_by_id_prefix(prefix, 2).await {
-            Ok(matches) if matches.len() <= 1 => return prefix.to_owned(),
+            // Another session sharing the prefix makes it ambiguous; `id` itself need not be
+            // stored yet (a new session's first message is still to come).
+            Ok(matches) if matches.iter().all(|session| session.id == id) => {
+                return prefix.to_owned();
+            }
             Ok(_) => length += 2,
             Err(_) => break,
         }
