@@ -61,6 +61,30 @@ fn version_and_help_on_every_command() {
     ] {
         let (stdout, _) = env.run_ok(&args);
         assert!(stdout.contains("Usage: cairn"), "{args:?}: {stdout}");
+
+        let mut short = args.clone();
+        short.pop();
+        short.push("-h");
+        let (stdout, _) = env.run_ok(&short);
+        // Every argument and option says what it is for.
+        for line in stdout.lines().map(str::trim_start) {
+            let argument = line.starts_with(['-', '<'])
+                || (line.starts_with('[')
+                    && line[1..].starts_with(|c: char| c.is_ascii_uppercase()));
+            if argument {
+                let described = line
+                    .split_once("  ")
+                    .is_some_and(|(_, about)| !about.trim().is_empty());
+                assert!(described, "{short:?}: `{line}` has no description");
+            }
+        }
+        // The provider and model only where a model is talked to.
+        let talks_to_a_model = short == ["-h"] || short == ["run", "-h"];
+        assert_eq!(
+            stdout.contains("--provider") && stdout.contains("--model"),
+            talks_to_a_model,
+            "{short:?}: {stdout}"
+        );
     }
 }
 
@@ -395,6 +419,17 @@ fn config_path_check_and_errors() {
     assert_eq!(code, 1);
     assert!(stderr.contains("line 4"), "{stderr}");
     assert!(stderr.contains("provider.modle"), "{stderr}");
+    // The database the environment names is still shown.
+    let chosen = env.root.path().join("chosen.db");
+    let mut command = env.command_in(&env.work_dir());
+    command.env("CAIRN_DB_PATH", &chosen);
+    let output = run(command, &["config", "path"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("database: {} (not created yet)", chosen.display()))
+            && stdout.contains("from CAIRN_DB_PATH"),
+        "{stdout}"
+    );
     // Every command refuses a bad config the same way.
     let (_, stderr) = fails(&env, &["run", "hi"]);
     assert!(
