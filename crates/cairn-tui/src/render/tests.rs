@@ -309,6 +309,13 @@ fn markdown_table_fitted_to_a_narrow_terminal() {
 }
 
 #[test]
+fn help_overlay_at_40_columns_puts_descriptions_under_their_keys() {
+    let mut app = app_with((40, 20), Origin::New, Vec::new(), &[]);
+    app.handle(key(KeyCode::Char('?')));
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
 fn tiny_terminal() {
     let app = app_with((20, 6), Origin::Resumed, conversation(), &[RESUMED_NOTE]);
     assert_snapshot!(draw(&app).backend());
