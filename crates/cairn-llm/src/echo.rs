@@ -99,6 +99,10 @@ impl ModelProvider for EchoProvider {
         self.context_window
     }
 
+    async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
+        Ok(vec![self.info().model])
+    }
+
     async fn stream(&self, request: ModelRequest) -> Result<ModelStream, ProviderError> {
         let reply = Self::reply(&request);
         let input_tokens = word_count(&request.system)
