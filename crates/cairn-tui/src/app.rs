@@ -43,7 +43,7 @@ pub(crate) use self::composer::Composer;
 pub use self::event::{
     AppEvent, Effect, LiveUpdate, Origin, PersistReport, SessionJob, SessionView,
 };
-pub(crate) use self::overlay::Overlay;
+pub(crate) use self::overlay::{ModelPicker, Overlay};
 pub(crate) use self::stream::ActiveTurn;
 
 /// Rows the mouse wheel scrolls per notch.
@@ -263,6 +263,11 @@ impl App {
             AppEvent::Persisted(report) => self.on_persisted(report),
             AppEvent::LiveUpdate(update) => self.on_live_update(update, &mut effects),
             AppEvent::SessionChanged(view) => self.show_session(view),
+            AppEvent::ModelsListed(result) => {
+                if let Overlay::Models(picker) = &mut self.overlay {
+                    picker.listed(result);
+                }
+            }
             AppEvent::SessionReset { archived, view } => self.on_session_reset(archived, view),
             AppEvent::SessionLoaded {
                 view,

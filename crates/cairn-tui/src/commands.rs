@@ -39,7 +39,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "model",
         args: "[name]",
-        about: "show or switch the model",
+        about: "pick a model, or switch to the one named",
     },
     CommandSpec {
         name: "rename",

@@ -313,6 +313,15 @@ impl Driver {
                         return Ok(Flow::Quit);
                     }
                 }
+                Effect::ListModels => {
+                    let provider = self.provider.clone();
+                    let events = self.events.clone();
+                    tokio::spawn(async move {
+                        let result = provider.list_models().await.map_err(|e| e.to_string());
+                        // The screen may be gone by the time the provider answers.
+                        let _ = events.send(AppEvent::ModelsListed(result));
+                    });
+                }
                 Effect::Quit => return Ok(Flow::Quit),
             }
         }
@@ -332,6 +341,7 @@ impl Driver {
                 | Effect::CancelStream { .. }
                 | Effect::SaveHistory(_)
                 | Effect::CopyToClipboard(_)
+                | Effect::ListModels
                 | Effect::ClearScreen
                 | Effect::Quit => {}
             }

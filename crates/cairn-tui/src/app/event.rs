@@ -97,6 +97,8 @@ pub enum AppEvent {
         events: Vec<Event>,
         notes: Vec<String>,
     },
+    /// The models the provider offers, for the `/model` picker, or why it could not say.
+    ModelsListed(Result<Vec<String>, String>),
     /// The list the sessions picker asked for (this workspace or all of them), or why it
     /// could not be read.
     SessionsListed {
@@ -214,6 +216,8 @@ pub enum Effect {
     CancelStream { turn: u64 },
     /// Append this sent line to the prompt-history file.
     SaveHistory(String),
+    /// Ask the provider which models it offers; the answer comes back as `ModelsListed`.
+    ListModels,
     /// Put this text on the clipboard (through the terminal, OSC 52).
     CopyToClipboard(String),
     /// Ctrl+L: clear the terminal and draw everything again.

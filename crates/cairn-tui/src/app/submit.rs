@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use cairn_core::private_file::Overwrite;
 use cairn_core::transcript;
 
-use super::overlay::Overlay;
+use super::overlay::{ModelPicker, Overlay};
 use super::{App, Effect, SessionJob};
 use crate::commands::{self, Command, Submission};
 use crate::picker::Picker;
@@ -171,24 +171,23 @@ impl App {
                 None => self.note("There is no answer to copy yet."),
             },
             Command::Model(None) => {
-                let text = format!(
-                    "Model: {} ({}). /model <name> switches it for this session.",
-                    self.model,
-                    self.provider_label()
-                );
-                self.note(&text);
+                self.overlay = Overlay::Models(ModelPicker::loading(self.model.clone()));
+                effects.push(Effect::ListModels);
             }
-            Command::Model(Some(name)) => {
-                self.model = name.clone();
-                effects.push(Effect::Job(SessionJob::SetModel(name)));
-                let text = format!(
-                    "Model set to {} for this session; it stays when you come back to it.",
-                    self.model
-                );
-                self.note(&text);
-            }
+            Command::Model(Some(name)) => self.switch_model(name, effects),
             Command::Retry => self.retry(effects),
         }
+    }
+
+    /// Requests go to `model` from now on, in this session and when it is continued.
+    pub(super) fn switch_model(&mut self, model: String, effects: &mut Vec<Effect>) {
+        self.model = model.clone();
+        effects.push(Effect::Job(SessionJob::SetModel(model)));
+        let text = format!(
+            "Model set to {} for this session; it stays when you come back to it.",
+            self.model
+        );
+        self.note(&text);
     }
 
     /// Drops everything after the last user message and asks for a new answer to it.

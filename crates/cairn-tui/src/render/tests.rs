@@ -316,6 +316,18 @@ fn help_overlay_at_40_columns_puts_descriptions_under_their_keys() {
 }
 
 #[test]
+fn model_picker() {
+    let mut app = app_with((60, 12), Origin::New, Vec::new(), &[]);
+    type_text(&mut app, "/model");
+    app.handle(key(KeyCode::Enter));
+    app.handle(AppEvent::ModelsListed(Ok((1..=12)
+        .map(|n| format!("model-{n:02}"))
+        .chain(["echo".to_owned()])
+        .collect())));
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
 fn tiny_terminal() {
     let app = app_with((20, 6), Origin::Resumed, conversation(), &[RESUMED_NOTE]);
     assert_snapshot!(draw(&app).backend());

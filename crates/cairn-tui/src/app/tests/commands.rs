@@ -8,7 +8,7 @@ use crossterm::event::KeyCode;
 use pretty_assertions::assert_eq;
 
 use super::{last_text, texts};
-use crate::app::{AppEvent, Effect, Origin, SessionJob, UsageTotals};
+use crate::app::{AppEvent, Effect, Origin, Overlay, SessionJob, UsageTotals};
 use crate::test_support::*;
 use crate::transcript::CellKind;
 
@@ -178,9 +178,6 @@ fn copy_sends_the_last_answer_to_the_clipboard() {
 #[test]
 fn model_shows_or_switches_the_model() {
     let mut app = new_app();
-    type_text(&mut app, "/model");
-    app.handle(key(KeyCode::Enter));
-    assert!(last_text(&app).starts_with("Model: echo (echo/echo (offline))"));
     type_text(&mut app, "/model bigger-model");
     let effects = app.handle(key(KeyCode::Enter));
     assert_eq!(
@@ -196,6 +193,39 @@ fn model_shows_or_switches_the_model() {
         effects.last(),
         Some(Effect::Job(SessionJob::SendUserMessage { model, .. })) if model == "bigger-model"
     ));
+}
+
+#[test]
+fn model_alone_picks_from_the_providers_list() {
+    let mut app = new_app();
+    type_text(&mut app, "/model");
+    let effects = app.handle(key(KeyCode::Enter));
+    assert_eq!(effects.last(), Some(&Effect::ListModels));
+    app.handle(AppEvent::ModelsListed(Ok(vec![
+        "alpha".into(),
+        "echo".into(),
+        "zeta".into(),
+    ])));
+    let Overlay::Models(picker) = &app.overlay else {
+        panic!("the model picker is open");
+    };
+    assert_eq!(picker.selected, 1, "the model in use is highlighted");
+    app.handle(key(KeyCode::Down));
+    let effects = app.handle(key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::Job(SessionJob::SetModel("zeta".into()))]
+    );
+    assert_eq!(app.model, "zeta");
+    assert!(matches!(app.overlay, Overlay::None));
+
+    // A provider that cannot list: the picker says why, Esc closes it, nothing changes.
+    type_text(&mut app, "/model");
+    app.handle(key(KeyCode::Enter));
+    app.handle(AppEvent::ModelsListed(Err("connection refused".into())));
+    assert!(app.handle(key(KeyCode::Enter)).is_empty());
+    assert!(matches!(app.overlay, Overlay::None));
+    assert_eq!(app.model, "zeta");
 }
 
 #[test]
