@@ -361,6 +361,11 @@ impl App {
                 let page = self.page_rows();
                 self.scroll = self.scroll.saturating_sub(page);
             }
+            KeyCode::Home if self.input_text().is_empty() => {
+                // On an empty line Home goes to the start of the conversation (End, below,
+                // back to its end); clamping stops at the first row.
+                self.scroll_up(usize::MAX / 2);
+            }
             KeyCode::Char('?') if self.input_text().is_empty() && !ctrl && !alt => {
                 self.overlay = Overlay::Help { scroll: 0 };
             }

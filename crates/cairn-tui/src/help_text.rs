@@ -18,7 +18,7 @@ const KEYS: &[(&str, &str)] = &[
     ("Ctrl+W  Ctrl+U  Ctrl+K", "delete word / to start / to end"),
     ("↑ ↓ (first/last line)", "earlier prompts here"),
     ("PageUp PageDown  wheel", "scroll the conversation"),
-    ("End", "back to the bottom"),
+    ("Home End (empty line)", "top / bottom of the conversation"),
     ("Esc", "cancel a streaming answer"),
     ("Ctrl+C", "cancel, clear, or quit (twice)"),
     ("Ctrl+D", "quit (on an empty line)"),
