@@ -755,6 +755,7 @@ async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
             (2, "path bytes".to_owned(), 0),
             (3, "turns in progress".to_owned(), 0),
             (5, "session model".to_owned(), 0),
+            (6, "search".to_owned(), 0),
         ]
     );
 }
