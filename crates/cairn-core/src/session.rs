@@ -103,6 +103,7 @@ mod tests {
                 "created_at_ms": 1,
                 "updated_at_ms": 2,
                 "archived_at_ms": null,
+                "model": null,
             })
         );
     }
