@@ -336,3 +336,28 @@ fn slash_search_opens_another_session_at_the_matching_message() {
     );
     tui.quit_cleanly("/quit\r");
 }
+
+#[test]
+fn a_fresh_start_past_the_resume_window_says_where_the_last_conversation_is() {
+    let env = TestEnv::new();
+    let tui = Tui::spawn(&env, &env.work_dir());
+    tui.wait_for("echo/");
+    tui.submit("remember me");
+    tui.wait_for("echo: remember me");
+    tui.quit_cleanly("/quit\r").expect("cairn -s <id> printed");
+
+    // Automatic resume off: every start is outside the window.
+    let tui = Tui::spawn_with(
+        &env,
+        &env.work_dir(),
+        &[],
+        &[("CAIRN_SESSION_CONTINUE_MINUTES", "0")],
+    );
+    let screen = tui.wait_for("Last conversation here just now");
+    assert!(
+        screen.contains("`cairn -C` or /sessions brings it back."),
+        "{screen}"
+    );
+    assert!(!screen.contains("echo: remember me"), "{screen}");
+    tui.quit_cleanly("/quit\r");
+}
