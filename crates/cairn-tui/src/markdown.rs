@@ -13,6 +13,7 @@ use ratatui::text::Span;
 use crate::logical_line::LogicalLine;
 use table::{Alignment, Table};
 
+pub mod code_blocks;
 pub mod table;
 
 enum Container {

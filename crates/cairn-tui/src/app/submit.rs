@@ -9,9 +9,11 @@ use cairn_core::transcript;
 
 use super::overlay::{ModelPicker, Overlay};
 use super::{App, Effect, SessionJob};
-use crate::commands::{self, Command, Submission};
+use crate::commands::{self, Command, CopyTarget, Submission};
+use crate::markdown::code_blocks::code_blocks;
 use crate::picker::Picker;
 use crate::transcript::{Cell, CellKind};
+use cairn_core::text::plural;
 
 impl App {
     /// Shows `message` and starts the turn that sends it.
@@ -160,16 +162,7 @@ impl App {
                     overwrite,
                 }));
             }
-            Command::Copy => match &self.last_answer {
-                Some(answer) => {
-                    let count = answer.chars().count();
-                    effects.push(Effect::CopyToClipboard(answer.clone()));
-                    self.note(&format!(
-                        "Copied the last answer ({count} characters) to the clipboard."
-                    ));
-                }
-                None => self.note("There is no answer to copy yet."),
-            },
+            Command::Copy(target) => self.copy(target, effects),
             Command::Model(None) => {
                 self.overlay = Overlay::Models(ModelPicker::loading(self.model.clone()));
                 effects.push(Effect::ListModels);
@@ -177,6 +170,37 @@ impl App {
             Command::Model(Some(name)) => self.switch_model(name, effects),
             Command::Retry => self.retry(effects),
         }
+    }
+
+    /// `/copy`: the last answer, or one of its code blocks, without the screen's gutters.
+    fn copy(&mut self, target: CopyTarget, effects: &mut Vec<Effect>) {
+        let Some(answer) = &self.last_answer else {
+            self.note("There is no answer to copy yet.");
+            return;
+        };
+        let (text, what) = match target {
+            CopyTarget::Answer => (answer.clone(), "the last answer".to_owned()),
+            CopyTarget::Code(number) => {
+                let blocks = code_blocks(answer);
+                let count = blocks.len();
+                let index = number.map_or(count.saturating_sub(1), |n| n - 1);
+                let Some(block) = blocks.into_iter().nth(index) else {
+                    let text = match count {
+                        0 => "The last answer has no code block.".to_owned(),
+                        _ => format!(
+                            "The last answer has {}.",
+                            plural(count as u64, "code block")
+                        ),
+                    };
+                    self.note(&text);
+                    return;
+                };
+                (block, format!("code block {} of {count}", index + 1))
+            }
+        };
+        let count = plural(text.chars().count() as u64, "character");
+        effects.push(Effect::CopyToClipboard(text));
+        self.note(&format!("Copied {what} ({count}) to the clipboard."));
     }
 
     /// Requests go to `model` from now on, in this session and when it is continued.

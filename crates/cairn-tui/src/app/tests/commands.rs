@@ -176,6 +176,42 @@ fn copy_sends_the_last_answer_to_the_clipboard() {
 }
 
 #[test]
+fn copy_code_takes_a_code_block_without_fences_or_gutters() {
+    let mut app = app_with(
+        (80, 20),
+        Origin::Resumed,
+        vec![
+            user("q"),
+            assistant("First:\n\n```sh\ncargo build\n```\n\nThen:\n\n```sh\ncargo test\n```"),
+        ],
+        &[],
+    );
+    let mut copy = |line: &str| {
+        type_text(&mut app, line);
+        let effects = app.handle(key(KeyCode::Enter));
+        (
+            effects.into_iter().find_map(|effect| match effect {
+                Effect::CopyToClipboard(text) => Some(text),
+                _ => None,
+            }),
+            last_text(&app),
+        )
+    };
+    assert_eq!(
+        copy("/copy code"),
+        (
+            Some("cargo test\n".to_owned()),
+            "Copied code block 2 of 2 (11 characters) to the clipboard.".to_owned()
+        )
+    );
+    assert_eq!(copy("/copy code 1").0, Some("cargo build\n".to_owned()));
+    assert_eq!(
+        copy("/copy code 3"),
+        (None, "The last answer has 2 code blocks.".to_owned())
+    );
+}
+
+#[test]
 fn model_shows_or_switches_the_model() {
     let mut app = new_app();
     type_text(&mut app, "/model bigger-model");
