@@ -61,6 +61,30 @@ fn version_and_help_on_every_command() {
     ] {
         let (stdout, _) = env.run_ok(&args);
         assert!(stdout.contains("Usage: cairn"), "{args:?}: {stdout}");
+
+        let mut short = args.clone();
+        short.pop();
+        short.push("-h");
+        let (stdout, _) = env.run_ok(&short);
+        // Every argument and option says what it is for.
+        for line in stdout.lines().map(str::trim_start) {
+            let argument = line.starts_with(['-', '<'])
+                || (line.starts_with('[')
+                    && line[1..].starts_with(|c: char| c.is_ascii_uppercase()));
+            if argument {
+                let described = line
+                    .split_once("  ")
+                    .is_some_and(|(_, about)| !about.trim().is_empty());
+                assert!(described, "{short:?}: `{line}` has no description");
+            }
+        }
+        // The provider and model only where a model is talked to.
+        let talks_to_a_model = short == ["-h"] || short == ["run", "-h"];
+        assert_eq!(
+            stdout.contains("--provider") && stdout.contains("--model"),
+            talks_to_a_model,
+            "{short:?}: {stdout}"
+        );
     }
 }
 
@@ -88,7 +112,7 @@ fn run_streams_the_echo_and_reports_the_session() {
     let (stdout, stderr) = env.run_ok(&["run", "hello", "there"]);
     assert_eq!(
         stdout,
-        "echo: hello there\n\n(offline echo provider: 1 user messages in context)\n"
+        "echo: hello there\n\n(offline echo provider: 1 user message in context)\n"
     );
     assert!(
         stderr.contains("echo"),
@@ -152,7 +176,7 @@ fn run_continue_and_session_flags() {
 
     // A new session by default.
     let (stdout, stderr) = env.run_ok(&["run", "unrelated"]);
-    assert!(stdout.contains("1 user messages in context"), "{stdout}");
+    assert!(stdout.contains("1 user message in context"), "{stdout}");
     let second = session_id_from(&stderr);
     assert_ne!(first, second);
 
@@ -190,7 +214,7 @@ fn run_continue_and_session_flags() {
         .unwrap()
         .to_owned();
     assert!(
-        hint.len() >= 8 && first.replace('-', "").starts_with(&hint),
+        hint.len() >= 12 && first.replace('-', "").starts_with(&hint),
         "{hint}"
     );
     let (stdout, _) = env.run_ok(&["run", "-s", &hint, "fourth"]);
@@ -228,7 +252,7 @@ fn run_json_lines_parse_and_match_the_text() {
     assert_eq!(message["text"].as_str().unwrap(), deltas);
     assert_eq!(
         deltas,
-        "echo: structured please\n\n(offline echo provider: 1 user messages in context)"
+        "echo: structured please\n\n(offline echo provider: 1 user message in context)"
     );
     assert_eq!(message["interrupted"], false);
     assert!(message["usage"]["output_tokens"].as_u64().unwrap() > 0);
@@ -261,8 +285,9 @@ fn sessions_list_show_and_export() {
     );
     assert!(lines[2].contains("just now"), "{stdout}");
 
-    let (stdout, _) = env.run_ok(&["sessions", "list", "--limit", "1"]);
+    let (stdout, stderr) = env.run_ok(&["sessions", "list", "--limit", "1"]);
     assert_eq!(stdout.lines().count(), 2);
+    assert_eq!(stderr, "1 more (--limit 2 shows them all)\n");
 
     let (stdout, _) = env.run_ok(&["sessions", "list", "--json"]);
     let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
@@ -339,9 +364,16 @@ fn rename_archive_unarchive_delete() {
     let (stdout, _) = env.run_ok(&["sessions", "list"]);
     assert!(stdout.contains("Better title"), "{stdout}");
 
-    env.run_ok(&["sessions", "archive", &id]);
-    let (stdout, _) = env.run_ok(&["sessions", "list"]);
+    let (stdout, _) = env.run_ok(&["sessions", "archive", &id]);
+    assert!(stdout.starts_with("archived "), "{stdout}");
+    let (stdout, _) = env.run_ok(&["sessions", "archive", &id]);
+    assert!(stdout.ends_with(" is already archived\n"), "{stdout}");
+    let (stdout, stderr) = env.run_ok(&["sessions", "list"]);
     assert_eq!(stdout, "");
+    assert!(
+        stderr.contains("1 archived session hidden (--archived shows them)"),
+        "{stderr}"
+    );
     let (stdout, _) = env.run_ok(&["sessions", "list", "--archived"]);
     assert!(stdout.contains("Better title [archived]"), "{stdout}");
     // Archived sessions are not continued by --continue either.
@@ -349,8 +381,11 @@ fn rename_archive_unarchive_delete() {
     assert!(stderr.contains("no sessions found to continue"), "{stderr}");
 
     env.run_ok(&["sessions", "unarchive", &id]);
-    let (stdout, _) = env.run_ok(&["sessions", "list"]);
+    let (stdout, _) = env.run_ok(&["sessions", "unarchive", &id]);
+    assert!(stdout.ends_with(" is not archived\n"), "{stdout}");
+    let (stdout, stderr) = env.run_ok(&["sessions", "list"]);
     assert!(stdout.contains("Better title"), "{stdout}");
+    assert_eq!(stderr, "");
 
     let (_, stderr) = fails(&env, &["sessions", "delete", &id]);
     assert!(stderr.contains("--yes"), "{stderr}");
@@ -384,6 +419,17 @@ fn config_path_check_and_errors() {
     assert_eq!(code, 1);
     assert!(stderr.contains("line 4"), "{stderr}");
     assert!(stderr.contains("provider.modle"), "{stderr}");
+    // The database the environment names is still shown.
+    let chosen = env.root.path().join("chosen.db");
+    let mut command = env.command_in(&env.work_dir());
+    command.env("CAIRN_DB_PATH", &chosen);
+    let output = run(command, &["config", "path"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("database: {} (not created yet)", chosen.display()))
+            && stdout.contains("from CAIRN_DB_PATH"),
+        "{stdout}"
+    );
     // Every command refuses a bad config the same way.
     let (_, stderr) = fails(&env, &["run", "hi"]);
     assert!(

@@ -22,7 +22,7 @@ fn assert_whole_answer_saved(env: &TestEnv) {
     assert_eq!(answer["interrupted"], false, "{answer}");
     let text = answer["text"].as_str().unwrap();
     assert!(text.starts_with(&format!("echo: {QUESTION}")), "{text}");
-    assert!(text.contains("user messages in context"), "{text}");
+    assert!(text.contains("1 user message in context"), "{text}");
 }
 
 #[test]

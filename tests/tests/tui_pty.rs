@@ -24,10 +24,13 @@ fn a_conversation_is_resumed_in_the_same_folder() {
     assert!(screen.contains("/new starts a fresh one"), "{screen}");
     assert!(screen.contains("hello there"), "{screen}");
     assert!(screen.contains("echo: hello there"), "{screen}");
+    // The status line shows the shortest unique prefix; the hint printed on exit is longer
+    // so that it stays unique.
+    let status = tui.status_line();
+    let shown = shown_id(&status);
     assert!(
-        tui.status_line().contains(&first_id),
-        "{}",
-        tui.status_line()
+        first_id.len() >= 12 && shown.len() >= 8 && first_id.starts_with(shown),
+        "{first_id} / {status}"
     );
     assert!(
         tui.status_line().contains("resumed"),
@@ -42,6 +45,27 @@ fn a_conversation_is_resumed_in_the_same_folder() {
 }
 
 #[test]
+fn a_model_picked_with_slash_model_is_used_again_when_the_session_is_continued() {
+    let env = TestEnv::new();
+    let tui = Tui::spawn(&env, &env.work_dir());
+    tui.wait_for("echo/");
+    tui.submit("/model tiny-model");
+    tui.wait_for("Model set to tiny-model for this session");
+    tui.submit("hello");
+    tui.wait_for("echo: hello");
+    tui.quit_cleanly("/quit\r").expect("cairn -s <id> printed");
+
+    let tui = Tui::spawn(&env, &env.work_dir());
+    tui.wait_for("Using tiny-model, the model chosen for this session.");
+    assert!(
+        tui.status_line().contains("echo/tiny-model"),
+        "{}",
+        tui.status_line()
+    );
+    tui.quit_cleanly("/quit\r");
+}
+
+#[test]
 fn slash_new_clears_the_screen_and_starts_a_new_session() {
     let env = TestEnv::new();
     let tui = Tui::spawn(&env, &env.work_dir());
@@ -53,7 +77,7 @@ fn slash_new_clears_the_screen_and_starts_a_new_session() {
     let screen = tui.wait_for("Started a new session");
     assert!(!screen.contains("first topic"), "{screen}");
     let after = tui.status_line();
-    assert_ne!(before.split(" · ").nth(1), after.split(" · ").nth(1));
+    assert_ne!(shown_id(&before), shown_id(&after));
     assert!(after.contains("new"), "{after}");
     tui.submit("second topic");
     tui.wait_for("echo: second topic");
@@ -68,11 +92,23 @@ fn slash_new_clears_the_screen_and_starts_a_new_session() {
     let screen = tui.wait_for("Continuing previous session");
     assert!(screen.contains("echo: first topic"), "{screen}");
     assert!(!screen.contains("second topic"), "{screen}");
-    assert_eq!(
-        tui.status_line().split(" · ").nth(1),
-        before.split(" · ").nth(1)
+    // Two sessions made within a minute: the id shown grows until it tells them apart.
+    let reopened = tui.status_line();
+    assert!(
+        shown_id(&reopened).starts_with(shown_id(&before)) && shown_id(&reopened).len() > 8,
+        "{before} / {reopened}"
     );
+    assert_ne!(shown_id(&reopened), shown_id(&after));
     assert!(tui.quit_cleanly("\x04").is_some());
+}
+
+/// The session id in a status line (`folder · id title · ...`).
+fn shown_id(status: &str) -> &str {
+    status
+        .split(" · ")
+        .nth(1)
+        .and_then(|part| part.split_whitespace().next())
+        .unwrap_or("")
 }
 
 #[test]
@@ -298,5 +334,30 @@ fn slash_search_opens_another_session_at_the_matching_message() {
         "{}",
         tui.status_line()
     );
+    tui.quit_cleanly("/quit\r");
+}
+
+#[test]
+fn a_fresh_start_past_the_resume_window_says_where_the_last_conversation_is() {
+    let env = TestEnv::new();
+    let tui = Tui::spawn(&env, &env.work_dir());
+    tui.wait_for("echo/");
+    tui.submit("remember me");
+    tui.wait_for("echo: remember me");
+    tui.quit_cleanly("/quit\r").expect("cairn -s <id> printed");
+
+    // Automatic resume off: every start is outside the window.
+    let tui = Tui::spawn_with(
+        &env,
+        &env.work_dir(),
+        &[],
+        &[("CAIRN_SESSION_CONTINUE_MINUTES", "0")],
+    );
+    let screen = tui.wait_for("Last conversation here just now");
+    assert!(
+        screen.contains("`cairn -C` or /sessions brings it back."),
+        "{screen}"
+    );
+    assert!(!screen.contains("echo: remember me"), "{screen}");
     tui.quit_cleanly("/quit\r");
 }

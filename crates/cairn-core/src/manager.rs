@@ -425,8 +425,23 @@ impl SessionManager {
         } else {
             None
         };
+        // The model in use stays until it is switched, as in any chat.
+        let model = self.session.model.take();
         self.create_new();
+        self.session.model = model;
         Ok(archived)
+    }
+
+    /// Switches the current session to `model` (`None`: the configured one), written at once
+    /// if the session is stored, else with its first event.
+    pub async fn set_model(&mut self, model: Option<String>) -> Result<()> {
+        if self.session_stored {
+            self.service
+                .set_model(self.session.id, model.as_deref())
+                .await?;
+        }
+        self.session.model = model;
+        Ok(())
     }
 
     /// Renames the current session (written at once if the session is stored, else with
@@ -500,6 +515,7 @@ fn fresh_session(workspace: &Workspace, now: i64) -> Session {
         created_at_ms: now,
         updated_at_ms: now,
         archived_at_ms: None,
+        model: None,
     }
 }
 

@@ -199,4 +199,7 @@ pub trait ModelProvider: Send + Sync {
     /// Starts a streamed answer. Errors before the first byte (auth, connect, retries
     /// exhausted) come back here; errors later come through the stream.
     async fn stream(&self, request: ModelRequest) -> Result<ModelStream, ProviderError>;
+
+    /// The names of the models the provider offers, sorted, for `/model` to list.
+    async fn list_models(&self) -> Result<Vec<String>, ProviderError>;
 }

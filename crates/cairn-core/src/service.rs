@@ -149,6 +149,13 @@ pub struct SessionSummary {
     pub preview: String,
 }
 
+/// How many sessions a workspace (or every workspace) has, archived ones apart.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionCounts {
+    pub active: u64,
+    pub archived: u64,
+}
+
 /// Which sessions to list, newest (by `updated_at`) first.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionFilter {
@@ -225,7 +232,15 @@ pub trait SessionService: Send + Sync {
 
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionSummary>>;
 
+    /// How many sessions `list_sessions` could show for `workspace` (`None`: every
+    /// workspace): what a listing cut by its limit, or hiding archived sessions, left out.
+    async fn count_sessions(&self, workspace: Option<&WorkspaceFilter>) -> Result<SessionCounts>;
+
     async fn set_title(&self, session_id: SessionId, title: &str, now_ms: i64) -> Result<()>;
+
+    /// Sets the model the session uses (`None`: the configured one). Like archiving, it does
+    /// not move `updated_at`. `NotFound` if the session is not stored.
+    async fn set_model(&self, session_id: SessionId, model: Option<&str>) -> Result<()>;
 
     /// `Some(time)` archives, `None` un-archives. Does not move `updated_at`, so archiving does
     /// not make a session look recently used.
@@ -315,19 +330,40 @@ impl SearchIndexProgress {
 }
 
 /// The shortest prefix of `id` (at least eight hex digits) that no other session shares: what
-/// to print in a `cairn -s <id>` hint.
+/// to show beside a session in a list or the status line.
 ///
 /// The first twelve digits of a v7 id are its creation time, so sessions created within the
 /// same minute share their first eight digits; the prefix grows as needed. When storage cannot
 /// answer, the full id is returned (it is always unambiguous).
 pub async fn unique_short_id(service: &dyn SessionService, id: SessionId) -> String {
-    const MIN_SHORT_ID: usize = 8;
+    shortest_unique_prefix(service, id, /*min_length*/ 8).await
+}
+
+/// Like [`unique_short_id`], at least [`LASTING_SHORT_ID`] digits: what to print in a
+/// `cairn -s <id>` hint, which a user may type hours later. Twelve digits are the creation
+/// time to the millisecond, so sessions made afterwards cannot make the hint ambiguous.
+pub async fn lasting_short_id(service: &dyn SessionService, id: SessionId) -> String {
+    shortest_unique_prefix(service, id, LASTING_SHORT_ID).await
+}
+
+/// The digits of a hint that stays unambiguous: see [`lasting_short_id`].
+pub const LASTING_SHORT_ID: usize = 12;
+
+async fn shortest_unique_prefix(
+    service: &dyn SessionService,
+    id: SessionId,
+    min_length: usize,
+) -> String {
     let hex = id.0.simple().to_string();
-    let mut length = MIN_SHORT_ID;
+    let mut length = min_length;
     while length < hex.len() {
         let prefix = &hex[..length];
         match service.find_by_id_prefix(prefix, 2).await {
-            Ok(matches) if matches.len() <= 1 => return prefix.to_owned(),
+            // Another session sharing the prefix makes it ambiguous; `id` itself need not be
+            // stored yet (a new session's first message is still to come).
+            Ok(matches) if matches.iter().all(|session| session.id == id) => {
+                return prefix.to_owned();
+            }
             Ok(_) => length += 2,
             Err(_) => break,
         }

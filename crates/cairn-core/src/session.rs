@@ -25,6 +25,9 @@ pub struct Session {
     /// Time of the latest event (or of the latest change of title/archive state).
     pub updated_at_ms: i64,
     pub archived_at_ms: Option<i64>,
+    /// The model picked for this session with `/model`; `None` uses the configured one.
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 /// Paths in JSON are text for people and programs to read. JSON cannot hold bytes that are
@@ -87,6 +90,7 @@ mod tests {
             created_at_ms: 1,
             updated_at_ms: 2,
             archived_at_ms: None,
+            model: None,
         };
         assert_eq!(
             serde_json::to_value(&session).unwrap(),
@@ -99,6 +103,7 @@ mod tests {
                 "created_at_ms": 1,
                 "updated_at_ms": 2,
                 "archived_at_ms": null,
+                "model": null,
             })
         );
     }

@@ -2,6 +2,14 @@
 //! made visible and harmless, so no answer can move the cursor, clear the screen, set the
 //! clipboard (OSC 52) or retitle the window.
 
+/// `count` and `noun`, the noun in the plural unless there is exactly one: "1 message",
+/// "2 messages". Nouns whose plural is not just an added `s` are not used with it.
+pub fn plural(count: impl Into<u64>, noun: &str) -> String {
+    let count = count.into();
+    let ending = if count == 1 { "" } else { "s" };
+    format!("{count} {noun}{ending}")
+}
+
 /// Replaces every control character except newline and tab with a visible stand-in (see
 /// [`control_replacement`]). A carriage return followed by a newline is dropped (Windows line
 /// endings); a lone one is shown, since it would otherwise overwrite the line.
@@ -45,6 +53,18 @@ pub fn is_terminal_safe(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_is_singular_and_everything_else_plural() {
+        assert_eq!(
+            [
+                plural(0u64, "message"),
+                plural(1u64, "message"),
+                plural(2u64, "user message")
+            ],
+            ["0 messages", "1 message", "2 user messages"]
+        );
+    }
 
     #[test]
     fn escape_sequences_become_visible_text() {

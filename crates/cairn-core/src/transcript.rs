@@ -160,6 +160,7 @@ mod tests {
             created_at_ms: 0,
             updated_at_ms: 0,
             archived_at_ms: None,
+            model: None,
         };
         let events = [
             event(EventKind::UserMessage {
@@ -207,6 +208,7 @@ mod tests {
             created_at_ms: 0,
             updated_at_ms: 0,
             archived_at_ms: None,
+            model: None,
         }
     }
 

@@ -30,6 +30,7 @@ use crate::http::{
     DialectParser, Driver, Exchange, Item, build_client, dropped_before_end, error_from_value,
     malformed, stream_headers,
 };
+use crate::models::{ModelList, fetch_model_names};
 use crate::server_numbers::token_count;
 use crate::settings::{DEFAULT_ANTHROPIC_MAX_TOKENS, ProviderSettings};
 use crate::sse::SseEvent;
@@ -79,6 +80,18 @@ impl ModelProvider for AnthropicProvider {
 
     fn context_window(&self) -> u64 {
         self.settings.context_window
+    }
+
+    async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
+        let list = ModelList {
+            url: format!(
+                "{}/v1/models?limit=1000",
+                self.settings.base_url.trim_end_matches('/')
+            ),
+            list: "data",
+            field: "id",
+        };
+        fetch_model_names(&self.settings, &self.client, self.headers()?, list).await
     }
 
     async fn stream(&self, request: ModelRequest) -> Result<ModelStream, ProviderError> {

@@ -15,6 +15,7 @@ use cairn_core::provider::{
     FinishReason, ModelProvider, ModelRequest, ModelStream, Part, ProviderError, ProviderInfo,
     Role, StreamEvent,
 };
+use cairn_core::text::plural;
 use futures::StreamExt;
 
 use crate::settings::{DEFAULT_ECHO_WORD_DELAY, default_context_window};
@@ -57,10 +58,8 @@ impl EchoProvider {
             })
             .collect();
         let latest = user_texts.last().copied().unwrap_or("");
-        let count = user_texts.len();
-        // Always "messages": the last line has one fixed shape that scripts and tests can
-        // match, whatever the count.
-        format!("echo: {latest}\n\n(offline echo provider: {count} user messages in context)")
+        let count = plural(user_texts.len() as u64, "user message");
+        format!("echo: {latest}\n\n(offline echo provider: {count} in context)")
     }
 }
 
@@ -98,6 +97,10 @@ impl ModelProvider for EchoProvider {
 
     fn context_window(&self) -> u64 {
         self.context_window
+    }
+
+    async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
+        Ok(vec![self.info().model])
     }
 
     async fn stream(&self, request: ModelRequest) -> Result<ModelStream, ProviderError> {

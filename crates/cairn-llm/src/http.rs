@@ -38,7 +38,7 @@ use crate::settings::{ProviderSettings, shorten};
 use crate::sse::{SseError, SseEvent, SseParser};
 
 /// Longest excerpt of a server's text put into an error.
-const EXCERPT_CHARS: usize = 120;
+pub(crate) const EXCERPT_CHARS: usize = 120;
 /// Longest error body read from a failed response.
 const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
@@ -523,7 +523,11 @@ fn error_parts(error: &serde_json::Value) -> (String, String) {
 }
 
 /// A transport error before any response, as the user should see it.
-fn send_error(settings: &ProviderSettings, url: &str, err: &reqwest::Error) -> ProviderError {
+pub(crate) fn send_error(
+    settings: &ProviderSettings,
+    url: &str,
+    err: &reqwest::Error,
+) -> ProviderError {
     if err.is_timeout() {
         return ProviderError::Timeout {
             what: format!("connecting to {url}"),

@@ -11,6 +11,7 @@
 mod anthropic;
 mod echo;
 mod http;
+mod models;
 mod openai;
 mod select;
 mod server_numbers;

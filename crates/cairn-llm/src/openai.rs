@@ -15,6 +15,7 @@ use std::collections::VecDeque;
 use async_trait::async_trait;
 use bytes::Bytes;
 use cairn_core::TokenUsage;
+use cairn_core::config::ProviderKind;
 use cairn_core::provider::{
     FinishReason, Message, ModelProvider, ModelRequest, ModelStream, Part, ProviderError,
     ProviderInfo, Role, StreamEvent,
@@ -27,6 +28,7 @@ use crate::http::{
     DialectParser, Driver, Exchange, Item, build_client, dropped_before_end, error_from_value,
     malformed, stream_headers,
 };
+use crate::models::{ModelList, fetch_model_names};
 use crate::server_numbers::token_count;
 use crate::settings::ProviderSettings;
 use crate::sse::SseEvent;
@@ -65,6 +67,24 @@ impl ModelProvider for OpenAiProvider {
 
     fn context_window(&self) -> u64 {
         self.settings.context_window
+    }
+
+    async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
+        let base = self.settings.base_url.trim_end_matches('/');
+        // Ollama's own list has every pulled model; its `/v1` may be older than `/models`.
+        let list = match (self.settings.kind, base.strip_suffix("/v1")) {
+            (ProviderKind::Ollama, Some(host)) => ModelList {
+                url: format!("{host}/api/tags"),
+                list: "models",
+                field: "name",
+            },
+            _ => ModelList {
+                url: format!("{base}/models"),
+                list: "data",
+                field: "id",
+            },
+        };
+        fetch_model_names(&self.settings, &self.client, self.headers()?, list).await
     }
 
     async fn stream(&self, request: ModelRequest) -> Result<ModelStream, ProviderError> {

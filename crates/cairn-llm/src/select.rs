@@ -262,7 +262,7 @@ async fn get_json(client: &reqwest::Client, url: &str) -> Option<serde_json::Val
     response.json().await.ok()
 }
 
-fn model_names(value: &serde_json::Value, list: &str, field: &str) -> Vec<String> {
+pub(crate) fn model_names(value: &serde_json::Value, list: &str, field: &str) -> Vec<String> {
     value
         .get(list)
         .and_then(serde_json::Value::as_array)

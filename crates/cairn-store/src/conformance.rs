@@ -23,10 +23,14 @@ use cairn_core::{
 use pretty_assertions::assert_eq;
 
 mod fixtures;
+mod listing;
+mod model;
 mod resume;
 mod search;
 mod turns;
 pub use fixtures::*;
+pub use listing::*;
+pub use model::*;
 pub use resume::*;
 pub use search::*;
 pub use turns::*;
@@ -77,6 +81,8 @@ macro_rules! conformance_tests {
                 archive_and_unarchive_keep_updated_at,
                 delete_removes_session_and_events,
                 unknown_ids_are_not_found,
+                counts_match_the_listing_by_workspace_and_archive_state,
+                a_sessions_model_is_stored_and_can_be_changed,
                 resume_window_boundary_is_inclusive,
                 resume_without_window_finds_old_sessions,
                 resume_prefers_exact_directory_over_newer_git_root_sibling,
@@ -148,6 +154,8 @@ macro_rules! conformance_tests {
 pub fn behaviours() -> Vec<&'static str> {
     [
         include_str!("conformance.rs"),
+        include_str!("conformance/listing.rs"),
+        include_str!("conformance/model.rs"),
         include_str!("conformance/resume.rs"),
         include_str!("conformance/search.rs"),
         include_str!("conformance/turns.rs"),

@@ -30,7 +30,7 @@ use cairn_core::branch::walk_branch;
 use cairn_core::lease::{AnswerDraft, LeaseHolder, LeaseOutcome, TurnLease};
 use cairn_core::search::{SearchHit, SearchRequest};
 use cairn_core::service::{
-    RecentEvents, Result, ResumeQuery, SearchIndexProgress, WorkspaceFilter,
+    RecentEvents, Result, ResumeQuery, SearchIndexProgress, SessionCounts, WorkspaceFilter,
 };
 use cairn_core::{
     Event, EventId, InvocationId, LoadedSession, ServiceError, Session, SessionFilter, SessionId,
@@ -41,7 +41,8 @@ use sqlx::{Sqlite, Transaction};
 
 use rows::{
     Counters, EVENT_CHUNK_ROWS, EVENTS_PER_CHUNK, EventChunk, EventRow, PACKED_EVENT_CHUNK,
-    SessionRow, path_bytes, path_text, session_columns, unpack_event_rows,
+    SessionRow, path_bytes, path_text, session_columns, unpack_event_rows, workspace_bindings,
+    workspace_condition,
 };
 
 /// The newest resumable session of one directory (preference 0), else of the git root
@@ -248,8 +249,8 @@ impl SessionService for SqliteSessionService {
         let inserted = sqlx::query(
             "INSERT INTO sessions (id, directory_bytes, git_root_bytes, directory, git_root, \
              head_id, title, created_at, updated_at, archived_at, message_count, \
-             model_event_count, preview) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+             model_event_count, preview, model) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(session.id.to_string())
@@ -265,6 +266,7 @@ impl SessionService for SqliteSessionService {
         .bind(counters.messages)
         .bind(counters.model_events)
         .bind(counters.preview.unwrap_or_default())
+        .bind(session.model.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(|err| self.map_err(err))?;
@@ -448,14 +450,9 @@ impl SessionService for SqliteSessionService {
     }
 
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionSummary>> {
-        let mut conditions = Vec::new();
-        match &filter.workspace {
-            Some(WorkspaceFilter {
-                git_root: Some(_), ..
-            }) => conditions.push("(directory_bytes = ?1 OR git_root_bytes = ?2)"),
-            Some(WorkspaceFilter { git_root: None, .. }) => conditions.push("directory_bytes = ?1"),
-            None => {}
-        }
+        let mut conditions: Vec<&str> = workspace_condition(filter.workspace.as_ref())
+            .into_iter()
+            .collect();
         if !filter.include_archived {
             conditions.push("archived_at IS NULL");
         }
@@ -468,13 +465,7 @@ impl SessionService for SqliteSessionService {
             "SELECT {} FROM sessions {where_clause} ORDER BY updated_at DESC LIMIT ?3",
             session_columns!()
         );
-        let (directory, git_root) = match &filter.workspace {
-            Some(workspace) => (
-                Some(path_bytes(&workspace.directory)),
-                workspace.git_root.as_deref().map(path_bytes),
-            ),
-            None => (None, None),
-        };
+        let (directory, git_root) = workspace_bindings(filter.workspace.as_ref());
         // A negative LIMIT means no limit to SQLite.
         let limit = filter.limit.map_or(-1, i64::from);
         let rows = sqlx::query_as::<_, SessionRow>(&sql)
@@ -487,6 +478,26 @@ impl SessionService for SqliteSessionService {
         rows.into_iter().map(SessionRow::into_summary).collect()
     }
 
+    async fn count_sessions(&self, workspace: Option<&WorkspaceFilter>) -> Result<SessionCounts> {
+        let where_clause = workspace_condition(workspace)
+            .map(|condition| format!("WHERE {condition}"))
+            .unwrap_or_default();
+        let sql = format!(
+            "SELECT COUNT(*) - COUNT(archived_at), COUNT(archived_at) FROM sessions {where_clause}"
+        );
+        let (directory, git_root) = workspace_bindings(workspace);
+        let (active, archived): (i64, i64) = sqlx::query_as(&sql)
+            .bind(directory)
+            .bind(git_root)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|err| self.map_err(err))?;
+        Ok(SessionCounts {
+            active: u64::try_from(active).unwrap_or(0),
+            archived: u64::try_from(archived).unwrap_or(0),
+        })
+    }
+
     async fn set_title(&self, session_id: SessionId, title: &str, now_ms: i64) -> Result<()> {
         let result = sqlx::query(
             "UPDATE sessions SET title = ?1, updated_at = MAX(updated_at, ?2) WHERE id = ?3",
@@ -497,6 +508,16 @@ impl SessionService for SqliteSessionService {
         .execute(&self.pool)
         .await
         .map_err(|err| self.map_err(err))?;
+        Self::expect_one_row(session_id, &result)
+    }
+
+    async fn set_model(&self, session_id: SessionId, model: Option<&str>) -> Result<()> {
+        let result = sqlx::query("UPDATE sessions SET model = ?1 WHERE id = ?2")
+            .bind(model)
+            .bind(session_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|err| self.map_err(err))?;
         Self::expect_one_row(session_id, &result)
     }
 

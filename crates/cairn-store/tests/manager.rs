@@ -303,6 +303,34 @@ async fn the_resume_boundary_is_written_only_with_the_next_message() {
 }
 
 #[tokio::test]
+async fn the_model_picked_for_a_session_is_kept_with_it_and_carried_into_new() {
+    let fx = Fixture::new().await;
+    let mut manager = fx.manager("app");
+    // Picked before anything is written: stored with the first event.
+    manager.set_model(Some("small".to_owned())).await.unwrap();
+    manager.push(user("hello"));
+    manager.persist_pending().await.unwrap();
+    let id = manager.session().id;
+    let stored = |id| {
+        let service = fx.service.clone();
+        async move { service.get_session(id).await.unwrap().unwrap().model }
+    };
+    assert_eq!(stored(id).await, Some("small".to_owned()));
+
+    // Picked on a stored session: written at once.
+    manager.set_model(Some("large".to_owned())).await.unwrap();
+    assert_eq!(stored(id).await, Some("large".to_owned()));
+    let mut later = fx.manager("app");
+    let resumed = later.start().await.unwrap();
+    assert!(matches!(resumed, StartOutcome::Resumed(_)));
+    assert_eq!(later.session().model, Some("large".to_owned()));
+
+    // `/new` keeps using it.
+    later.archive_and_reset().await.unwrap();
+    assert_eq!(later.session().model, Some("large".to_owned()));
+}
+
+#[tokio::test]
 async fn the_title_comes_from_the_first_user_message() {
     let fx = Fixture::new().await;
     let mut manager = fx.manager("app");

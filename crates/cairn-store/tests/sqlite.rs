@@ -697,6 +697,7 @@ async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
         created_at_ms: 1_720_000_000_000,
         updated_at_ms: 1_720_000_002_000,
         archived_at_ms: None,
+        model: None,
     };
     assert_eq!(
         service.load_session(session_id).await.unwrap(),
@@ -753,6 +754,8 @@ async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
             (1, "sessions".to_owned(), 1),
             (2, "path bytes".to_owned(), 0),
             (3, "turns in progress".to_owned(), 0),
+            (5, "session model".to_owned(), 0),
+            (6, "search".to_owned(), 0),
         ]
     );
 }

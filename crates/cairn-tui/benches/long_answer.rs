@@ -29,10 +29,12 @@ fn streaming_app() -> App {
     let mut app = App::new(AppInit {
         session: SessionView {
             id: SessionId::new(),
+            short_id: "01234567".into(),
             title: "bench".into(),
             directory: PathBuf::from("/tmp/bench"),
             display_directory: "/tmp/bench".into(),
             stored: true,
+            model: None,
         },
         origin: Origin::New,
         provider: ProviderInfo {

@@ -70,10 +70,12 @@ fn open(events: Vec<Event>) -> App {
     App::new(AppInit {
         session: SessionView {
             id: SessionId::new(),
+            short_id: "01234567".into(),
             title: "bench".into(),
             directory: PathBuf::from("/tmp/bench"),
             display_directory: "/tmp/bench".into(),
             stored: true,
+            model: None,
         },
         origin: Origin::Resumed,
         provider: ProviderInfo {

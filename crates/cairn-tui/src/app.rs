@@ -43,7 +43,7 @@ pub(crate) use self::composer::Composer;
 pub use self::event::{
     AppEvent, Effect, LiveUpdate, Origin, PersistReport, SessionJob, SessionView,
 };
-pub(crate) use self::overlay::Overlay;
+pub(crate) use self::overlay::{ModelPicker, Overlay};
 pub(crate) use self::stream::ActiveTurn;
 
 /// Rows the mouse wheel scrolls per notch.
@@ -66,7 +66,7 @@ pub struct AppInit {
     pub origin: Origin,
     /// The provider the model stream goes to, for the status line and `/model`.
     pub provider: ProviderInfo,
-    /// The model put in requests (`/model` switches it).
+    /// The model put in requests for a session that has none of its own (`/model` sets one).
     pub model: String,
     /// The conversation so far (a resumed session), oldest first.
     pub events: Vec<Event>,
@@ -89,7 +89,9 @@ pub struct App {
     pub(crate) session: SessionView,
     pub(crate) origin: Origin,
     pub(crate) provider: ProviderInfo,
+    /// The model put in requests: the session's own, else `default_model`.
     pub(crate) model: String,
+    default_model: String,
     pub(crate) transcript: Transcript,
     /// The part of a streaming answer not yet committed to `transcript`.
     pub(crate) live: Option<Cell>,
@@ -123,10 +125,11 @@ impl App {
     /// The screen for `init`: its conversation and notes in the transcript, an empty input.
     pub fn new(init: AppInit) -> Self {
         let mut app = Self {
+            model: init.session.model.clone().unwrap_or(init.model.clone()),
+            default_model: init.model,
             session: init.session,
             origin: init.origin,
             provider: init.provider,
-            model: init.model,
             transcript: Transcript::default(),
             live: None,
             turn: None,
@@ -259,7 +262,12 @@ impl App {
             }
             AppEvent::Persisted(report) => self.on_persisted(report),
             AppEvent::LiveUpdate(update) => self.on_live_update(update, &mut effects),
-            AppEvent::SessionChanged(view) => self.session = view,
+            AppEvent::SessionChanged(view) => self.show_session(view),
+            AppEvent::ModelsListed(result) => {
+                if let Overlay::Models(picker) = &mut self.overlay {
+                    picker.listed(result);
+                }
+            }
             AppEvent::SessionReset { archived, view } => self.on_session_reset(archived, view),
             AppEvent::SessionLoaded {
                 view,
@@ -352,6 +360,11 @@ impl App {
             KeyCode::PageDown => {
                 let page = self.page_rows();
                 self.scroll = self.scroll.saturating_sub(page);
+            }
+            KeyCode::Home if self.input_text().is_empty() => {
+                // On an empty line Home goes to the start of the conversation (End, below,
+                // back to its end); clamping stops at the first row.
+                self.scroll_up(usize::MAX / 2);
             }
             KeyCode::Char('?') if self.input_text().is_empty() && !ctrl && !alt => {
                 self.overlay = Overlay::Help { scroll: 0 };

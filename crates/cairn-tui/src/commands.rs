@@ -39,7 +39,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "model",
         args: "[name]",
-        about: "show or switch the model",
+        about: "pick a model, or switch to the one named",
     },
     CommandSpec {
         name: "rename",
@@ -53,8 +53,8 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "copy",
-        args: "",
-        about: "copy the last answer to the clipboard",
+        args: "[code [N]]",
+        about: "copy the last answer, or its last (Nth) code block",
     },
     CommandSpec {
         name: "help",
@@ -83,9 +83,18 @@ pub enum Command {
         path: Option<String>,
         replace: bool,
     },
-    Copy,
+    Copy(CopyTarget),
     Model(Option<String>),
     Retry,
+}
+
+/// What `/copy` puts on the clipboard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopyTarget {
+    /// The whole last answer.
+    Answer,
+    /// A code block of the last answer: the Nth (from 1), or the last one.
+    Code(Option<usize>),
 }
 
 /// What a submitted line is.
@@ -132,7 +141,10 @@ pub fn parse(input: &str) -> Submission {
             path: argument,
             replace: true,
         },
-        "copy" => Command::Copy,
+        "copy" => match parse_copy(argument.as_deref()) {
+            Some(target) => Command::Copy(target),
+            None => return Submission::Invalid("usage: /copy [code [N]]".to_owned()),
+        },
         "model" => Command::Model(argument),
         "retry" => Command::Retry,
         other => {
@@ -142,6 +154,21 @@ pub fn parse(input: &str) -> Submission {
         }
     };
     Submission::Command(command)
+}
+
+fn parse_copy(argument: Option<&str>) -> Option<CopyTarget> {
+    let Some(argument) = argument else {
+        return Some(CopyTarget::Answer);
+    };
+    let mut words = argument.split_whitespace();
+    if !words.next()?.eq_ignore_ascii_case("code") {
+        return None;
+    }
+    let target = match words.next() {
+        None => CopyTarget::Code(None),
+        Some(number) => CopyTarget::Code(Some(number.parse().ok().filter(|n| *n > 0)?)),
+    };
+    words.next().is_none().then_some(target)
 }
 
 /// The commands the popup offers for `input`: only while the first word is being typed.
@@ -204,6 +231,26 @@ mod tests {
                     path: Some("~/chat.md".into()),
                     replace: true
                 }),
+            ]
+        );
+    }
+
+    #[test]
+    fn copy_takes_the_answer_or_a_code_block() {
+        assert_eq!(
+            [
+                parse("/copy"),
+                parse("/copy code"),
+                parse("/copy CODE 2"),
+                parse("/copy code 0"),
+                parse("/copy lines"),
+            ],
+            [
+                Submission::Command(Command::Copy(CopyTarget::Answer)),
+                Submission::Command(Command::Copy(CopyTarget::Code(None))),
+                Submission::Command(Command::Copy(CopyTarget::Code(Some(2)))),
+                Submission::Invalid("usage: /copy [code [N]]".into()),
+                Submission::Invalid("usage: /copy [code [N]]".into()),
             ]
         );
     }

@@ -26,6 +26,7 @@ use crate::app::{App, AppEvent, AppInit, Effect, Origin, SessionJob};
 use crate::session_task::{SessionTask, session_view};
 use crate::terminal::{self, TerminalGuard, TerminalOutput};
 use crate::{Opening, TuiExit, TuiOptions, history};
+use cairn_core::service::unique_short_id;
 
 /// The shortest time between two frames (about 60 frames a second).
 pub const FRAME_INTERVAL: Duration = Duration::from_millis(16);
@@ -101,7 +102,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
     let history_scope = history::HistoryScope::for_workspace(manager.workspace());
     let mut notes = startup_notes;
     let now_ms = SystemClock.now_ms();
-    let mut session = session_view(&manager);
+    let mut session = session_view(&manager).await;
     let (origin, events, opening) = match start {
         Opening::Started(StartOutcome::New) => {
             (Origin::New, manager.events().cloned().collect(), None)
@@ -118,11 +119,18 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
                 .map_or(recent.session.updated_at_ms, |event| event.created_at_ms);
             notes.push(continuing_note(now_ms - last_active));
             session.id = recent.session.id;
+            session.short_id = unique_short_id(manager.service().as_ref(), recent.session.id).await;
             session.title = recent.session.title.clone();
+            session.model = recent.session.model.clone();
             session.stored = true;
             (Origin::Resumed, recent.events, Some(recent.session.id))
         }
     };
+    if origin == Origin::Resumed
+        && let Some(model) = &session.model
+    {
+        notes.push(format!("Using {model}, the model chosen for this session."));
+    }
     let size = crossterm::terminal::size().unwrap_or((80, 24));
     let app = App::new(AppInit {
         session,
@@ -305,6 +313,15 @@ impl Driver {
                         return Ok(Flow::Quit);
                     }
                 }
+                Effect::ListModels => {
+                    let provider = self.provider.clone();
+                    let events = self.events.clone();
+                    tokio::spawn(async move {
+                        let result = provider.list_models().await.map_err(|e| e.to_string());
+                        // The screen may be gone by the time the provider answers.
+                        let _ = events.send(AppEvent::ModelsListed(result));
+                    });
+                }
                 Effect::Quit => return Ok(Flow::Quit),
             }
         }
@@ -324,6 +341,7 @@ impl Driver {
                 | Effect::CancelStream { .. }
                 | Effect::SaveHistory(_)
                 | Effect::CopyToClipboard(_)
+                | Effect::ListModels
                 | Effect::ClearScreen
                 | Effect::Quit => {}
             }

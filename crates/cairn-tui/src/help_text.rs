@@ -7,6 +7,7 @@ use ratatui::style::Stylize;
 use ratatui::text::{Line, Span};
 
 use crate::commands::COMMANDS;
+use crate::wrap::wrap_words;
 
 /// Every key, for the help overlay. Descriptions stay short enough for an 80-column screen.
 const KEYS: &[(&str, &str)] = &[
@@ -17,7 +18,7 @@ const KEYS: &[(&str, &str)] = &[
     ("Ctrl+W  Ctrl+U  Ctrl+K", "delete word / to start / to end"),
     ("↑ ↓ (first/last line)", "earlier prompts here"),
     ("PageUp PageDown  wheel", "scroll the conversation"),
-    ("End", "back to the bottom"),
+    ("Home End (empty line)", "top / bottom of the conversation"),
     ("Esc", "cancel a streaming answer"),
     ("Ctrl+C", "cancel, clear, or quit (twice)"),
     ("Ctrl+D", "quit (on an empty line)"),
@@ -28,24 +29,44 @@ const KEYS: &[(&str, &str)] = &[
 
 /// Width of the key column in the help, spaces included.
 const HELP_KEY_COLUMN: usize = 32;
+/// Narrower than the key column and this much room for a description, and each entry takes
+/// two rows: the keys, then what they do, indented.
+const TWO_ROWS_BELOW: usize = HELP_KEY_COLUMN + 24;
+const DESCRIPTION_INDENT: &str = "   ";
 
-/// The help overlay's text, one entry a row.
-pub(crate) fn help_lines() -> Vec<Line<'static>> {
+/// The help overlay's text for a box `width` columns wide inside its border.
+pub(crate) fn help_lines(width: usize) -> Vec<Line<'static>> {
+    let entries = |lines: &mut Vec<Line<'static>>,
+                   rows: &mut dyn Iterator<Item = (String, &str)>| {
+        for (keys, what) in rows {
+            if width >= TWO_ROWS_BELOW {
+                lines.push(Line::from(vec![
+                    format!(" {keys:<column$}", column = HELP_KEY_COLUMN - 1).cyan(),
+                    Span::raw(what.to_owned()),
+                ]));
+                continue;
+            }
+            lines.push(Line::from(format!(" {keys}").cyan()));
+            let room = width.saturating_sub(DESCRIPTION_INDENT.len());
+            for row in wrap_words(&[Span::raw(what.to_owned())], room) {
+                let mut spans = vec![Span::raw(DESCRIPTION_INDENT)];
+                spans.extend(row);
+                lines.push(Line::from(spans));
+            }
+        }
+    };
     let mut lines: Vec<Line<'static>> = vec![Line::from("Keys".bold())];
-    for (keys, what) in KEYS {
-        lines.push(Line::from(vec![
-            format!(" {keys:<width$}", width = HELP_KEY_COLUMN - 1).cyan(),
-            Span::raw(*what),
-        ]));
-    }
+    entries(
+        &mut lines,
+        &mut KEYS.iter().map(|(keys, what)| ((*keys).to_owned(), *what)),
+    );
     lines.push(Line::default());
     lines.push(Line::from("Commands".bold()));
-    for spec in COMMANDS {
-        let name = format!("/{} {}", spec.name, spec.args);
-        lines.push(Line::from(vec![
-            format!(" {name:<width$}", width = HELP_KEY_COLUMN - 1).cyan(),
-            Span::raw(spec.about),
-        ]));
-    }
+    entries(
+        &mut lines,
+        &mut COMMANDS
+            .iter()
+            .map(|spec| (format!("/{} {}", spec.name, spec.args), spec.about)),
+    );
     lines
 }

@@ -79,12 +79,19 @@ pub(crate) fn centered(screen: Rect, width: u16, height: u16) -> Rect {
 
 /// Where the help box goes on `screen` (its border included).
 pub(crate) fn help_area(screen: Rect) -> Rect {
-    let height = u16::try_from(help_lines().len()).unwrap_or(u16::MAX) + 2;
-    centered(screen, 80, height)
+    let width = 80.min(screen.width);
+    let lines = help_lines(usize::from(width.saturating_sub(2)));
+    let height = u16::try_from(lines.len()).unwrap_or(u16::MAX) + 2;
+    centered(screen, width, height)
+}
+
+/// The help's lines as they are drawn on `screen`.
+pub(crate) fn help_lines_for(screen: Rect) -> Vec<ratatui::text::Line<'static>> {
+    help_lines(usize::from(help_area(screen).width.saturating_sub(2)))
 }
 
 /// The furthest the help scrolls on `screen`: its rows that do not fit.
 pub(crate) fn help_max_scroll(screen: Rect) -> usize {
     let visible = usize::from(help_area(screen).height.saturating_sub(2));
-    help_lines().len().saturating_sub(visible)
+    help_lines_for(screen).len().saturating_sub(visible)
 }

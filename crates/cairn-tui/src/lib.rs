@@ -23,6 +23,7 @@ mod driver;
 mod help_text;
 mod history;
 mod layout;
+pub mod logical_line;
 pub mod markdown;
 mod picker;
 mod render;

@@ -1,7 +1,8 @@
 //! Markdown to styled logical lines, for assistant messages.
 //!
 //! Headings, emphasis, strong, strikethrough, inline code, links, block quotes, ordered and
-//! bullet lists (nested), rules and fenced or indented code blocks. Code blocks are set apart
+//! bullet lists (nested), task lists, tables (see [`table`]), rules and fenced or indented
+//! code blocks. Code blocks are set apart
 //! with a gutter and keep their spacing (they wrap hard, never at words). The output is
 //! width-independent; [`crate::wrap`] fits it to a width. Input must already be sanitised.
 
@@ -9,7 +10,11 @@ use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, T
 use ratatui::style::{Style, Stylize};
 use ratatui::text::Span;
 
-use crate::wrap::LogicalLine;
+use crate::logical_line::LogicalLine;
+use table::{Alignment, Table};
+
+pub mod code_blocks;
+pub mod table;
 
 enum Container {
     Quote,
@@ -30,11 +35,15 @@ struct Renderer {
     code: Option<String>,
     needs_blank: bool,
     link_urls: Vec<String>,
+    /// The table being read, and the cells of its current row.
+    table: Option<Table>,
+    table_row: Vec<table::TableCell>,
 }
 
 /// Renders `text` as Markdown.
 pub fn render_markdown(text: &str) -> Vec<LogicalLine> {
-    let options = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let options =
+        Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS | Options::ENABLE_TABLES;
     let mut renderer = Renderer::default();
     for event in Parser::new_ext(text, options) {
         renderer.event(event);
@@ -111,6 +120,7 @@ impl Renderer {
             rest_prefix,
             content,
             hard_wrap: false,
+            table: None,
         });
     }
 
@@ -137,6 +147,7 @@ impl Renderer {
                 rest_prefix,
                 content: vec![line.to_owned().yellow()],
                 hard_wrap: true,
+                table: None,
             });
         }
     }
@@ -222,6 +233,7 @@ impl Renderer {
                             rest_prefix,
                             content: vec!["╭ ".dim(), lang.dim().italic()],
                             hard_wrap: false,
+                            table: None,
                         });
                     }
                 }
@@ -253,6 +265,24 @@ impl Renderer {
                     marker_used: false,
                 });
             }
+            Tag::Table(alignments) => {
+                self.block_start();
+                self.table = Some(Table {
+                    alignments: alignments
+                        .into_iter()
+                        .map(|alignment| match alignment {
+                            pulldown_cmark::Alignment::Center => Alignment::Center,
+                            pulldown_cmark::Alignment::Right => Alignment::Right,
+                            pulldown_cmark::Alignment::None | pulldown_cmark::Alignment::Left => {
+                                Alignment::Left
+                            }
+                        })
+                        .collect(),
+                    ..Table::default()
+                });
+            }
+            Tag::TableHead | Tag::TableRow => self.table_row.clear(),
+            Tag::TableCell => self.spans.clear(),
             Tag::Emphasis => self.push_style(|style| style.italic()),
             Tag::Strong => self.push_style(|style| style.bold()),
             Tag::Strikethrough => self.push_style(|style| style.crossed_out()),
@@ -297,6 +327,35 @@ impl Renderer {
                 self.flush();
                 self.containers.pop();
             }
+            TagEnd::TableCell => {
+                let cell = std::mem::take(&mut self.spans);
+                self.table_row.push(cell);
+            }
+            TagEnd::TableHead => {
+                let row = std::mem::take(&mut self.table_row);
+                if let Some(table) = &mut self.table {
+                    table.header = row;
+                }
+            }
+            TagEnd::TableRow => {
+                let row = std::mem::take(&mut self.table_row);
+                if let Some(table) = &mut self.table {
+                    table.rows.push(row);
+                }
+            }
+            TagEnd::Table => {
+                if let Some(table) = self.table.take() {
+                    let (first_prefix, rest_prefix) = self.prefixes();
+                    self.lines.push(LogicalLine {
+                        first_prefix,
+                        rest_prefix,
+                        content: Vec::new(),
+                        hard_wrap: false,
+                        table: Some(std::sync::Arc::new(table)),
+                    });
+                }
+                self.needs_blank = true;
+            }
             TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough => {
                 self.styles.pop();
             }
@@ -326,98 +385,4 @@ impl Renderer {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use pretty_assertions::assert_eq;
-
-    fn rows(text: &str, width: usize) -> Vec<String> {
-        let mut out = Vec::new();
-        for line in render_markdown(text) {
-            line.wrap(width, &mut out);
-        }
-        out.iter().map(|line| line.to_string()).collect()
-    }
-
-    #[test]
-    fn paragraphs_are_separated_by_a_blank_line() {
-        assert_eq!(rows("one\n\ntwo", 40), vec!["one", "", "two"]);
-    }
-
-    #[test]
-    fn lists_nest_and_number() {
-        assert_eq!(
-            rows("- a\n- b\n  1. c\n  2. d\n\nafter", 40),
-            vec!["• a", "• b", "  1. c", "  2. d", "", "after"]
-        );
-    }
-
-    #[test]
-    fn list_items_wrap_under_their_text() {
-        assert_eq!(
-            rows("- alpha beta gamma", 12),
-            vec!["• alpha beta", "  gamma"]
-        );
-    }
-
-    #[test]
-    fn code_blocks_are_set_apart_and_keep_spacing() {
-        assert_eq!(
-            rows("text\n\n```rust\nfn main() {\n    x\n}\n```\nafter", 40),
-            vec![
-                "text",
-                "",
-                "╭ rust",
-                "│ fn main() {",
-                "│     x",
-                "│ }",
-                "",
-                "after"
-            ]
-        );
-    }
-
-    #[test]
-    fn headings_quotes_and_inline_styles() {
-        let lines = render_markdown("# Title\n\n> quoted *it* **b** `code`");
-        let text: Vec<String> = lines
-            .iter()
-            .map(|line| {
-                line.first_prefix
-                    .iter()
-                    .chain(&line.content)
-                    .map(|s| s.content.as_ref())
-                    .collect()
-            })
-            .collect();
-        assert_eq!(text, vec!["# Title", "", "▌ quoted it b code"]);
-        let quote = &lines[2].content;
-        assert!(
-            quote
-                .iter()
-                .any(|s| s.content == "it" && s.style == Style::new().italic())
-        );
-        assert!(
-            quote
-                .iter()
-                .any(|s| s.content == "b" && s.style == Style::new().bold())
-        );
-        assert!(
-            quote
-                .iter()
-                .any(|s| s.content == "code" && s.style == Style::new().cyan())
-        );
-    }
-
-    #[test]
-    fn unclosed_fence_while_streaming_is_still_code() {
-        assert_eq!(rows("```\nlet a", 40), vec!["│ let a"]);
-    }
-
-    #[test]
-    fn links_show_their_target() {
-        assert_eq!(
-            rows("see [docs](https://example.com)", 60),
-            vec!["see docs (https://example.com)"]
-        );
-    }
-}
+mod tests;

@@ -4,6 +4,7 @@
 //! best first, each with the passage that matched. Pure state; lists and search results
 //! arrive from the session task.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use cairn_core::resume::describe_age;
@@ -50,6 +51,8 @@ pub struct RowSnippet {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PickerRow {
     pub id: SessionId,
+    /// The shortest prefix of the id (eight digits or more) no other session shown shares.
+    pub short_id: String,
     pub title: String,
     pub age: String,
     /// Unknown for a session found by search beyond the listed ones.
@@ -57,8 +60,29 @@ pub struct PickerRow {
     pub preview: String,
     pub directory: String,
     pub current: bool,
+    pub archived: bool,
     /// Set when the session was found by what was said in it.
     pub snippet: Option<RowSnippet>,
+}
+
+/// Each session's shortest id prefix, at least eight digits, that no other of `ids` shares.
+/// Eight digits alone are the creation minute of a v7 id, so sessions made within a minute of
+/// each other need more to tell apart.
+fn distinguishing_prefixes(ids: impl Iterator<Item = SessionId>) -> HashMap<SessionId, String> {
+    const MIN_SHORT_ID: usize = 8;
+    let mut ids: Vec<(String, SessionId)> = ids.map(|id| (id.0.simple().to_string(), id)).collect();
+    ids.sort();
+    ids.dedup();
+    let shared = |a: &str, b: &str| a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    (0..ids.len())
+        .map(|index| {
+            let hex = &ids[index].0;
+            let before = index.checked_sub(1).map_or(0, |i| shared(hex, &ids[i].0));
+            let after = ids.get(index + 1).map_or(0, |next| shared(hex, &next.0));
+            let length = (before.max(after) + 1).clamp(MIN_SHORT_ID, hex.len());
+            (ids[index].1, hex[..length].to_owned())
+        })
+        .collect()
 }
 
 impl Picker {
@@ -79,6 +103,19 @@ impl Picker {
     pub fn rows(&self, now_ms: i64) -> Vec<PickerRow> {
         let filter = self.filter.to_lowercase();
         let hits = self.current_hits();
+        let short_ids = distinguishing_prefixes(
+            self.items
+                .iter()
+                .flatten()
+                .map(|item| item.session.id)
+                .chain(hits.iter().map(|hit| hit.session.id)),
+        );
+        let short_id = |id: SessionId| {
+            short_ids
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| id.0.simple().to_string())
+        };
         let snippet_of = |id: SessionId| {
             hits.iter()
                 .find(|hit| hit.session.id == id)
@@ -93,7 +130,7 @@ impl Picker {
                 filter.is_empty()
                     || item.session.title.to_lowercase().contains(&filter)
                     || item.preview.to_lowercase().contains(&filter)
-                    || item.session.id.short().contains(&filter)
+                    || item.session.id.0.simple().to_string().starts_with(&filter)
                     || item
                         .session
                         .directory
@@ -104,12 +141,14 @@ impl Picker {
             })
             .map(|item| PickerRow {
                 id: item.session.id,
+                short_id: short_id(item.session.id),
                 title: display_title(&item.session.title),
                 age: describe_age(now_ms - item.session.updated_at_ms),
                 messages: Some(item.message_count),
                 preview: sanitize(&item.preview).replace('\n', " "),
                 directory: shorten_home(&item.session.directory),
                 current: item.session.id == self.current,
+                archived: item.session.archived_at_ms.is_some(),
                 snippet: snippet_of(item.session.id),
             })
             .collect();
@@ -125,6 +164,7 @@ impl Picker {
                 .find(|item| item.session.id == session.id);
             rows.push(PickerRow {
                 id: session.id,
+                short_id: short_id(session.id),
                 title: display_title(&session.title),
                 age: describe_age(now_ms - session.updated_at_ms),
                 messages: listed.map(|item| item.message_count),
@@ -133,6 +173,7 @@ impl Picker {
                     .unwrap_or_default(),
                 directory: shorten_home(&session.directory),
                 current: session.id == self.current,
+                archived: session.archived_at_ms.is_some(),
                 snippet: hit.snippets.first().map(row_snippet),
             });
         }

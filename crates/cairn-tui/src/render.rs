@@ -7,12 +7,13 @@
 //! - `status`: the activity line and the status line;
 //! - `composer`: the input box;
 //! - `popup`: the slash-command popup;
-//! - `help` and `picker`: the overlays.
+//! - `help`, `picker` and `models`: the overlays.
 //!
 //! Colours come from the terminal's ANSI palette via `Stylize`, so themes are respected.
 
 mod composer;
 mod help;
+mod models;
 mod picker;
 mod popup;
 mod status;
@@ -41,7 +42,7 @@ impl Widget for &App {
             popup::render_completions(
                 &completions,
                 self.composer.popup_selected,
-                areas.rule,
+                areas.activity.y,
                 area,
                 buf,
             );
@@ -50,6 +51,7 @@ impl Widget for &App {
             Overlay::None => {}
             Overlay::Help { scroll } => help::render_help(*scroll, area, buf),
             Overlay::Sessions(picker) => picker::render_picker(picker, self.now_ms, area, buf),
+            Overlay::Models(picker) => models::render_models(picker, area, buf),
         }
     }
 }

@@ -15,7 +15,7 @@
 
 use cairn_core::paths::expand_home;
 use cairn_core::private_file::{Overwrite, write_private};
-use cairn_core::service::{WorkspaceFilter, unique_short_id};
+use cairn_core::service::{WorkspaceFilter, lasting_short_id, unique_short_id};
 use cairn_core::transcript;
 use cairn_core::{EventKind, SessionFilter, SessionId, SessionManager};
 use std::path::PathBuf;
@@ -53,18 +53,20 @@ pub struct SessionTask {
     indexing_old_messages: bool,
 }
 
-/// The screen's view of the manager's session.
 /// Sessions the picker lists for a search, at most.
 const SEARCH_RESULTS: u32 = 50;
 
-pub fn session_view(manager: &SessionManager) -> SessionView {
+/// The screen's view of the manager's session.
+pub async fn session_view(manager: &SessionManager) -> SessionView {
     let session = manager.session();
     SessionView {
         id: session.id,
+        short_id: unique_short_id(manager.service().as_ref(), session.id).await,
         title: session.title.clone(),
         directory: manager.workspace().directory.clone(),
         display_directory: manager.workspace().display_directory(),
         stored: manager.is_stored(),
+        model: session.model.clone(),
     }
 }
 
@@ -140,9 +142,11 @@ impl SessionTask {
                     )
                 }),
                 unarchived: outcome.unarchived,
-                moved_to: outcome
-                    .moved_after_deletion
-                    .then(|| session_view(&self.manager)),
+                moved_to: if outcome.moved_after_deletion {
+                    Some(session_view(&self.manager).await)
+                } else {
+                    None
+                },
             },
             Err(error) => {
                 tracing::error!(%error, "persisting the session failed");
@@ -174,12 +178,14 @@ impl SessionTask {
         let other_turn = changes
             .other_turn
             .map(|turn| (turn.holder.describe(), turn.answer_so_far));
-        let deleted = changes.deleted.then(|| {
-            (
-                session_view(&self.manager),
+        let deleted = if changes.deleted {
+            Some((
+                session_view(&self.manager).await,
                 self.manager.events().cloned().collect(),
-            )
-        });
+            ))
+        } else {
+            None
+        };
         if changes.appended.is_empty()
             && other_turn.is_none()
             && !self.showing_other_turn
@@ -197,7 +203,7 @@ impl SessionTask {
             deleted,
         }));
         if appended {
-            self.reply(AppEvent::SessionChanged(session_view(&self.manager)));
+            self.reply(AppEvent::SessionChanged(session_view(&self.manager).await));
         }
     }
 
@@ -242,7 +248,7 @@ impl SessionTask {
                 }
                 self.manager.push(EventKind::UserMessage { text });
                 self.persist().await;
-                self.reply(AppEvent::SessionChanged(session_view(&self.manager)));
+                self.reply(AppEvent::SessionChanged(session_view(&self.manager).await));
                 self.reply(self.request_for(turn, &model));
             }
             SessionJob::Retry { turn, model } => {
@@ -282,7 +288,7 @@ impl SessionTask {
                     // It expires on its own within seconds.
                     tracing::warn!(%error, "could not release the turn lease");
                 }
-                self.reply(AppEvent::SessionChanged(session_view(&self.manager)));
+                self.reply(AppEvent::SessionChanged(session_view(&self.manager).await));
             }
             SessionJob::Heartbeat {
                 answer_so_far,
@@ -296,13 +302,13 @@ impl SessionTask {
                 Ok(archived) => {
                     let archived = match archived {
                         Some(id) => {
-                            Some(unique_short_id(self.manager.service().as_ref(), id).await)
+                            Some(lasting_short_id(self.manager.service().as_ref(), id).await)
                         }
                         None => None,
                     };
                     self.reply(AppEvent::SessionReset {
                         archived,
-                        view: session_view(&self.manager),
+                        view: session_view(&self.manager).await,
                     });
                 }
                 Err(error) => self.reply(AppEvent::JobFailed {
@@ -331,7 +337,7 @@ impl SessionTask {
                         let mut notes = vec![info.note()];
                         notes.extend(info.warnings.iter().cloned());
                         self.reply(AppEvent::SessionLoaded {
-                            view: session_view(&self.manager),
+                            view: session_view(&self.manager).await,
                             events: self.manager.events().cloned().collect(),
                             notes,
                         });
@@ -352,7 +358,7 @@ impl SessionTask {
                     }
                     notes.extend(info.warnings.iter().cloned());
                     self.reply(AppEvent::SessionOpened {
-                        view: session_view(&self.manager),
+                        view: session_view(&self.manager).await,
                         events: self.manager.events().cloned().collect(),
                         notes,
                     });
@@ -361,7 +367,7 @@ impl SessionTask {
                     // A failed resume may have half-adopted the session: start clean.
                     self.manager.create_new();
                     self.reply(AppEvent::OpenFailed {
-                        view: session_view(&self.manager),
+                        view: session_view(&self.manager).await,
                         error: error.to_string(),
                     });
                 }
@@ -377,7 +383,7 @@ impl SessionTask {
                         }
                         notes.extend(info.warnings.iter().cloned());
                         self.reply(AppEvent::SessionLoaded {
-                            view: session_view(&self.manager),
+                            view: session_view(&self.manager).await,
                             events: self.manager.events().cloned().collect(),
                             notes,
                         });
@@ -390,13 +396,20 @@ impl SessionTask {
             }
             SessionJob::Rename(title) => match self.manager.rename(&title).await {
                 Ok(()) => {
-                    self.reply(AppEvent::SessionChanged(session_view(&self.manager)));
+                    self.reply(AppEvent::SessionChanged(session_view(&self.manager).await));
                     self.reply(AppEvent::Renamed {
                         title: self.manager.session().title.clone(),
                     });
                 }
                 Err(error) => self.reply(AppEvent::JobFailed {
                     what: "renaming the session".to_owned(),
+                    error: error.to_string(),
+                }),
+            },
+            SessionJob::SetModel(model) => match self.manager.set_model(Some(model)).await {
+                Ok(()) => self.reply(AppEvent::SessionChanged(session_view(&self.manager).await)),
+                Err(error) => self.reply(AppEvent::JobFailed {
+                    what: "keeping the model with the session".to_owned(),
                     error: error.to_string(),
                 }),
             },

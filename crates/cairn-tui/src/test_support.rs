@@ -21,10 +21,12 @@ pub fn session_id() -> SessionId {
 pub fn view() -> SessionView {
     SessionView {
         id: session_id(),
+        short_id: "0193a1b2".to_owned(),
         title: String::new(),
         directory: PathBuf::from("/home/dev/projects/demo"),
         display_directory: "~/projects/demo".to_owned(),
         stored: false,
+        model: None,
     }
 }
 

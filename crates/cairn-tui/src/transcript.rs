@@ -20,9 +20,10 @@ use cairn_core::EventId;
 use ratatui::style::Stylize;
 use ratatui::text::{Line, Span};
 
+use crate::logical_line::LogicalLine;
 use crate::markdown::render_markdown;
 use crate::sanitize::sanitize;
-use crate::wrap::{LogicalLine, wrap_glyphs, wrap_words};
+use crate::wrap::{wrap_glyphs, wrap_words};
 
 /// What a cell shows.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,66 +11,9 @@
 //! URLs), and nothing here may look back over a token or a row it has already measured.
 
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
-
-/// One logical line before wrapping: a prefix for its first row, a prefix for the rows it
-/// wraps onto, and its content.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LogicalLine {
-    pub first_prefix: Vec<Span<'static>>,
-    pub rest_prefix: Vec<Span<'static>>,
-    pub content: Vec<Span<'static>>,
-    /// Code keeps every space and breaks anywhere; prose breaks at spaces.
-    pub hard_wrap: bool,
-}
-
-impl LogicalLine {
-    pub fn plain(content: Vec<Span<'static>>) -> Self {
-        Self {
-            content,
-            ..Self::default()
-        }
-    }
-
-    /// Adds an outer prefix (a cell's marker or indent) in front of both prefixes.
-    pub fn with_outer_prefix(mut self, first: &[Span<'static>], rest: &[Span<'static>]) -> Self {
-        let mut first_prefix = first.to_vec();
-        first_prefix.append(&mut self.first_prefix);
-        let mut rest_prefix = rest.to_vec();
-        rest_prefix.append(&mut self.rest_prefix);
-        self.first_prefix = first_prefix;
-        self.rest_prefix = rest_prefix;
-        self
-    }
-
-    /// Columns left for content on every row at `width` columns (at least one).
-    pub fn available(&self, width: usize) -> usize {
-        let first_width = spans_width(&self.first_prefix);
-        let rest_width = spans_width(&self.rest_prefix);
-        width.saturating_sub(first_width.max(rest_width)).max(1)
-    }
-
-    /// The rows this line takes at `width` columns.
-    pub fn wrap(&self, width: usize, out: &mut Vec<Line<'static>>) {
-        let avail = self.available(width);
-        let rows = if self.hard_wrap {
-            wrap_glyphs(&self.content, avail)
-        } else {
-            wrap_words(&self.content, avail)
-        };
-        for (index, row) in rows.into_iter().enumerate() {
-            let mut spans = if index == 0 {
-                self.first_prefix.clone()
-            } else {
-                self.rest_prefix.clone()
-            };
-            spans.extend(row);
-            out.push(Line::from(spans));
-        }
-    }
-}
 
 pub fn spans_width(spans: &[Span<'_>]) -> usize {
     spans.iter().map(|span| span.content.width()).sum()
@@ -242,7 +185,7 @@ const EDITOR_TAB_WIDTH: usize = 4;
 /// Rows the input editor draws `lines` in at `width` columns.
 ///
 /// The editor (ratatui-textarea with `WrapMode::WordOrGlyph`) wraps by its own rules, which
-/// differ from [`LogicalLine::wrap`]: it breaks at Unicode word boundaries, splits a word
+/// differ from [`LogicalLine::wrap`](crate::logical_line::LogicalLine::wrap): it breaks at Unicode word boundaries, splits a word
 /// wider than the row between graphemes and starts the next word on a fresh row, and keeps
 /// spaces at the start of a row. The box around it must be exactly as tall as what it draws,
 /// or a row is hidden, so this follows the widget's algorithm step by step.
@@ -415,20 +358,6 @@ mod tests {
     #[test]
     fn empty_input_is_one_empty_row() {
         assert_eq!(texts(wrap_words(&[], 10)), vec![""]);
-    }
-
-    #[test]
-    fn prefixes_apply_to_first_and_following_rows() {
-        let line = LogicalLine {
-            first_prefix: vec![Span::raw("- ")],
-            rest_prefix: vec![Span::raw("  ")],
-            content: plain("one two three"),
-            hard_wrap: false,
-        };
-        let mut out = Vec::new();
-        line.wrap(9, &mut out);
-        let rows: Vec<String> = out.iter().map(|l| l.to_string()).collect();
-        assert_eq!(rows, vec!["- one two", "  three"]);
     }
 
     /// Rows the real editor widget draws `text` in, read back from a tall buffer.

@@ -130,6 +130,7 @@ async fn write_session(sandbox: &Sandbox, messages: usize) -> SessionId {
         created_at_ms: now_ms - 60_000,
         updated_at_ms: now_ms - 60_000,
         archived_at_ms: None,
+        model: None,
     };
     service
         .create_session(&session, &events)

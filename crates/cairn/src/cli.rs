@@ -20,6 +20,9 @@ pub struct Cli {
     pub global: GlobalArgs,
 
     #[command(flatten)]
+    pub provider: ProviderArgs,
+
+    #[command(flatten)]
     pub start: StartArgs,
 
     #[command(subcommand)]
@@ -29,17 +32,29 @@ pub struct Cli {
 /// Options that apply to every command.
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
-    /// Model provider: openai, anthropic, ollama or echo (overrides the config and CAIRN_PROVIDER)
-    #[arg(long, global = true, env = "CAIRN_PROVIDER", value_name = "KIND")]
+    /// The provider and model asked for: filled from [`ProviderArgs`] by the commands that talk
+    /// to a model (the chat and `run`), so the others do not offer the options.
+    #[arg(skip)]
     pub provider: Option<String>,
-
-    /// Model name (overrides the config and CAIRN_MODEL)
-    #[arg(long, global = true, env = "CAIRN_MODEL", value_name = "NAME")]
+    #[arg(skip)]
     pub model: Option<String>,
 
     /// Configuration file (default: $CAIRN_CONFIG, else ~/.config/cairn/config.toml)
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// Which model to talk to: offered by the chat and `run` only.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProviderArgs {
+    /// Model provider: openai, anthropic, ollama or echo (overrides the config and CAIRN_PROVIDER)
+    #[arg(long, env = "CAIRN_PROVIDER", value_name = "KIND")]
+    pub provider: Option<String>,
+
+    /// Model name (overrides the config and CAIRN_MODEL; a model picked with /model for a
+    /// session wins when that session is continued)
+    #[arg(long, env = "CAIRN_MODEL", value_name = "NAME")]
+    pub model: Option<String>,
 }
 
 /// Which session to open. At most one of these.
@@ -71,6 +86,7 @@ pub enum Command {
     Config(ConfigCommand),
     /// Print a shell completion script
     Completions {
+        /// The shell to complete for
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -98,6 +114,9 @@ pub struct RunArgs {
     /// to end before giving up
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub wait: u64,
+
+    #[command(flatten)]
+    pub provider: ProviderArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +127,7 @@ pub enum SessionsCommand {
     Search(SearchArgs),
     /// Print a conversation
     Show {
+        /// Session id or unique id prefix
         id: String,
         /// Print the session and its events as JSON
         #[arg(long)]
@@ -115,7 +135,9 @@ pub enum SessionsCommand {
     },
     /// Export a conversation as Markdown or JSON
     Export {
+        /// Session id or unique id prefix
         id: String,
+        /// Markdown for people, JSON (the session and its events) for programs
         #[arg(long, value_enum, default_value_t = ExportFormat::Markdown)]
         format: ExportFormat,
         /// Write to this new file (private to you) instead of standard output; given a
@@ -127,13 +149,25 @@ pub enum SessionsCommand {
         force: bool,
     },
     /// Set a session's title
-    Rename { id: String, title: String },
+    Rename {
+        /// Session id or unique id prefix
+        id: String,
+        /// The new title
+        title: String,
+    },
     /// Archive a session (it is no longer resumed automatically)
-    Archive { id: String },
+    Archive {
+        /// Session id or unique id prefix
+        id: String,
+    },
     /// Bring an archived session back
-    Unarchive { id: String },
+    Unarchive {
+        /// Session id or unique id prefix
+        id: String,
+    },
     /// Delete a session and all its messages
     Delete {
+        /// Session id or unique id prefix
         id: String,
         /// Do not ask for confirmation
         #[arg(short = 'y', long)]
@@ -153,7 +187,8 @@ pub struct ListArgs {
     #[arg(long, value_name = "N", default_value_t = 50,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: u32,
-    /// One JSON object per session, as a JSON array
+    /// Print a JSON array with one object per session: id, title, directory, git_root,
+    /// created_at_ms, updated_at_ms, archived, message_count, preview
     #[arg(long)]
     pub json: bool,
 }

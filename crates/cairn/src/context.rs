@@ -133,7 +133,14 @@ pub fn print_paths(global: &GlobalArgs) -> eyre::Result<ExitCode> {
                 exists(&config.db_path)
             )?;
         }
-        Err(err) => outln!("database: unknown ({err})")?,
+        // The environment variable names the database whatever the file says.
+        Err(err) => match env_var("CAIRN_DB_PATH").filter(|value| !value.is_empty()) {
+            Some(path) => outln!(
+                "database: {path}{} (from CAIRN_DB_PATH; the config has an error: {err})",
+                exists(Path::new(&path))
+            )?,
+            None => outln!("database: unknown ({err})")?,
+        },
     }
     let log = paths.state_dir.join("cairn.log");
     outln!("logs:     {}{}", log.display(), exists(&log))?;

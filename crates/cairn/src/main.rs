@@ -53,7 +53,14 @@ fn main() -> ExitCode {
     }
 }
 
-async fn dispatch(cli: Cli) -> eyre::Result<ExitCode> {
+async fn dispatch(mut cli: Cli) -> eyre::Result<ExitCode> {
+    // `cairn --model x run` and `cairn run --model x` both work; the latter wins.
+    let chosen = match &cli.command {
+        Some(Command::Run(args)) => &args.provider,
+        _ => &cli.provider,
+    };
+    cli.global.provider = chosen.provider.clone().or(cli.provider.provider.clone());
+    cli.global.model = chosen.model.clone().or(cli.provider.model.clone());
     match cli.command {
         Some(Command::Completions { shell }) => {
             // Generated into memory first: clap_complete panics on a failed write.

@@ -31,7 +31,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use crate::cli::RunArgs;
 use crate::context::Context;
 use crate::resolve::resolve_session;
-use cairn_core::service::unique_short_id;
+use cairn_core::service::lasting_short_id;
 
 /// Exit code after Ctrl+C, as shells expect (128 + SIGINT).
 const INTERRUPTED_EXIT: u8 = 130;
@@ -60,7 +60,12 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
 
     let selection = context.provider().await?;
     let info = selection.provider.info();
-    let model = info.model.clone();
+    // A model chosen for the session with `/model` wins over the configured one.
+    let model = manager
+        .session()
+        .model
+        .clone()
+        .unwrap_or_else(|| info.model.clone());
     let mut out = Output::new(args.json);
     if !args.json {
         errln!("{}", selection.reason);
@@ -161,7 +166,7 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
         tracing::warn!(%error, "could not release the turn lease");
     }
 
-    let short = unique_short_id(service.as_ref(), manager.session().id).await;
+    let short = lasting_short_id(service.as_ref(), manager.session().id).await;
     if let Some(message) = &failure {
         out.error(message);
     }

@@ -7,7 +7,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use cairn_core::resume::describe_age;
-use cairn_core::service::{SessionFilter, WorkspaceFilter};
+use cairn_core::service::{SessionCounts, SessionFilter, WorkspaceFilter};
+use cairn_core::text::plural;
 use cairn_core::workspace::shorten_home;
 use cairn_core::{Clock, SessionService, SystemClock, transcript};
 use eyre::{WrapErr, bail};
@@ -123,13 +124,23 @@ pub async fn run(context: &Context, command: SessionsCommand) -> eyre::Result<Ex
         }
         SessionsCommand::Archive { id } => {
             let session = resolve_session(service, &id, now).await?;
-            service.set_archived(session.id, Some(now)).await?;
-            outln!("archived {}", unique_short_id(service, session.id).await)?;
+            let short = unique_short_id(service, session.id).await;
+            if session.archived_at_ms.is_some() {
+                outln!("{short} is already archived")?;
+            } else {
+                service.set_archived(session.id, Some(now)).await?;
+                outln!("archived {short}")?;
+            }
         }
         SessionsCommand::Unarchive { id } => {
             let session = resolve_session(service, &id, now).await?;
-            service.set_archived(session.id, None).await?;
-            outln!("unarchived {}", unique_short_id(service, session.id).await)?;
+            let short = unique_short_id(service, session.id).await;
+            if session.archived_at_ms.is_none() {
+                outln!("{short} is not archived")?;
+            } else {
+                service.set_archived(session.id, None).await?;
+                outln!("unarchived {short}")?;
+            }
         }
         SessionsCommand::Delete { id, yes } => {
             let session = resolve_session(service, &id, now).await?;
@@ -177,6 +188,7 @@ async fn list(
         limit: Some(args.limit),
     };
     let sessions = service.list_sessions(&filter).await?;
+    let counts = service.count_sessions(filter.workspace.as_ref()).await?;
     if args.json {
         let rows: Vec<_> = sessions
             .iter()
@@ -201,6 +213,9 @@ async fn list(
     if sessions.is_empty() {
         let scope = if args.all { "" } else { " in this workspace" };
         errln!("no sessions{scope} yet (run `cairn` to start one; --all lists every workspace)");
+        if let Some(note) = left_out_note(counts, 0, args) {
+            errln!("{note}");
+        }
         return Ok(());
     }
     let mut rows = Vec::with_capacity(sessions.len());
@@ -243,7 +258,28 @@ async fn list(
         push_row([&row[0], &row[1], &row[2], &row[3], &row[4]]);
     }
     out!("{out}")?;
+    if let Some(note) = left_out_note(counts, rows.len(), args) {
+        errln!("{note}");
+    }
     Ok(())
+}
+
+/// What the listing did not show and how to show it: sessions past `--limit`, archived
+/// sessions left out without `--archived`.
+fn left_out_note(counts: SessionCounts, shown: usize, args: &ListArgs) -> Option<String> {
+    let mut parts = Vec::new();
+    let listable = counts.active + if args.archived { counts.archived } else { 0 };
+    let more = listable.saturating_sub(shown as u64);
+    if more > 0 {
+        parts.push(format!("{more} more (--limit {listable} shows them all)"));
+    }
+    if !args.archived && counts.archived > 0 {
+        parts.push(format!(
+            "{} hidden (--archived shows them)",
+            plural(counts.archived, "archived session")
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 fn display_title(title: &str) -> &str {

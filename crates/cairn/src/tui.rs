@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use cairn_core::resume::describe_age;
 use cairn_core::{SessionManager, StartOutcome, SystemClock};
 use cairn_tui::Opening;
 use eyre::{WrapErr, bail};
@@ -12,11 +13,23 @@ use eyre::{WrapErr, bail};
 use crate::cli::StartArgs;
 use crate::context::Context;
 use crate::resolve::resolve_session;
-use cairn_core::service::unique_short_id;
+use cairn_core::service::lasting_short_id;
 
 /// How many of a resumed session's newest events are read before the first frame: more than
 /// fill the tallest screen, few enough to read in about a millisecond.
 const FIRST_SCREEN_EVENTS: usize = 200;
+
+/// When a fresh session starts because the latest one here is older than the resume window:
+/// how long ago it was and the ways back to it, so it is not silently forgotten.
+async fn last_conversation_note(manager: &SessionManager) -> Option<String> {
+    // A failed look-up only costs the note; the chat starts either way.
+    let latest = manager.find_latest_here().await.ok()??;
+    let session = manager.service().get_session(latest).await.ok()??;
+    let age = describe_age(manager.now_ms() - session.updated_at_ms);
+    Some(format!(
+        "Last conversation here {age}: `cairn -C` or /sessions brings it back."
+    ))
+}
 
 pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
@@ -49,10 +62,16 @@ pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode>
                 .id,
         )
     } else {
-        manager
+        let resumable = manager
             .find_resumable_here()
             .await
-            .wrap_err("could not look for a session to resume")?
+            .wrap_err("could not look for a session to resume")?;
+        if resumable.is_none()
+            && let Some(note) = last_conversation_note(&manager).await
+        {
+            startup_notes.push(note);
+        }
+        resumable
     };
     let opening = match to_resume {
         // A screenful of the newest events is drawn at once; the chat loads the rest.
@@ -80,7 +99,7 @@ pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode>
     .await?;
 
     if exit.session_stored {
-        let short = unique_short_id(service.as_ref(), exit.session_id).await;
+        let short = lasting_short_id(service.as_ref(), exit.session_id).await;
         // The terminal may be gone (a closed window); the session is saved either way.
         let _ = outln!("Continue this session with: cairn -s {short}");
     }

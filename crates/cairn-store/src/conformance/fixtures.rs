@@ -18,6 +18,7 @@ pub fn session(directory: &str, git_root: Option<&str>, at_ms: i64) -> Session {
         created_at_ms: at_ms,
         updated_at_ms: at_ms,
         archived_at_ms: None,
+        model: None,
     }
 }
 

@@ -11,13 +11,14 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use cairn_core::branch::StoredEvent;
+use cairn_core::service::WorkspaceFilter;
 use cairn_core::{Event, EventKind, ServiceError, Session, SessionSummary};
 
 /// The columns of [`SessionRow`], as a literal so queries can be `concat!`ed constants.
 macro_rules! session_columns {
     () => {
         "id, directory_bytes, git_root_bytes, head_id, title, created_at, updated_at, \
-         archived_at, message_count, preview"
+         archived_at, message_count, preview, model"
     };
 }
 pub(crate) use session_columns;
@@ -38,6 +39,7 @@ pub(crate) struct SessionRow {
     pub archived_at: Option<i64>,
     pub message_count: i64,
     pub preview: String,
+    pub model: Option<String>,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -82,6 +84,7 @@ impl SessionRow {
             created_at_ms: self.created_at,
             updated_at_ms: self.updated_at,
             archived_at_ms: self.archived_at,
+            model: self.model,
         })
     }
 
@@ -101,6 +104,31 @@ impl SessionRow {
 /// differ only in bytes that are not UTF-8 stay two workspaces.
 pub(crate) fn path_bytes(path: &Path) -> &[u8] {
     path.as_os_str().as_bytes()
+}
+
+/// The `WHERE` condition for sessions of `workspace` (`?1` the directory, `?2` the git root;
+/// see [`workspace_bindings`]), `None` for every workspace.
+pub(crate) fn workspace_condition(workspace: Option<&WorkspaceFilter>) -> Option<&'static str> {
+    match workspace {
+        Some(WorkspaceFilter {
+            git_root: Some(_), ..
+        }) => Some("(directory_bytes = ?1 OR git_root_bytes = ?2)"),
+        Some(WorkspaceFilter { git_root: None, .. }) => Some("directory_bytes = ?1"),
+        None => None,
+    }
+}
+
+/// The values for `?1` and `?2` in [`workspace_condition`].
+pub(crate) fn workspace_bindings(
+    workspace: Option<&WorkspaceFilter>,
+) -> (Option<&[u8]>, Option<&[u8]>) {
+    match workspace {
+        Some(workspace) => (
+            Some(path_bytes(&workspace.directory)),
+            workspace.git_root.as_deref().map(path_bytes),
+        ),
+        None => (None, None),
+    }
 }
 
 /// The inverse of [`path_bytes`].

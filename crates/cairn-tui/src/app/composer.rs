@@ -10,12 +10,17 @@
 //! - While browsing the history, `history_position` indexes `history` and `history_draft`
 //!   holds what was typed before; any edit makes the text a new draft.
 //! - `popup_selected` is always a valid index into the current completions (or 0).
+//! - The cursor is never inside a grapheme cluster: Left, Right, Backspace and Delete step
+//!   over whole clusters (see [`graphemes`]), and any other move is snapped back to the
+//!   cluster's start, so nothing typed can split an emoji or detach an accent.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::{CursorMove, TextArea, WrapMode};
 
 use crate::commands::{self, CommandSpec};
 use crate::layout;
+
+mod graphemes;
 
 /// The input editor with its prompt history and command popup.
 pub(crate) struct Composer {
@@ -144,16 +149,18 @@ impl Composer {
                 }
             }
             KeyCode::Char('d') if ctrl => {
-                self.input.delete_next_char();
+                self.delete_cluster(/*forward*/ true);
+                self.edited();
             }
             KeyCode::Char('j') if ctrl => self.input.insert_newline(),
             KeyCode::Enter if shift || alt => self.input.insert_newline(),
             KeyCode::Tab if !completions.is_empty() => return self.tab_complete(&completions),
-            KeyCode::Up if !completions.is_empty() => {
+            // A recalled command keeps Up/Down for the history, so recall walks past it.
+            KeyCode::Up if !completions.is_empty() && self.history_position.is_none() => {
                 self.popup_selected = self.popup_selected.saturating_sub(1);
                 self.popup_picked = true;
             }
-            KeyCode::Down if !completions.is_empty() => {
+            KeyCode::Down if !completions.is_empty() && self.history_position.is_none() => {
                 self.popup_selected = (self.popup_selected + 1).min(completions.len() - 1);
                 self.popup_picked = true;
             }
@@ -195,19 +202,101 @@ impl Composer {
                 // Moving the cursor in a recalled prompt keeps the place in the history;
                 // only an edit makes it a new draft.
                 let before = self.input.lines().to_vec();
-                self.input.input(key);
-                if self.input.lines() != before.as_slice() {
-                    self.history_position = None;
-                    self.popup_dismissed = false;
-                    self.popup_picked = false;
-                    self.popup_cycling = false;
+                let plain = !ctrl && !alt && !shift;
+                match key.code {
+                    KeyCode::Left if plain => self.step_cluster(/*forward*/ false),
+                    KeyCode::Right if plain => self.step_cluster(/*forward*/ true),
+                    KeyCode::Backspace if plain => self.delete_cluster(/*forward*/ false),
+                    KeyCode::Delete if plain => self.delete_cluster(/*forward*/ true),
+                    _ => {
+                        self.input.input(key);
+                    }
                 }
-                self.popup_selected = self
-                    .popup_selected
-                    .min(self.completions().len().saturating_sub(1));
+                self.snap_cursor();
+                if self.input.lines() != before.as_slice() {
+                    self.edited();
+                }
             }
         }
         None
+    }
+
+    /// The text changed: it is a new draft, and the popup follows it again.
+    fn edited(&mut self) {
+        self.history_position = None;
+        self.popup_dismissed = false;
+        self.popup_picked = false;
+        self.popup_cycling = false;
+        self.popup_selected = self
+            .popup_selected
+            .min(self.completions().len().saturating_sub(1));
+    }
+
+    /// The cursor's line and the columns (code points) to the cluster boundary before or
+    /// after it; 0 at the start or end of the line, where the editor moves between lines.
+    fn cluster_step(&self, forward: bool) -> usize {
+        let cursor = self.input.cursor();
+        let (row, col) = (cursor.0, cursor.1);
+        let line = self
+            .input
+            .lines()
+            .get(row)
+            .map(String::as_str)
+            .unwrap_or("");
+        if forward {
+            graphemes::next_boundary(line, col) - col
+        } else {
+            col - graphemes::previous_boundary(line, col)
+        }
+    }
+
+    fn step_cluster(&mut self, forward: bool) {
+        let direction = if forward {
+            CursorMove::Forward
+        } else {
+            CursorMove::Back
+        };
+        // At a line's end or start, one step goes on to the next or previous line.
+        for _ in 0..self.cluster_step(forward).max(1) {
+            self.input.move_cursor(direction);
+        }
+    }
+
+    fn delete_cluster(&mut self, forward: bool) {
+        match self.cluster_step(forward) {
+            // Joins the line with the next or previous one.
+            0 if forward => {
+                self.input.delete_next_char();
+            }
+            0 => {
+                self.input.delete_char();
+            }
+            steps => {
+                if !forward {
+                    for _ in 0..steps {
+                        self.input.move_cursor(CursorMove::Back);
+                    }
+                }
+                self.input.delete_str(steps);
+            }
+        }
+    }
+
+    /// Moves a cursor left inside a cluster (Up, Down or a word move landed there) to the
+    /// cluster's start.
+    fn snap_cursor(&mut self) {
+        let cursor = self.input.cursor();
+        let (row, col) = (cursor.0, cursor.1);
+        let line = self
+            .input
+            .lines()
+            .get(row)
+            .map(String::as_str)
+            .unwrap_or("");
+        let start = graphemes::snapped(line, col);
+        for _ in start..col {
+            self.input.move_cursor(CursorMove::Back);
+        }
     }
 
     fn complete_command(&mut self, name: &str, args: &str) {

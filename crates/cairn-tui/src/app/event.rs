@@ -19,6 +19,8 @@ use crossterm::event::KeyEvent;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionView {
     pub id: SessionId,
+    /// The shortest prefix of the id no other stored session shares (eight digits or more).
+    pub short_id: String,
     /// The session's title; empty while it has none.
     pub title: String,
     /// The workspace folder, absolute.
@@ -27,6 +29,8 @@ pub struct SessionView {
     pub display_directory: String,
     /// Whether the session has been written to storage yet.
     pub stored: bool,
+    /// The model chosen for the session with `/model`, if any.
+    pub model: Option<String>,
 }
 
 /// Whether the session on screen was started fresh or picked up.
@@ -93,6 +97,8 @@ pub enum AppEvent {
         events: Vec<Event>,
         notes: Vec<String>,
     },
+    /// The models the provider offers, for the `/model` picker, or why it could not say.
+    ModelsListed(Result<Vec<String>, String>),
     /// The list the sessions picker asked for (this workspace or all of them), or why it
     /// could not be read.
     SessionsListed {
@@ -190,6 +196,8 @@ pub enum SessionJob {
     Open(SessionId),
     /// `/rename`: give the session this title.
     Rename(String),
+    /// `/model NAME`: the session uses this model from now on, also when continued later.
+    SetModel(String),
     /// List the sessions for the picker: this workspace's, or every workspace's.
     ListSessions { all_workspaces: bool },
     /// Write the conversation as Markdown to `path` (a folder: a file named after the session
@@ -208,6 +216,8 @@ pub enum Effect {
     CancelStream { turn: u64 },
     /// Append this sent line to the prompt-history file.
     SaveHistory(String),
+    /// Ask the provider which models it offers; the answer comes back as `ModelsListed`.
+    ListModels,
     /// Put this text on the clipboard (through the terminal, OSC 52).
     CopyToClipboard(String),
     /// Ctrl+L: clear the terminal and draw everything again.

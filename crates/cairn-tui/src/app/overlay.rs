@@ -1,10 +1,13 @@
-//! Overlays drawn over the chat: the help and the sessions picker. While one is open it
-//! takes every key; each has its own key handling ([`help`], [`picker`]) that says what the
-//! key did, and this module applies that to the screen.
+//! Overlays drawn over the chat: the help, the sessions picker and the model picker. While
+//! one is open it takes every key; each has its own key handling ([`help`], [`picker`],
+//! [`models`]) that says what the key did, and this module applies that to the screen.
 
 mod help;
+mod models;
 mod picker;
 
+use self::models::ModelAction;
+pub(crate) use self::models::ModelPicker;
 use crossterm::event::KeyEvent;
 
 use self::picker::PickerAction;
@@ -21,6 +24,8 @@ pub(crate) enum Overlay {
     Help { scroll: usize },
     /// The `/sessions` picker.
     Sessions(Picker),
+    /// The `/model` picker.
+    Models(ModelPicker),
 }
 
 impl App {
@@ -36,6 +41,18 @@ impl App {
                     Some(scroll) => Overlay::Help { scroll },
                     None => Overlay::None,
                 };
+                true
+            }
+            Overlay::Models(picker) => {
+                let page = usize::from(self.size.1.saturating_sub(4)).max(1);
+                match models::on_key(picker, key, page) {
+                    ModelAction::Stay => {}
+                    ModelAction::Close => self.overlay = Overlay::None,
+                    ModelAction::Pick(model) => {
+                        self.overlay = Overlay::None;
+                        self.switch_model(model, effects);
+                    }
+                }
                 true
             }
             Overlay::Sessions(picker) => {

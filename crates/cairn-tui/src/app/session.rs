@@ -23,8 +23,9 @@ impl App {
             self.transcript.clear();
             self.usage = UsageTotals::default();
             self.load_events(&events);
+            let count = cairn_core::text::plural(count as u64, "event");
             self.note(&format!(
-                "Another Cairn wrote {count} events to this session; yours follow them."
+                "Another Cairn wrote {count} to this session; yours follow them."
             ));
         }
         if report.unarchived {
@@ -92,7 +93,7 @@ impl App {
 
     /// `/new` is done: an empty screen for `view`, and where the old session went.
     pub(super) fn on_session_reset(&mut self, archived: Option<String>, view: SessionView) {
-        self.session = view;
+        self.show_session(view);
         self.origin = Origin::New;
         self.clear_conversation();
         let text = match archived {
@@ -111,13 +112,26 @@ impl App {
         events: &[Event],
         notes: Vec<String>,
     ) {
-        self.session = view;
+        self.show_session(view);
         self.origin = Origin::Resumed;
         self.clear_conversation();
         self.load_events(events);
         for note in notes {
             self.note(&note);
         }
+        if let Some(model) = &self.session.model {
+            let text = format!("Using {model}, the model chosen for this session.");
+            self.note(&text);
+        }
+    }
+
+    /// The session on screen is `view`; requests go to its model, else the default one.
+    pub(super) fn show_session(&mut self, view: SessionView) {
+        self.model = view
+            .model
+            .clone()
+            .unwrap_or_else(|| self.default_model.clone());
+        self.session = view;
     }
 
     /// The session resumed at start is loaded whole: the conversation is drawn again from all

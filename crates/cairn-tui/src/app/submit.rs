@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use cairn_core::private_file::Overwrite;
 use cairn_core::transcript;
 
-use super::overlay::Overlay;
+use super::overlay::{ModelPicker, Overlay};
 use super::{App, Effect, SessionJob};
-use crate::commands::{self, Command, Submission};
+use crate::commands::{self, Command, CopyTarget, Submission};
+use crate::markdown::code_blocks::code_blocks;
 use crate::picker::Picker;
 use crate::transcript::{Cell, CellKind};
+use cairn_core::text::plural;
 
 impl App {
     /// Shows `message` and starts the turn that sends it.
@@ -160,31 +162,56 @@ impl App {
                     overwrite,
                 }));
             }
-            Command::Copy => match &self.last_answer {
-                Some(answer) => {
-                    let count = answer.chars().count();
-                    effects.push(Effect::CopyToClipboard(answer.clone()));
-                    self.note(&format!(
-                        "Copied the last answer ({count} characters) to the clipboard."
-                    ));
-                }
-                None => self.note("There is no answer to copy yet."),
-            },
+            Command::Copy(target) => self.copy(target, effects),
             Command::Model(None) => {
-                let text = format!(
-                    "Model: {} ({}). /model <name> switches it for this session.",
-                    self.model,
-                    self.provider_label()
-                );
-                self.note(&text);
+                self.overlay = Overlay::Models(ModelPicker::loading(self.model.clone()));
+                effects.push(Effect::ListModels);
             }
-            Command::Model(Some(name)) => {
-                self.model = name;
-                let text = format!("Model set to {} for this session.", self.model);
-                self.note(&text);
-            }
+            Command::Model(Some(name)) => self.switch_model(name, effects),
             Command::Retry => self.retry(effects),
         }
+    }
+
+    /// `/copy`: the last answer, or one of its code blocks, without the screen's gutters.
+    fn copy(&mut self, target: CopyTarget, effects: &mut Vec<Effect>) {
+        let Some(answer) = &self.last_answer else {
+            self.note("There is no answer to copy yet.");
+            return;
+        };
+        let (text, what) = match target {
+            CopyTarget::Answer => (answer.clone(), "the last answer".to_owned()),
+            CopyTarget::Code(number) => {
+                let blocks = code_blocks(answer);
+                let count = blocks.len();
+                let index = number.map_or(count.saturating_sub(1), |n| n - 1);
+                let Some(block) = blocks.into_iter().nth(index) else {
+                    let text = match count {
+                        0 => "The last answer has no code block.".to_owned(),
+                        _ => format!(
+                            "The last answer has {}.",
+                            plural(count as u64, "code block")
+                        ),
+                    };
+                    self.note(&text);
+                    return;
+                };
+                (block, format!("code block {} of {count}", index + 1))
+            }
+        };
+        let count = plural(text.chars().count() as u64, "character");
+        effects.push(Effect::CopyToClipboard(text));
+        self.note(&format!("Copied {what} ({count}) to the clipboard."));
+    }
+
+    /// Requests go to `model` from now on, in this session and when it is continued.
+    pub(super) fn switch_model(&mut self, model: String, effects: &mut Vec<Effect>) {
+        self.model = model.clone();
+        effects.push(Effect::Job(SessionJob::SetModel(model)));
+        let text = format!(
+            "Model set to {} for this session; it stays when you come back to it.",
+            self.model
+        );
+        self.note(&text);
     }
 
     /// Drops everything after the last user message and asks for a new answer to it.

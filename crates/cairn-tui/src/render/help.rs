@@ -7,11 +7,10 @@ use ratatui::style::{Style, Stylize};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Clear, Widget};
 
-use crate::help_text::help_lines;
-use crate::layout::{help_area, help_max_scroll};
+use crate::layout::{help_area, help_lines_for, help_max_scroll};
 
 pub(super) fn render_help(scroll: usize, screen: Rect, buf: &mut Buffer) {
-    let lines = help_lines();
+    let lines = help_lines_for(screen);
     let area = help_area(screen);
     let scroll = scroll.min(help_max_scroll(screen));
     let visible = usize::from(area.height.saturating_sub(2));

@@ -83,13 +83,15 @@ pub(super) fn render_picker(picker: &Picker, now_ms: i64, screen: Rect, buf: &mu
             " · ".dim(),
         ];
         if let Some(messages) = row.messages {
-            let unit = if messages == 1 { "message" } else { "messages" };
-            head.push(format!("{messages} {unit}").dim());
+            head.push(cairn_core::text::plural(messages, "message").dim());
             head.push(" · ".dim());
         }
-        head.push(row.id.short().dim());
+        head.push(row.short_id.clone().dim());
         if row.current {
             head.push(" (current)".green());
+        }
+        if row.archived {
+            head.push(" (archived)".yellow());
         }
         if picker.all_workspaces {
             head.push(" · ".dim());

@@ -1,5 +1,7 @@
-//! The slash-command popup: the commands matching what is typed, just above the rule, as
-//! wide as its longest entry, with the highlighted one always in view.
+//! The slash-command popup: the commands matching what is typed, just above the activity
+//! line (so a hint about Tab stays readable) or the rule, with the highlighted one always in
+//! view. Its rows are cleared across the whole screen so no transcript text shows beside
+//! the entries; the highlight is as wide as the longest entry.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -13,16 +15,16 @@ use crate::commands::CommandSpec;
 /// Width of the command column in the popup.
 const POPUP_NAME_COLUMN: usize = 18;
 
-/// The command popup, drawn just above the rule over the transcript.
+/// The command popup, drawn over the transcript with its last row just above `bottom`.
 pub(super) fn render_completions(
     completions: &[&CommandSpec],
     selected: usize,
-    rule: Rect,
+    bottom: u16,
     screen: Rect,
     buf: &mut Buffer,
 ) {
     let rows = u16::try_from(completions.len()).unwrap_or(u16::MAX);
-    let height = rows.min(rule.y.saturating_sub(screen.y));
+    let height = rows.min(bottom.saturating_sub(screen.y));
     if height == 0 {
         return;
     }
@@ -33,8 +35,8 @@ pub(super) fn render_completions(
         .max()
         .unwrap_or(0);
     let width = u16::try_from(width).unwrap_or(u16::MAX).min(screen.width);
-    let area = Rect::new(screen.x, rule.y - height, width, height);
-    Clear.render(area, buf);
+    let area = Rect::new(screen.x, bottom - height, width, height);
+    Clear.render(Rect::new(screen.x, area.y, screen.width, height), buf);
     // Keep the selection visible when the list is taller than the room.
     let first = selected.saturating_sub(usize::from(height) - 1);
     for ((index, spec), y) in completions

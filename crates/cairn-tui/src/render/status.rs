@@ -97,7 +97,11 @@ fn status_line(app: &App, dropped: usize, width: usize) -> Line<'static> {
     } else {
         session.display_directory.clone()
     };
-    let head = vec![directory.blue(), " · ".dim(), session.id.short().bold()];
+    let head = vec![
+        directory.blue(),
+        " · ".dim(),
+        session.short_id.clone().bold(),
+    ];
     let mut tail = Vec::new();
     if dropped < 3 {
         tail.push(" · ".dim());

@@ -184,6 +184,20 @@ fn slash_completion_popup() {
     assert_snapshot!(draw(&app).backend());
 }
 
+#[test]
+fn command_popup_covers_the_transcript_and_keeps_the_tab_note_in_view() {
+    let long = "a long line of the answer that runs right across the screen ".repeat(4);
+    let mut app = app_with(
+        (80, 12),
+        Origin::Resumed,
+        vec![user("question"), assistant(&long)],
+        &[],
+    );
+    type_text(&mut app, "/re");
+    app.handle(key(KeyCode::Tab));
+    assert_snapshot!(draw(&app).backend());
+}
+
 fn summary(n: u128, title: &str, minutes_ago: i64, count: u64, preview: &str) -> SessionSummary {
     SessionSummary {
         session: Session {
@@ -195,6 +209,7 @@ fn summary(n: u128, title: &str, minutes_ago: i64, count: u64, preview: &str) ->
             created_at_ms: NOW_MS - minutes_ago * 60_000 - 1000,
             updated_at_ms: NOW_MS - minutes_ago * 60_000,
             archived_at_ms: None,
+            model: None,
         },
         message_count: count,
         preview: preview.into(),
@@ -256,6 +271,59 @@ fn sessions_picker_with_search_matches() {
             found(older, "the \u{e000}kestrel\u{e001} is the smallest falcon…"),
         ]),
     });
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn sessions_picker_tells_apart_sessions_of_the_same_minute_and_marks_archived_ones() {
+    let mut app = app_with((80, 10), Origin::New, Vec::new(), &[]);
+    type_text(&mut app, "/sessions");
+    app.handle(key(KeyCode::Enter));
+    // Created within the same second: their first ten digits are equal.
+    let mut same_minute = summary(1, "Today", 1, 2, "now");
+    same_minute.session.id = cairn_core::SessionId(Uuid::from_u128(0x0193_a1b2_c3d4 << 80));
+    let mut archived = summary(2, "Earlier today", 5, 4, "before");
+    archived.session.id = cairn_core::SessionId(Uuid::from_u128(0x0193_a1b2_c3f0 << 80));
+    archived.session.archived_at_ms = Some(NOW_MS - 60_000);
+    app.handle(AppEvent::SessionsListed {
+        all_workspaces: false,
+        result: Ok(vec![same_minute, archived]),
+    });
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn markdown_table_fitted_to_a_narrow_terminal() {
+    let app = app_with(
+        (40, 16),
+        Origin::Resumed,
+        vec![
+            user("compare them"),
+            assistant(
+                "| Tool | Resume | Notes |\n|---|:---:|---|\n| Cairn | ~~no~~ yes | per workspace, in a window |\n| shell | - | history only |\n\n- [x] tables\n- [ ] more",
+            ),
+        ],
+        &[],
+    );
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn help_overlay_at_40_columns_puts_descriptions_under_their_keys() {
+    let mut app = app_with((40, 20), Origin::New, Vec::new(), &[]);
+    app.handle(key(KeyCode::Char('?')));
+    assert_snapshot!(draw(&app).backend());
+}
+
+#[test]
+fn model_picker() {
+    let mut app = app_with((60, 12), Origin::New, Vec::new(), &[]);
+    type_text(&mut app, "/model");
+    app.handle(key(KeyCode::Enter));
+    app.handle(AppEvent::ModelsListed(Ok((1..=12)
+        .map(|n| format!("model-{n:02}"))
+        .chain(["echo".to_owned()])
+        .collect())));
     assert_snapshot!(draw(&app).backend());
 }
 

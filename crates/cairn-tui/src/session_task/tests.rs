@@ -265,7 +265,7 @@ async fn new_rename_list_resume_and_export() {
     loop {
         if let AppEvent::SessionReset { archived, view } = events.recv().await.unwrap() {
             let expected =
-                cairn_core::service::unique_short_id(fixture.service.as_ref(), first_id).await;
+                cairn_core::service::lasting_short_id(fixture.service.as_ref(), first_id).await;
             assert_eq!(archived, Some(expected));
             assert_ne!(view.id, first_id);
             assert!(!view.stored);

@@ -1,5 +1,5 @@
-//! Keys in the sessions picker: type to filter, move the highlight, toggle between this
-//! workspace and every workspace, open the highlighted session, or close.
+//! Keys in the sessions picker: type to filter (Ctrl+U clears it), move the highlight,
+//! toggle between this workspace and every workspace, open the highlighted session, or close.
 
 use cairn_core::{EventId, SessionId};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -37,6 +37,11 @@ pub(super) fn on_key(picker: &mut Picker, key: KeyEvent, now_ms: i64) -> PickerA
         KeyCode::Down => picker.move_selection(1, now_ms),
         KeyCode::PageUp => picker.move_selection(-10, now_ms),
         KeyCode::PageDown => picker.move_selection(10, now_ms),
+        KeyCode::Char('u') if ctrl => {
+            picker.filter.clear();
+            picker.selected = 0;
+            return PickerAction::Stay;
+        }
         KeyCode::Backspace => {
             picker.filter.pop();
             picker.selected = 0;

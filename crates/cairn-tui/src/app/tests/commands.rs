@@ -8,7 +8,7 @@ use crossterm::event::KeyCode;
 use pretty_assertions::assert_eq;
 
 use super::{last_text, texts};
-use crate::app::{AppEvent, Effect, Origin, SessionJob, UsageTotals};
+use crate::app::{AppEvent, Effect, Origin, Overlay, SessionJob, UsageTotals};
 use crate::test_support::*;
 use crate::transcript::CellKind;
 
@@ -176,13 +176,51 @@ fn copy_sends_the_last_answer_to_the_clipboard() {
 }
 
 #[test]
+fn copy_code_takes_a_code_block_without_fences_or_gutters() {
+    let mut app = app_with(
+        (80, 20),
+        Origin::Resumed,
+        vec![
+            user("q"),
+            assistant("First:\n\n```sh\ncargo build\n```\n\nThen:\n\n```sh\ncargo test\n```"),
+        ],
+        &[],
+    );
+    let mut copy = |line: &str| {
+        type_text(&mut app, line);
+        let effects = app.handle(key(KeyCode::Enter));
+        (
+            effects.into_iter().find_map(|effect| match effect {
+                Effect::CopyToClipboard(text) => Some(text),
+                _ => None,
+            }),
+            last_text(&app),
+        )
+    };
+    assert_eq!(
+        copy("/copy code"),
+        (
+            Some("cargo test\n".to_owned()),
+            "Copied code block 2 of 2 (11 characters) to the clipboard.".to_owned()
+        )
+    );
+    assert_eq!(copy("/copy code 1").0, Some("cargo build\n".to_owned()));
+    assert_eq!(
+        copy("/copy code 3"),
+        (None, "The last answer has 2 code blocks.".to_owned())
+    );
+}
+
+#[test]
 fn model_shows_or_switches_the_model() {
     let mut app = new_app();
-    type_text(&mut app, "/model");
-    app.handle(key(KeyCode::Enter));
-    assert!(last_text(&app).starts_with("Model: echo (echo/echo (offline))"));
     type_text(&mut app, "/model bigger-model");
-    app.handle(key(KeyCode::Enter));
+    let effects = app.handle(key(KeyCode::Enter));
+    assert_eq!(
+        effects.last(),
+        Some(&Effect::Job(SessionJob::SetModel("bigger-model".into()))),
+        "kept with the session"
+    );
     assert_eq!(app.model, "bigger-model");
     assert_eq!(app.provider_label(), "echo/bigger-model (offline)");
     type_text(&mut app, "hi");
@@ -191,6 +229,61 @@ fn model_shows_or_switches_the_model() {
         effects.last(),
         Some(Effect::Job(SessionJob::SendUserMessage { model, .. })) if model == "bigger-model"
     ));
+}
+
+#[test]
+fn model_alone_picks_from_the_providers_list() {
+    let mut app = new_app();
+    type_text(&mut app, "/model");
+    let effects = app.handle(key(KeyCode::Enter));
+    assert_eq!(effects.last(), Some(&Effect::ListModels));
+    app.handle(AppEvent::ModelsListed(Ok(vec![
+        "alpha".into(),
+        "echo".into(),
+        "zeta".into(),
+    ])));
+    let Overlay::Models(picker) = &app.overlay else {
+        panic!("the model picker is open");
+    };
+    assert_eq!(picker.selected, 1, "the model in use is highlighted");
+    app.handle(key(KeyCode::Down));
+    let effects = app.handle(key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::Job(SessionJob::SetModel("zeta".into()))]
+    );
+    assert_eq!(app.model, "zeta");
+    assert!(matches!(app.overlay, Overlay::None));
+
+    // A provider that cannot list: the picker says why, Esc closes it, nothing changes.
+    type_text(&mut app, "/model");
+    app.handle(key(KeyCode::Enter));
+    app.handle(AppEvent::ModelsListed(Err("connection refused".into())));
+    assert!(app.handle(key(KeyCode::Enter)).is_empty());
+    assert!(matches!(app.overlay, Overlay::None));
+    assert_eq!(app.model, "zeta");
+}
+
+#[test]
+fn a_session_brings_its_own_model_and_one_without_uses_the_default() {
+    let mut app = new_app();
+    let mut picked = crate::test_support::view();
+    picked.model = Some("picked-model".into());
+    app.handle(AppEvent::SessionLoaded {
+        view: picked,
+        events: Vec::new(),
+        notes: Vec::new(),
+    });
+    assert_eq!(app.model, "picked-model");
+    assert_eq!(
+        last_text(&app),
+        "Using picked-model, the model chosen for this session."
+    );
+    app.handle(AppEvent::SessionReset {
+        archived: None,
+        view: crate::test_support::view(),
+    });
+    assert_eq!(app.model, "echo");
 }
 
 #[test]

@@ -263,3 +263,73 @@ fn tab_on_an_ambiguous_prefix_completes_the_common_part_then_cycles() {
     assert!(effects.is_empty());
     assert_eq!(app.input_text(), "/rename ");
 }
+
+#[test]
+fn recall_walks_through_slash_commands_in_the_history() {
+    let mut app = app_with_history(&["first prompt", "/sessions", "/copy", "/quit"]);
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        app.handle(key(KeyCode::Up));
+        seen.push(app.input_text());
+    }
+    assert_eq!(seen, ["/quit", "/copy", "/sessions", "first prompt"]);
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        app.handle(key(KeyCode::Down));
+        seen.push(app.input_text());
+    }
+    assert_eq!(seen, ["/sessions", "/copy", "/quit", ""]);
+    // Typed by hand, a command still gets the popup's Up/Down.
+    type_text(&mut app, "/re");
+    app.handle(key(KeyCode::Down));
+    assert_eq!(
+        (app.input_text(), app.composer.popup_selected),
+        ("/re".to_owned(), 1)
+    );
+}
+
+#[test]
+fn editing_steps_over_whole_grapheme_clusters() {
+    let family = "👩\u{200d}👩\u{200d}👧";
+    let mut app = new_app();
+    type_text(&mut app, &format!("a{family}"));
+    app.handle(key(KeyCode::Backspace));
+    assert_eq!(
+        app.input_text(),
+        "a",
+        "one Backspace takes the whole family"
+    );
+
+    type_text(&mut app, "e\u{301}z");
+    app.handle(key(KeyCode::Left));
+    app.handle(key(KeyCode::Left));
+    type_text(&mut app, "x");
+    assert_eq!(
+        app.input_text(),
+        "axe\u{301}z",
+        "the accent stays on its letter"
+    );
+    app.handle(key(KeyCode::Delete));
+    assert_eq!(app.input_text(), "axz");
+    app.handle(key(KeyCode::Home));
+    type_text(&mut app, family);
+    app.handle(key(KeyCode::Home));
+    app.handle(key(KeyCode::Right));
+    type_text(&mut app, "|");
+    assert_eq!(app.input_text(), format!("{family}|axz"));
+    app.handle(key(KeyCode::Left));
+    app.handle(ctrl('d'));
+    assert_eq!(app.input_text(), format!("{family}axz"));
+}
+
+#[test]
+fn up_into_the_middle_of_a_cluster_lands_at_its_start() {
+    let mut app = app_with_history(&[]);
+    type_text(&mut app, "e\u{301}e\u{301}");
+    app.handle(shift(KeyCode::Enter));
+    type_text(&mut app, "abc");
+    // Column 3 of the first line is inside the second "é".
+    app.handle(key(KeyCode::Up));
+    type_text(&mut app, "|");
+    assert_eq!(app.input_text(), "e\u{301}|e\u{301}\nabc");
+}

@@ -76,6 +76,7 @@ fn the_sessions_picker_lists_filters_toggles_and_switches() {
             created_at_ms: NOW_MS,
             updated_at_ms: NOW_MS,
             archived_at_ms: None,
+            model: None,
         },
         message_count: 2,
         preview: "p".into(),
@@ -94,8 +95,12 @@ fn the_sessions_picker_lists_filters_toggles_and_switches() {
         panic!("picker closed");
     };
     assert_eq!(picker.rows(NOW_MS)[0].title, "gamma");
-    app.handle(key(KeyCode::Backspace));
-    app.handle(key(KeyCode::Backspace));
+    // Ctrl+U clears the whole filter.
+    assert!(app.handle(ctrl('u')).is_empty());
+    let Overlay::Sessions(picker) = &app.overlay else {
+        panic!("picker closed");
+    };
+    assert_eq!((picker.filter.as_str(), picker.rows(NOW_MS).len()), ("", 3));
     assert_eq!(
         app.handle(key(KeyCode::Tab)),
         vec![Effect::Job(SessionJob::ListSessions {

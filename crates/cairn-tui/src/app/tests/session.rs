@@ -47,6 +47,28 @@ fn page_keys_wheel_and_end_scroll_the_transcript() {
 }
 
 #[test]
+fn home_and_end_on_an_empty_line_jump_to_the_top_and_bottom() {
+    let kinds = (0..40)
+        .flat_map(|n| [user(&format!("q{n}")), assistant(&format!("a{n}"))])
+        .collect();
+    let mut app = app_with((60, 20), Origin::Resumed, kinds, &[]);
+    app.handle(key(KeyCode::Home));
+    let transcript = app.areas(Rect::new(0, 0, 60, 20)).transcript;
+    let total = app.transcript.height_up_to(None, 60, usize::MAX);
+    assert_eq!(app.scroll, total - usize::from(transcript.height));
+    let drawn = format!("{:?}", draw(&app).backend());
+    assert!(drawn.contains("› q0 "), "{drawn}");
+    app.handle(key(KeyCode::End));
+    assert_eq!(app.scroll, 0);
+    // With text typed, Home moves in the line instead.
+    type_text(&mut app, "abc");
+    app.handle(key(KeyCode::Home));
+    assert_eq!(app.scroll, 0);
+    type_text(&mut app, ">");
+    assert_eq!(app.input_text(), ">abc");
+}
+
+#[test]
 fn a_loaded_session_replaces_the_transcript() {
     let mut app = new_app();
     app.handle(AppEvent::SessionLoaded {
