@@ -82,6 +82,9 @@ struct Driver {
     stream: Option<(u64, JoinHandle<()>)>,
     /// Prompts to append to the history file, written one at a time and in order.
     history: UnboundedSender<String>,
+    /// Loading the whole of a resumed session: sent after the first frame, so drawing the
+    /// newest messages does not share the two cores with it, and before any other job.
+    open_after_first_frame: Option<SessionJob>,
 }
 
 enum Flow {
@@ -147,10 +150,6 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
 
     let (event_sender, mut event_receiver) = mpsc::unbounded_channel();
     let (job_sender, job_receiver) = mpsc::unbounded_channel();
-    if let Some(session_id) = opening {
-        // Queued before the session task starts, so it is the first job it does.
-        let _ = job_sender.send(SessionJob::Open(session_id));
-    }
     let session_task = SessionTask::new(
         manager,
         provider.context_window(),
@@ -168,6 +167,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         events: event_sender,
         stream: None,
         history: history_sender,
+        open_after_first_frame: opening.map(SessionJob::Open),
     };
     let outcome = match Terminal::new(CrosstermBackend::new(TerminalOutput::new())) {
         Ok(mut screen) => {
@@ -252,6 +252,7 @@ impl Driver {
                         return Ok(());
                     }
                     frames.drawn(Instant::now());
+                    self.send_open_job();
                     continue;
                 }
             };
@@ -277,6 +278,7 @@ impl Driver {
         for effect in effects {
             match effect {
                 Effect::Job(job) => {
+                    self.send_open_job();
                     if self.jobs.send(job).is_err() {
                         eyre::bail!("the session task stopped; the conversation cannot be saved");
                     }
@@ -328,9 +330,18 @@ impl Driver {
         Ok(Flow::Continue)
     }
 
+    /// Sends the job loading a resumed session whole, if it has not gone yet: it must be the
+    /// session task's first.
+    fn send_open_job(&mut self) {
+        if let Some(open) = self.open_after_first_frame.take() {
+            let _ = self.jobs.send(open);
+        }
+    }
+
     /// Quits the state machine if it has not quit yet, so a streaming answer is recorded
     /// as interrupted; only its persistence jobs matter now, the screen may be gone.
     fn leave(&mut self) {
+        self.send_open_job();
         for effect in self.app.handle(AppEvent::Terminate) {
             match effect {
                 Effect::Job(job) => {
