@@ -265,6 +265,31 @@ fn first_line(text: &str) -> String {
     clean_title(line)
 }
 
+/// The shortest prefix of each event's id (hex digits, at least eight) that no other event
+/// of `events` shares: what to print for a person to type back. Events written in the same
+/// millisecond share most of their digits, so some need more than eight.
+pub fn short_event_ids(events: &[Event]) -> HashMap<EventId, String> {
+    const MIN_SHORT_ID: usize = 8;
+    let mut hex: Vec<(String, EventId)> = events
+        .iter()
+        .map(|event| (event.id.0.simple().to_string(), event.id))
+        .collect();
+    hex.sort_unstable();
+    let common = |a: &str, b: &str| a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    let mut short = HashMap::with_capacity(hex.len());
+    for at in 0..hex.len() {
+        let before = at
+            .checked_sub(1)
+            .map_or(0, |prev| common(&hex[prev].0, &hex[at].0));
+        let after = hex
+            .get(at + 1)
+            .map_or(0, |next| common(&next.0, &hex[at].0));
+        let length = (before.max(after) + 1).clamp(MIN_SHORT_ID, hex[at].0.len());
+        short.insert(hex[at].1, hex[at].0[..length].to_owned());
+    }
+    short
+}
+
 /// Why an event prefix typed by a person names no single event of a session.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EventPrefixError {

@@ -186,3 +186,16 @@ fn a_copied_branch_keeps_content_and_times_with_new_links() {
         );
     }
 }
+
+#[test]
+fn short_ids_grow_until_they_are_unique() {
+    let mut b = Builder::new();
+    let q1 = b.user(None, "first");
+    let a1 = b.answer(q1, "one");
+    let short = short_event_ids(&b.events);
+    let (one, two) = (&short[&q1], &short[&a1]);
+    assert!(one.len() >= 8 && two.len() >= 8);
+    assert_ne!(one, two);
+    assert!(q1.0.simple().to_string().starts_with(one.as_str()));
+    assert_eq!(resolve_event_prefix(&b.events, two, "s"), Ok(a1));
+}
