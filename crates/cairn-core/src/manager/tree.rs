@@ -73,6 +73,7 @@ pub async fn fork_session(
         // A fork is work just begun: it is what this workspace resumes next.
         updated_at_ms: now_ms,
         archived_at_ms: None,
+        model: all.session.model.clone(),
     };
     let copies = copy_branch(&branch, fork.id);
     fork.head_id = copies.last().map(|event| event.id);
