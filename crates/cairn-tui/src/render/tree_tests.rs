@@ -99,3 +99,35 @@ fn tree_tiny_does_not_panic() {
         draw(&with_tree(size));
     }
 }
+
+#[test]
+fn sessions_picker_shows_a_branched_session() {
+    use cairn_core::{Session, SessionId, SessionSummary};
+    let mut app = new_app();
+    type_text(&mut app, "/sessions");
+    app.handle(key(KeyCode::Enter));
+    let summary = |n: u128, title: &str, messages: u64, branches: u64| SessionSummary {
+        session: Session {
+            id: SessionId(Uuid::from_u128((0x0193_0000 + n) << 96)),
+            directory: "/home/dev/projects/demo".into(),
+            git_root: None,
+            head_id: None,
+            title: title.into(),
+            created_at_ms: NOW_MS - 120_000,
+            updated_at_ms: NOW_MS - 60_000 * n as i64,
+            archived_at_ms: None,
+            model: None,
+        },
+        message_count: messages,
+        branch_count: branches,
+        preview: "a question".into(),
+    };
+    app.handle(AppEvent::SessionsListed {
+        all_workspaces: false,
+        result: Ok(vec![
+            summary(1, "Branched", 6, 3),
+            summary(2, "Straight", 4, 1),
+        ]),
+    });
+    assert_snapshot!(draw(&app).backend());
+}
