@@ -476,6 +476,8 @@ mod search;
 #[cfg(test)]
 mod tests;
 mod tree;
+#[cfg(test)]
+mod tree_tests;
 
 /// Writes the export off the async threads: a slow disk must not stall the task.
 async fn write_export(
