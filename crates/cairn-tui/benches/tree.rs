@@ -122,6 +122,7 @@ fn app(events: Vec<Event>, session: &Session) -> App {
         history: Vec::new(),
         now_ms: NOW_MS,
         size: (120, 40),
+        loading_rest: false,
     })
 }
 
