@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use super::{MAX_CONFLICT_RETRIES, SessionManager};
 use crate::event::Event;
 use crate::ids::{EventId, SessionId};
-use crate::service::{ForkOrigin, Result, ServiceError, SessionEvents, SessionService};
+use crate::service::{
+    ForkOrigin, LoadedSession, Result, ServiceError, SessionEvents, SessionService,
+};
 use crate::session::{Session, clean_title};
 use crate::tree::{ConversationTree, copy_branch};
 
@@ -22,6 +24,15 @@ pub async fn switch_branch(
     session_id: SessionId,
     event: EventId,
 ) -> Result<EventId> {
+    Ok(switch_and_read(service, session_id, event).await?.0)
+}
+
+/// [`switch_branch`], also returning what it read: every event, and the new head's branch.
+async fn switch_and_read(
+    service: &dyn SessionService,
+    session_id: SessionId,
+    event: EventId,
+) -> Result<(EventId, SessionEvents, Vec<Event>)> {
     for _ in 0..=MAX_CONFLICT_RETRIES {
         let all = service.load_all_events(session_id).await?;
         let tree = ConversationTree::build(&all.events, all.session.head_id);
@@ -35,7 +46,10 @@ pub async fn switch_branch(
             .switch_head(session_id, all.session.head_id, leaf)
             .await
         {
-            Ok(()) => return Ok(leaf),
+            Ok(()) => {
+                let branch = branch_ending_at(&all, leaf)?;
+                return Ok((leaf, all, branch));
+            }
             Err(ServiceError::Conflict { .. }) => continue,
             Err(other) => return Err(other),
         }
@@ -120,8 +134,20 @@ impl SessionManager {
     /// on.
     pub async fn switch_branch(&mut self, event: EventId) -> Result<EventId> {
         self.persist_pending().await?;
-        let head = switch_branch(self.service.as_ref(), self.session.id, event).await?;
-        let loaded = self.service.load_session(self.session.id).await?;
+        // The branch comes from the events read for the switch: reading the session again
+        // would double the cost on a long session.
+        let (head, all, branch) =
+            switch_and_read(self.service.as_ref(), self.session.id, event).await?;
+        let loaded = LoadedSession {
+            session: Session {
+                head_id: Some(head),
+                ..all.session
+            },
+            off_branch_events: all.events.len() - branch.len(),
+            events: branch,
+            warnings: all.warnings,
+            forked_from: all.forked_from,
+        };
         let boundary = self.held_boundary.take();
         self.adopt(loaded);
         self.held_boundary = boundary;
