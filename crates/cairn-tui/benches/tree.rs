@@ -58,6 +58,7 @@ async fn stored_session(service: &dyn SessionService) -> (Session, EventId, Even
         created_at_ms: NOW_MS - 1_000_000,
         updated_at_ms: NOW_MS,
         archived_at_ms: None,
+        model: None,
     };
     let mut main = Vec::with_capacity(EVENTS - BRANCHES + 1);
     let mut parent = None;
@@ -108,6 +109,8 @@ fn app(events: Vec<Event>, session: &Session) -> App {
             directory: session.directory.clone(),
             display_directory: "/tmp/bench-tree".into(),
             stored: true,
+            model: None,
+            short_id: session.id.short(),
             branches: BRANCHES + 1,
         },
         origin: Origin::Resumed,
@@ -213,6 +216,8 @@ fn screen_view(session: &Session) -> SessionView {
         directory: session.directory.clone(),
         display_directory: "/tmp/bench-tree".into(),
         stored: true,
+        model: None,
+        short_id: session.id.short(),
         branches: BRANCHES + 1,
     }
 }
