@@ -135,6 +135,56 @@ fn decode_chain(
     events
 }
 
+/// Decodes every one of a session's `rows` (any order, every branch), for the conversation
+/// tree. Rows that cannot be decoded are left out with warnings worded like
+/// [`walk_branch`]'s; an event whose parent was left out is re-linked to its nearest readable
+/// ancestor, so the tree keeps its shape around an event of a type this build skips.
+pub fn decode_all(session_id: SessionId, rows: &[StoredEvent<'_>]) -> (Vec<Event>, Vec<String>) {
+    let mut events = Vec::with_capacity(rows.len());
+    let mut warnings = Vec::new();
+    // Parent links of the rows left out, to walk past them.
+    let mut skipped: HashMap<&str, Option<&str>> = HashMap::new();
+    let mut unknown: BTreeMap<String, usize> = BTreeMap::new();
+    for row in rows {
+        match decode_event(session_id, row) {
+            Ok(event) => events.push(event),
+            Err(SkippedEvent::UnknownType(event_type)) => {
+                skipped.insert(row.id, row.parent_id);
+                *unknown.entry(event_type).or_default() += 1;
+            }
+            Err(SkippedEvent::Unreadable(reason)) => {
+                skipped.insert(row.id, row.parent_id);
+                warnings.push(format!("skipped unreadable event {}: {reason}", row.id));
+            }
+        }
+    }
+    for (event_type, count) in unknown {
+        let events_word = if count == 1 { "event" } else { "events" };
+        warnings.push(format!(
+            "skipped {count} {events_word} of unknown type `{event_type}` (written by a newer Cairn?)"
+        ));
+    }
+    if skipped.is_empty() {
+        return (events, warnings);
+    }
+    for event in &mut events {
+        let Some(parent) = event.parent_id else {
+            continue;
+        };
+        let parent_text = parent.to_string();
+        let mut cursor: Option<&str> = Some(&parent_text);
+        // Bounded by the number of rows left out, so a damaged cycle among them ends.
+        for _ in 0..=skipped.len() {
+            match cursor.and_then(|id| skipped.get(id)) {
+                Some(grandparent) => cursor = *grandparent,
+                None => break,
+            }
+        }
+        event.parent_id = cursor.and_then(|id| id.parse().ok());
+    }
+    (events, warnings)
+}
+
 /// Why a stored event was left out of a branch.
 enum SkippedEvent {
     UnknownType(String),
@@ -249,5 +299,35 @@ mod tests {
         assert_eq!(branch.events, vec![]);
         assert_eq!(branch.warnings.len(), 1);
         assert!(branch.warnings[0].starts_with(&format!("skipped unreadable event {}", uuid[1])));
+    }
+
+    #[test]
+    fn decode_all_relinks_children_of_skipped_events() {
+        let uuid = uuids();
+        let rows = vec![
+            row(&uuid[0], None, "user_message", r#"{"text":"a"}"#),
+            row(&uuid[1], Some(&uuid[0]), "hologram", "{}"),
+            row(&uuid[2], Some(&uuid[1]), "user_message", r#"{"text":"b"}"#),
+            row(&uuid[3], Some(&uuid[0]), "user_message", r#"{"text":"c"}"#),
+        ];
+        let (events, warnings) = decode_all(SessionId::new(), &rows);
+        let links: Vec<(String, Option<String>)> = events
+            .iter()
+            .map(|e| (e.id.to_string(), e.parent_id.map(|p| p.to_string())))
+            .collect();
+        assert_eq!(
+            links,
+            vec![
+                (uuid[0].clone(), None),
+                (uuid[2].clone(), Some(uuid[0].clone())),
+                (uuid[3].clone(), Some(uuid[0].clone())),
+            ]
+        );
+        assert_eq!(
+            warnings,
+            vec![
+                "skipped 1 event of unknown type `hologram` (written by a newer Cairn?)".to_owned()
+            ]
+        );
     }
 }

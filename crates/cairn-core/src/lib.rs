@@ -25,6 +25,7 @@ pub mod session;
 pub mod shorten;
 pub mod text;
 pub mod transcript;
+pub mod tree;
 pub mod turn;
 pub mod workspace;
 
@@ -40,8 +41,8 @@ pub use provider::{
 };
 pub use resume::ResumePolicy;
 pub use service::{
-    LoadedSession, RecentEvents, ServiceError, SessionFilter, SessionService, SessionSummary,
-    SessionVersion,
+    ForkOrigin, LoadedSession, RecentEvents, ServiceError, SessionEvents, SessionFilter,
+    SessionService, SessionSummary, SessionVersion,
 };
 pub use session::Session;
 pub use workspace::Workspace;

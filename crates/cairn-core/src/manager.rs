@@ -11,9 +11,11 @@
 //! alive.
 
 mod live;
+mod tree;
 mod turns;
 
 pub use live::{OtherTurn, SessionChanges};
+pub use tree::{fork_session, switch_branch};
 pub use turns::{RecoveredAnswer, TurnHeartbeat};
 
 use std::collections::HashSet;

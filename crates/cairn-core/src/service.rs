@@ -8,6 +8,9 @@
 //!   [`ServiceError::Conflict`] when the stored head is not the one the writer last saw.
 //! - `load_session` follows parent links back from the head; it never trusts row order. The
 //!   walk itself is [`walk_branch`](crate::branch::walk_branch), shared by every backend.
+//! - Events are never changed or removed while their session lives: a session is a tree of
+//!   branches, and moving to another branch (`switch_head`) only moves the head, with the
+//!   same compare-and-swap as appends.
 
 use std::path::PathBuf;
 
@@ -78,6 +81,13 @@ pub enum ServiceError {
         /// The backend's own error, if there is one; see [`ServiceError::Unavailable`].
         cause: Option<BackendError>,
     },
+    /// The session has no event with this id (it may belong to another session). Nothing was
+    /// written. Not retryable.
+    #[error("session {session_id} has no event {event_id}")]
+    EventNotFound {
+        session_id: SessionId,
+        event_id: EventId,
+    },
     /// Anything else the store could not do. Not retryable as such.
     #[error("session storage failed: {message}")]
     Storage {
@@ -108,6 +118,29 @@ pub struct LoadedSession {
     pub off_branch_events: usize,
     /// Human-readable warnings: unknown event types skipped, broken links.
     pub warnings: Vec<String>,
+    /// Where the session was forked from, if it was.
+    pub forked_from: Option<ForkOrigin>,
+}
+
+/// Every event of a session, on every branch: what the conversation tree is built from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionEvents {
+    pub session: Session,
+    /// Every readable event of a known type, in no particular order. An event whose parent
+    /// was left out (a type this build does not know, an unreadable row) points at that
+    /// parent's nearest readable ancestor instead; see
+    /// [`decode_all`](crate::branch::decode_all).
+    pub events: Vec<Event>,
+    /// Human-readable warnings: unknown event types skipped, unreadable rows.
+    pub warnings: Vec<String>,
+    pub forked_from: Option<ForkOrigin>,
+}
+
+/// Where a forked session came from: the session and the event its copy ends at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ForkOrigin {
+    pub session_id: SessionId,
+    pub event_id: EventId,
 }
 
 /// The newest events of a session's head branch: what a resumed chat draws at once, while
@@ -143,8 +176,11 @@ pub struct SessionVersion {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionSummary {
     pub session: Session,
-    /// User and assistant messages stored for the session.
+    /// User and assistant messages on the session's active (head) branch: what a person
+    /// sees on resuming it.
     pub message_count: u64,
+    /// How many branches (leaf events) the session has; 1 for a straight conversation.
+    pub branch_count: u64,
     /// The first line of the latest user message, if any.
     pub preview: String,
 }
@@ -217,6 +253,33 @@ pub trait SessionService: Send + Sync {
             has_earlier: earlier > 0,
         })
     }
+
+    /// The session and every event it holds, on every branch. `NotFound` if there is no
+    /// such session.
+    async fn load_all_events(&self, session_id: SessionId) -> Result<SessionEvents>;
+
+    /// Moves the session's head to `new_head`, an event of this session (any event: the
+    /// domain picks which), only if the stored head still equals `expected_head`; otherwise
+    /// writes nothing and returns `Conflict`. `EventNotFound` (nothing written) when the
+    /// session has no such event. Events are untouched and `updated_at` does not move; the
+    /// listing counts follow the new branch.
+    async fn switch_head(
+        &self,
+        session_id: SessionId,
+        expected_head: Option<EventId>,
+        new_head: EventId,
+    ) -> Result<()>;
+
+    /// Writes a forked session like [`SessionService::create_session`] (the same checks,
+    /// the head at the last event) and records `origin`. The events are the caller's copies
+    /// (new ids, this session's id). `EventNotFound` (nothing written) when the origin
+    /// session has no event `origin.event_id`; `NotFound` when there is no origin session.
+    async fn create_fork(
+        &self,
+        session: &Session,
+        events: &[Event],
+        origin: ForkOrigin,
+    ) -> Result<()>;
 
     /// Only the session row.
     async fn get_session(&self, session_id: SessionId) -> Result<Option<Session>>;

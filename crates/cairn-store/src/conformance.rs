@@ -27,12 +27,14 @@ mod listing;
 mod model;
 mod resume;
 mod search;
+mod tree;
 mod turns;
 pub use fixtures::*;
 pub use listing::*;
 pub use model::*;
 pub use resume::*;
 pub use search::*;
+pub use tree::*;
 pub use turns::*;
 
 /// A service under test, fresh and empty.
@@ -95,6 +97,12 @@ macro_rules! conformance_tests {
                 a_draft_is_settled_by_its_invocations_next_append,
                 deleting_a_session_removes_its_lease_and_drafts,
                 the_session_version_changes_with_every_write,
+                every_event_of_every_branch_can_be_read,
+                switching_the_head_changes_the_branch_and_the_counts,
+                a_stale_or_concurrent_switch_conflicts_and_writes_nothing,
+                switching_to_an_event_of_another_session_is_refused,
+                a_fork_copies_a_branch_and_records_its_origin,
+                a_fork_from_an_event_of_another_session_writes_nothing,
             ];
             search: [
                 search_ranks_one_message_with_every_word_first,
@@ -159,6 +167,7 @@ pub fn behaviours() -> Vec<&'static str> {
         include_str!("conformance/resume.rs"),
         include_str!("conformance/search.rs"),
         include_str!("conformance/turns.rs"),
+        include_str!("conformance/tree.rs"),
     ]
     .into_iter()
     .flat_map(|source| source.split("\npub async fn ").skip(1))
@@ -220,6 +229,7 @@ pub async fn create_and_load_round_trip(service: Service) {
             events,
             off_branch_events: 0,
             warnings: vec![],
+            forked_from: None,
         }
     );
     assert_eq!(
@@ -304,6 +314,7 @@ pub async fn append_with_current_head_moves_head_and_counts(service: Service) {
         vec![SessionSummary {
             session: expected_session,
             message_count: 3,
+            branch_count: 1,
             preview: "follow-up".to_owned(),
         }]
     );
@@ -366,6 +377,7 @@ pub async fn append_with_stale_head_conflicts_and_writes_nothing(service: Servic
                 ..stored
             },
             message_count: 2,
+            branch_count: 1,
             preview: "q".to_owned(),
         }]
     );
@@ -397,6 +409,16 @@ pub async fn branch_from_earlier_event_abandons_the_old_tail(service: Service) {
     assert_eq!(loaded.off_branch_events, 1);
     assert_eq!(loaded.warnings, Vec::<String>::new());
     assert_eq!(loaded.session.head_id, Some(retry[0].id));
+    // Listings count what a person sees: the active branch, and the branches beside it.
+    let listed = service
+        .list_sessions(&SessionFilter::default())
+        .await
+        .expect("list");
+    assert_eq!(
+        (listed[0].message_count, listed[0].branch_count),
+        (2, 2),
+        "messages on the active branch, and two branches"
+    );
 }
 
 /// The newest events of the head branch, for drawing a resumed chat at once: a suffix of
@@ -522,6 +544,7 @@ pub async fn listing_filters_and_orders(service: Service) {
         vec![SessionSummary {
             session: plain,
             message_count: 1,
+            branch_count: 1,
             preview: "hello".to_owned(),
         }]
     );

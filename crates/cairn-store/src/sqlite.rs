@@ -6,14 +6,16 @@
 //!   a stale writer writes nothing and two writers never deadlock on a lock upgrade; waiting
 //!   for the lock is left to SQLite's busy timeout.
 //! - The `sessions` row's counters (`message_count`, `model_event_count`, `preview`) always
-//!   describe every stored event of the session, on every branch; they are updated in the
-//!   same transaction as the events.
+//!   describe every stored event of the session, on every branch; `branch_message_count` and
+//!   `branch_count` describe the head's branch and the number of branches. All are updated in
+//!   the same transaction as the events or the head.
 //! - `updated_at` never moves backwards: appends and renames take the later of the stored
 //!   time and the new one, so a writer with a slow clock cannot hide a session from resume.
 //! - Ids are stored as hyphenated lowercase uuid text. Paths are stored and matched as their
 //!   exact OS bytes (`directory_bytes`, `git_root_bytes`), with a lossy UTF-8 copy beside them
 //!   for people reading the file with other tools.
 
+mod branches;
 mod errors;
 mod open;
 mod recent;
@@ -33,15 +35,14 @@ use cairn_core::service::{
     RecentEvents, Result, ResumeQuery, SearchIndexProgress, SessionCounts, WorkspaceFilter,
 };
 use cairn_core::{
-    Event, EventId, InvocationId, LoadedSession, ServiceError, Session, SessionFilter, SessionId,
-    SessionService, SessionSummary, SessionVersion,
+    Event, EventId, ForkOrigin, InvocationId, LoadedSession, ServiceError, Session, SessionEvents,
+    SessionFilter, SessionId, SessionService, SessionSummary, SessionVersion,
 };
 use sqlx::sqlite::{SqlitePool, SqliteQueryResult};
 use sqlx::{Sqlite, Transaction};
 
 use rows::{
-    Counters, EVENT_CHUNK_ROWS, EVENTS_PER_CHUNK, EventChunk, EventRow, PACKED_EVENT_CHUNK,
-    SessionRow, path_bytes, path_text, session_columns, unpack_event_rows, workspace_bindings,
+    Counters, SESSION_BY_ID, SessionRow, path_bytes, session_columns, workspace_bindings,
     workspace_condition,
 };
 
@@ -64,15 +65,9 @@ const RESUME_QUERY: &str = concat!(
      ORDER BY preference LIMIT 1"
 );
 
-const SESSION_BY_ID: &str = concat!(
-    "SELECT ",
-    session_columns!(),
-    " FROM sessions WHERE id = ?1"
-);
-
 const INSERT_EVENT: &str = "INSERT INTO session_events \
-     (id, session_id, parent_id, invocation_id, event_type, event_data, created_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+     (id, session_id, parent_id, invocation_id, event_type, event_data, created_at, \
+     message_depth) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
 /// Sessions in a local SQLite database. Cheap to share behind an `Arc`; all methods take
 /// `&self` and use a small connection pool.
@@ -174,14 +169,16 @@ impl SqliteSessionService {
         }
     }
 
+    /// Inserts `events`, chained, with `depths` from [`Self::message_depths`].
     async fn insert_events(
         &self,
         tx: &mut Transaction<'static, Sqlite>,
         session_id: SessionId,
         events: &[Event],
+        depths: &[i64],
     ) -> Result<()> {
         let session_text = session_id.to_string();
-        for event in events {
+        for (event, depth) in events.iter().zip(depths) {
             if event.session_id != session_id {
                 return Err(ServiceError::storage(format!(
                     "event {} belongs to session {}, not {session_id}",
@@ -196,6 +193,7 @@ impl SqliteSessionService {
                 .bind(event.kind.event_type())
                 .bind(event.kind.data_json())
                 .bind(event.created_at_ms)
+                .bind(depth)
                 .execute(&mut **tx)
                 .await
                 .map_err(|err| self.map_err(err))?;
@@ -238,43 +236,32 @@ impl SqliteSessionService {
 #[async_trait]
 impl SessionService for SqliteSessionService {
     async fn create_session(&self, session: &Session, events: &[Event]) -> Result<()> {
-        let Some(last) = events.last() else {
-            return Err(ServiceError::storage(format!(
-                "session {} must be created together with its first event",
-                session.id
-            )));
-        };
-        let counters = Counters::of(events);
         let mut tx = self.begin_write().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO sessions (id, directory_bytes, git_root_bytes, directory, git_root, \
-             head_id, title, created_at, updated_at, archived_at, message_count, \
-             model_event_count, preview, model) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(session.id.to_string())
-        .bind(path_bytes(&session.directory))
-        .bind(session.git_root.as_deref().map(path_bytes))
-        .bind(path_text(&session.directory))
-        .bind(session.git_root.as_deref().map(path_text))
-        .bind(last.id.to_string())
-        .bind(&session.title)
-        .bind(session.created_at_ms)
-        .bind(session.updated_at_ms)
-        .bind(session.archived_at_ms)
-        .bind(counters.messages)
-        .bind(counters.model_events)
-        .bind(counters.preview.unwrap_or_default())
-        .bind(session.model.as_deref())
-        .execute(&mut *tx)
-        .await
-        .map_err(|err| self.map_err(err))?;
-        if inserted.rows_affected() == 0 {
-            return Err(ServiceError::AlreadyExists(session.id));
-        }
-        self.insert_events(&mut tx, session.id, events).await?;
+        self.insert_session(&mut tx, session, events, None).await?;
         tx.commit().await.map_err(|err| self.map_err(err))
+    }
+
+    async fn load_all_events(&self, session_id: SessionId) -> Result<SessionEvents> {
+        self.load_all_event_rows(session_id).await
+    }
+
+    async fn switch_head(
+        &self,
+        session_id: SessionId,
+        expected_head: Option<EventId>,
+        new_head: EventId,
+    ) -> Result<()> {
+        self.switch_head_row(session_id, expected_head, new_head)
+            .await
+    }
+
+    async fn create_fork(
+        &self,
+        session: &Session,
+        events: &[Event],
+        origin: ForkOrigin,
+    ) -> Result<()> {
+        self.create_fork_rows(session, events, origin).await
     }
 
     async fn append_events(
@@ -297,12 +284,18 @@ impl SessionService for SqliteSessionService {
             return Ok(());
         };
         let counters = Counters::of(events);
+        // Read before the compare-and-swap, under the write lock already taken: a stale
+        // writer wastes two indexed reads, and the head moves in one statement.
+        let depths = self.message_depths(&mut tx, session_id, events).await?;
+        let branch_messages = depths.last().copied().unwrap_or(0);
+        let new_branch = i64::from(self.starts_branch(&mut tx, session_id, events).await?);
         // The compare-and-swap comes first, so a stale writer inserts nothing. `IS` compares
         // NULL with NULL as equal: the expected head of a session without events.
         let moved = sqlx::query(
             "UPDATE sessions SET head_id = ?1, updated_at = MAX(updated_at, ?2), \
              message_count = message_count + ?3, model_event_count = model_event_count + ?4, \
-             preview = COALESCE(?5, preview) \
+             preview = COALESCE(?5, preview), branch_message_count = ?8, \
+             branch_count = branch_count + ?9 \
              WHERE id = ?6 AND head_id IS ?7",
         )
         .bind(last.id.to_string())
@@ -312,6 +305,8 @@ impl SessionService for SqliteSessionService {
         .bind(counters.preview)
         .bind(session_id.to_string())
         .bind(expected_head.map(|head| head.to_string()))
+        .bind(branch_messages)
+        .bind(new_branch)
         .execute(&mut *tx)
         .await
         .map_err(|err| self.map_err(err))?;
@@ -323,7 +318,8 @@ impl SessionService for SqliteSessionService {
                 actual,
             });
         }
-        self.insert_events(&mut tx, session_id, events).await?;
+        self.insert_events(&mut tx, session_id, events, &depths)
+            .await?;
         tx.commit().await.map_err(|err| self.map_err(err))
     }
 
@@ -337,45 +333,7 @@ impl SessionService for SqliteSessionService {
             .await
             .map_err(|err| self.map_err(err))?
             .ok_or(ServiceError::NotFound(session_id))?;
-        // Handing rows over one by one costs sqlx about 3 µs each; SQLite joins a chunk of
-        // them into one string in a fraction of that. Event data is JSON written by serde,
-        // which escapes every control character, so the separators cannot occur inside a
-        // field. Chunks keep every string small whatever the session's length.
-        let session_text = session_id.to_string();
-        let mut chunks = Vec::new();
-        let mut after_row = 0_i64;
-        loop {
-            let packed: Result<(Option<i64>, Option<String>), sqlx::Error> =
-                sqlx::query_as(PACKED_EVENT_CHUNK)
-                    .bind(&session_text)
-                    .bind(after_row)
-                    .bind(EVENTS_PER_CHUNK)
-                    .fetch_one(&mut *tx)
-                    .await;
-            let (last_row, chunk) = match packed {
-                Ok((Some(last_row), Some(packed))) if unpack_event_rows(&packed).is_some() => {
-                    (last_row, EventChunk::Packed(packed))
-                }
-                Ok((None, _)) => break,
-                // Something unexpected in a field (written by other software?), or events
-                // too large together for one string: this chunk row by row.
-                Ok(_) | Err(_) => {
-                    let rows: Vec<EventRow> = sqlx::query_as(EVENT_CHUNK_ROWS)
-                        .bind(&session_text)
-                        .bind(after_row)
-                        .bind(EVENTS_PER_CHUNK)
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err(|err| self.map_err(err))?;
-                    let Some(last_row) = rows.last().map(|row| row.row) else {
-                        break;
-                    };
-                    (last_row, EventChunk::Rows(rows))
-                }
-            };
-            chunks.push(chunk);
-            after_row = last_row;
-        }
+        let chunks = self.read_event_chunks(&mut tx, session_id).await?;
         tx.commit().await.map_err(|err| self.map_err(err))?;
 
         let mut event_rows = Vec::new();
@@ -385,10 +343,11 @@ impl SessionService for SqliteSessionService {
         }
         let branch = walk_branch(session_id, row.head_id.as_deref(), &event_rows);
         Ok(LoadedSession {
-            session: row.into_session()?,
             events: branch.events,
             off_branch_events: branch.off_branch_events,
             warnings: branch.warnings,
+            forked_from: row.fork_origin(),
+            session: row.into_session()?,
         })
     }
 

@@ -366,7 +366,7 @@ async fn an_unknown_event_type_is_skipped_on_resume_with_a_warning() {
             user("later").data_json(),
         ),
     ] {
-        sqlx::query("INSERT INTO session_events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        sqlx::query("INSERT INTO session_events (id, session_id, parent_id, invocation_id, event_type, event_data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
             .bind(event_id.to_string())
             .bind(id.to_string())
             .bind(parent.map(|parent| parent.to_string()))
@@ -412,7 +412,7 @@ async fn new_events_follow_an_unknown_event_at_the_head_instead_of_forking() {
     let head = fx.service.get_session(id).await.unwrap().unwrap().head_id;
     let pool = raw(&fx.path).await;
     let hologram = EventId::new();
-    sqlx::query("INSERT INTO session_events VALUES (?1, ?2, ?3, ?4, 'hologram', '{}', ?5)")
+    sqlx::query("INSERT INTO session_events (id, session_id, parent_id, invocation_id, event_type, event_data, created_at) VALUES (?1, ?2, ?3, ?4, 'hologram', '{}', ?5)")
         .bind(hologram.to_string())
         .bind(id.to_string())
         .bind(head.map(|head| head.to_string()))

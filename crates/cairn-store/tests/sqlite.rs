@@ -313,7 +313,7 @@ async fn unknown_event_type_mid_chain_is_walked_through_and_reported() {
     let pool = raw(&path).await;
     let hologram_id = cairn_core::EventId::new();
     sqlx::query(
-        "INSERT INTO session_events VALUES (?1, ?2, ?3, ?4, 'hologram', '{\"beam\":1}', 2000)",
+        "INSERT INTO session_events (id, session_id, parent_id, invocation_id, event_type, event_data, created_at) VALUES (?1, ?2, ?3, ?4, 'hologram', '{\"beam\":1}', 2000)",
     )
     .bind(hologram_id.to_string())
     .bind(first.id.to_string())
@@ -706,6 +706,7 @@ async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
             events: written.clone(),
             off_branch_events: 0,
             warnings: vec![],
+            forked_from: None,
         }
     );
 
@@ -722,6 +723,16 @@ async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
     let loaded = service.load_session(session_id).await.unwrap();
     assert_eq!(loaded.events, [written, more.clone()].concat());
     assert_eq!(loaded.session.head_id, Some(more[0].id));
+    // Migration 0004 counted the old events' messages, so the append continued the count.
+    let listed = service
+        .list_sessions(&cairn_core::SessionFilter::default())
+        .await
+        .unwrap();
+    let messages = loaded.events.iter().filter(|e| e.kind.is_message()).count();
+    assert_eq!(
+        (listed[0].message_count, listed[0].branch_count),
+        (messages as u64, 1)
+    );
 
     // The rows of release 0.1 were moved to the exact path columns: the workspace still
     // resumes its session.
@@ -754,6 +765,7 @@ async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
             (1, "sessions".to_owned(), 1),
             (2, "path bytes".to_owned(), 0),
             (3, "turns in progress".to_owned(), 0),
+            (4, "branches and forks".to_owned(), 0),
             (5, "session model".to_owned(), 0),
             (6, "search".to_owned(), 0),
         ]

@@ -35,6 +35,7 @@ fn streaming_app() -> App {
             display_directory: "/tmp/bench".into(),
             stored: true,
             model: None,
+            branches: 1,
         },
         origin: Origin::New,
         provider: ProviderInfo {

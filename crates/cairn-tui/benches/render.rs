@@ -76,6 +76,7 @@ fn open(events: Vec<Event>) -> App {
             display_directory: "/tmp/bench".into(),
             stored: true,
             model: None,
+            branches: 1,
         },
         origin: Origin::Resumed,
         provider: ProviderInfo {

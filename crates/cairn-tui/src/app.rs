@@ -14,7 +14,8 @@
 //! - `turn`: beginning, following, cancelling and finishing a turn;
 //! - `submit`: what Enter does with a line (a message, a slash command);
 //! - `overlay`: the help and the sessions picker, each with its own keys;
-//! - `session`: loading, resetting and merging the conversation.
+//! - `session`: loading, resetting and merging the conversation;
+//! - `rewind`: the rewind list, editing an earlier message, `/tree` and `/fork`.
 //!
 //! Invariants:
 //! - At most one turn (a request to the model) is active; every stream event carries the
@@ -26,6 +27,7 @@
 mod composer;
 mod event;
 mod overlay;
+mod rewind;
 mod session;
 mod stream;
 mod submit;
@@ -41,7 +43,7 @@ use crate::transcript::{Cell, CellKind, Transcript};
 
 pub(crate) use self::composer::Composer;
 pub use self::event::{
-    AppEvent, Effect, LiveUpdate, Origin, PersistReport, SessionJob, SessionView,
+    AppEvent, Effect, LiveUpdate, Origin, PersistReport, SessionJob, SessionView, TreeJob,
 };
 pub(crate) use self::overlay::{ModelPicker, Overlay};
 pub(crate) use self::stream::ActiveTurn;
@@ -119,6 +121,10 @@ pub struct App {
     /// While a resumed session's whole branch loads (only its newest events are on screen):
     /// the notes to show again under the whole conversation. Messages wait in `queued`.
     pub(crate) opening: Option<Vec<String>>,
+    /// An earlier message is being edited: the next message goes on a new branch.
+    pub(crate) editing: Option<rewind::EditPoint>,
+    /// Esc was pressed once with nothing to cancel: a second one opens the rewind list.
+    esc_armed: bool,
 }
 
 impl App {
@@ -147,6 +153,8 @@ impl App {
             usage: UsageTotals::default(),
             last_answer: None,
             opening: init.loading_rest.then(|| init.notes.clone()),
+            editing: None,
+            esc_armed: false,
         };
         app.load_events(&init.events);
         for note in init.notes {
@@ -302,6 +310,8 @@ impl App {
                 }
             }
             AppEvent::Focus(event_id) => self.focus_event(event_id),
+            AppEvent::BranchListed(result) => self.on_branch_listed(result),
+            AppEvent::TreeLoaded(result) => self.on_tree_loaded(result),
             AppEvent::JobFailed { what, error } => {
                 self.hint = None;
                 self.error(&format!("{what} failed: {error}"));
@@ -335,9 +345,13 @@ impl App {
         let alt = key.modifiers.contains(KeyModifiers::ALT);
         let shift = key.modifiers.contains(KeyModifiers::SHIFT);
         let is_ctrl_c = ctrl && key.code == KeyCode::Char('c');
+        let esc_was_armed = std::mem::take(&mut self.esc_armed);
         if !is_ctrl_c {
             self.quit_armed = false;
-            self.hint = None;
+            self.hint = self
+                .editing
+                .is_some()
+                .then(|| rewind::EDITING_HINT.to_owned());
         }
         if self.on_overlay_key(key, effects) {
             return;
@@ -346,6 +360,10 @@ impl App {
             KeyCode::Char('c') if ctrl => self.ctrl_c(effects),
             KeyCode::Esc if self.turn.is_some() => self.cancel_turn(effects),
             KeyCode::Esc if self.queued.is_some() => self.unqueue(),
+            KeyCode::Esc if self.completions().is_empty() => {
+                self.esc_armed = esc_was_armed;
+                self.on_idle_esc(effects);
+            }
             KeyCode::Char('d') if ctrl && self.input_text().is_empty() => self.quit(effects),
             KeyCode::Char('l') if ctrl => effects.push(Effect::ClearScreen),
             KeyCode::Enter if !shift && !alt => {

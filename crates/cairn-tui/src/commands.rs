@@ -66,6 +66,21 @@ pub const COMMANDS: &[CommandSpec] = &[
         args: "",
         about: "leave Cairn (also /exit)",
     },
+    CommandSpec {
+        name: "rewind",
+        args: "",
+        about: "edit an earlier message (also Esc twice)",
+    },
+    CommandSpec {
+        name: "tree",
+        args: "",
+        about: "every branch of this session; switch or fork",
+    },
+    CommandSpec {
+        name: "fork",
+        args: "",
+        about: "copy this branch into a new session",
+    },
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +101,9 @@ pub enum Command {
     Copy(CopyTarget),
     Model(Option<String>),
     Retry,
+    Rewind,
+    Tree,
+    Fork,
 }
 
 /// What `/copy` puts on the clipboard.
@@ -147,6 +165,9 @@ pub fn parse(input: &str) -> Submission {
         },
         "model" => Command::Model(argument),
         "retry" => Command::Retry,
+        "rewind" => Command::Rewind,
+        "tree" => Command::Tree,
+        "fork" => Command::Fork,
         other => {
             return Submission::Invalid(format!(
                 "unknown command /{other} - type /help for the list (start with // to send a message beginning with /)"
@@ -277,8 +298,11 @@ mod tests {
     #[test]
     fn completions_follow_the_prefix() {
         let names: Vec<&str> = completions("/re").iter().map(|spec| spec.name).collect();
-        assert_eq!(names, vec!["retry", "rename"]);
-        assert_eq!(completions("/RE").len(), 2);
+        assert_eq!(names, vec!["retry", "rename", "rewind"]);
+        assert_eq!(completions("/RE").len(), 3);
+        assert_eq!(parse("/tree"), Submission::Command(Command::Tree));
+        assert_eq!(parse("/fork"), Submission::Command(Command::Fork));
+        assert_eq!(parse("/Rewind"), Submission::Command(Command::Rewind));
         assert!(completions("/new ").is_empty());
         assert!(completions("hello").is_empty());
         assert_eq!(completions("/").len(), COMMANDS.len());

@@ -105,7 +105,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
     let history_scope = history::HistoryScope::for_workspace(manager.workspace());
     let mut notes = startup_notes;
     let now_ms = SystemClock.now_ms();
-    let mut session = session_view(&manager).await;
+    let mut session = session_view(&manager, /*branches*/ 1).await;
     let (origin, events, opening) = match start {
         Opening::Started(StartOutcome::New) => {
             (Origin::New, manager.events().cloned().collect(), None)

@@ -20,6 +20,7 @@ const KEYS: &[(&str, &str)] = &[
     ("PageUp PageDown  wheel", "scroll the conversation"),
     ("Home End (empty line)", "top / bottom of the conversation"),
     ("Esc", "cancel a streaming answer"),
+    ("Esc Esc", "edit an earlier message (/rewind)"),
     ("Ctrl+C", "cancel, clear, or quit (twice)"),
     ("Ctrl+D", "quit (on an empty line)"),
     ("Ctrl+L", "redraw the screen"),

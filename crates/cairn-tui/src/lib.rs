@@ -33,6 +33,7 @@ mod terminal;
 #[cfg(test)]
 mod test_support;
 pub mod transcript;
+mod tree_view;
 pub mod wrap;
 
 use std::path::PathBuf;

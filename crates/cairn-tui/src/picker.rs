@@ -57,6 +57,8 @@ pub struct PickerRow {
     pub age: String,
     /// Unknown for a session found by search beyond the listed ones.
     pub messages: Option<u64>,
+    /// Branches of the session, 0 when unknown; more than one is shown.
+    pub branches: u64,
     pub preview: String,
     pub directory: String,
     pub current: bool,
@@ -145,6 +147,7 @@ impl Picker {
                 title: display_title(&item.session.title),
                 age: describe_age(now_ms - item.session.updated_at_ms),
                 messages: Some(item.message_count),
+                branches: item.branch_count,
                 preview: sanitize(&item.preview).replace('\n', " "),
                 directory: shorten_home(&item.session.directory),
                 current: item.session.id == self.current,
@@ -168,6 +171,7 @@ impl Picker {
                 title: display_title(&session.title),
                 age: describe_age(now_ms - session.updated_at_ms),
                 messages: listed.map(|item| item.message_count),
+                branches: listed.map_or(0, |item| item.branch_count),
                 preview: listed
                     .map(|item| sanitize(&item.preview).replace('\n', " "))
                     .unwrap_or_default(),

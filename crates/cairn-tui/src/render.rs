@@ -7,7 +7,7 @@
 //! - `status`: the activity line and the status line;
 //! - `composer`: the input box;
 //! - `popup`: the slash-command popup;
-//! - `help`, `picker` and `models`: the overlays.
+//! - `help`, `picker`, `models` and `tree` (the rewind list and `/tree`): the overlays.
 //!
 //! Colours come from the terminal's ANSI palette via `Stylize`, so themes are respected.
 
@@ -18,6 +18,7 @@ mod picker;
 mod popup;
 mod status;
 mod transcript;
+mod tree;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -52,9 +53,13 @@ impl Widget for &App {
             Overlay::Help { scroll } => help::render_help(*scroll, area, buf),
             Overlay::Sessions(picker) => picker::render_picker(picker, self.now_ms, area, buf),
             Overlay::Models(picker) => models::render_models(picker, area, buf),
+            Overlay::Rewind(list) => tree::render_rewind(list, area, buf),
+            Overlay::Tree(view) => tree::render_tree(view, area, buf),
         }
     }
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tree_tests;

@@ -51,13 +51,17 @@ pub struct SessionTask {
     showing_other_turn: bool,
     /// Messages stored by an older Cairn may still need indexing for search.
     indexing_old_messages: bool,
+    /// The session's branch count as last read; see `tree`'s `refresh_branches`.
+    branches: usize,
+    /// A branch may have been added since `branches` was read.
+    branches_stale: bool,
 }
 
 /// Sessions the picker lists for a search, at most.
 const SEARCH_RESULTS: u32 = 50;
 
-/// The screen's view of the manager's session.
-pub async fn session_view(manager: &SessionManager) -> SessionView {
+/// The screen's view of the manager's session, which has `branches` branches.
+pub async fn session_view(manager: &SessionManager, branches: usize) -> SessionView {
     let session = manager.session();
     SessionView {
         id: session.id,
@@ -67,6 +71,7 @@ pub async fn session_view(manager: &SessionManager) -> SessionView {
         display_directory: manager.workspace().display_directory(),
         stored: manager.is_stored(),
         model: session.model.clone(),
+        branches,
     }
 }
 
@@ -84,6 +89,8 @@ impl SessionTask {
             replies,
             showing_other_turn: false,
             indexing_old_messages: true,
+            branches: 1,
+            branches_stale: true,
         }
     }
 
@@ -94,6 +101,12 @@ impl SessionTask {
     pub async fn run(mut self, mut jobs: UnboundedReceiver<SessionJob>) -> SessionTaskExit {
         let mut watch = tokio::time::interval(Duration::from_millis(WATCH_MS));
         watch.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        if self.manager.is_stored() {
+            self.refresh_branches().await;
+            if self.branches > 1 {
+                self.reply(AppEvent::SessionChanged(self.view().await));
+            }
+        }
         loop {
             tokio::select! {
                 job = jobs.recv() => match job {
@@ -143,7 +156,7 @@ impl SessionTask {
                 }),
                 unarchived: outcome.unarchived,
                 moved_to: if outcome.moved_after_deletion {
-                    Some(session_view(&self.manager).await)
+                    Some(self.view().await)
                 } else {
                     None
                 },
@@ -179,10 +192,7 @@ impl SessionTask {
             .other_turn
             .map(|turn| (turn.holder.describe(), turn.answer_so_far));
         let deleted = if changes.deleted {
-            Some((
-                session_view(&self.manager).await,
-                self.manager.events().cloned().collect(),
-            ))
+            Some((self.view().await, self.manager.events().cloned().collect()))
         } else {
             None
         };
@@ -203,7 +213,7 @@ impl SessionTask {
             deleted,
         }));
         if appended {
-            self.reply(AppEvent::SessionChanged(session_view(&self.manager).await));
+            self.reply(AppEvent::SessionChanged(self.view().await));
         }
     }
 
@@ -240,6 +250,7 @@ impl SessionTask {
 
     async fn apply(&mut self, job: SessionJob) {
         match job {
+            SessionJob::Tree(job) => self.apply_tree_job(job).await,
             SessionJob::SendUserMessage { turn, text, model } => {
                 if let Some(holder) = self.other_holder().await {
                     // The screen queues the message until the other turn ends.
@@ -248,7 +259,8 @@ impl SessionTask {
                 }
                 self.manager.push(EventKind::UserMessage { text });
                 self.persist().await;
-                self.reply(AppEvent::SessionChanged(session_view(&self.manager).await));
+                self.refresh_branches_if_stale().await;
+                self.reply(AppEvent::SessionChanged(self.view().await));
                 self.reply(self.request_for(turn, &model));
             }
             SessionJob::Retry { turn, model } => {
@@ -269,6 +281,7 @@ impl SessionTask {
                     .last();
                 match last_user {
                     Some(id) if self.manager.branch_from(id) => {
+                        self.branches_stale = true;
                         self.reply(self.request_for(turn, &model));
                     }
                     Some(_) | None => self.reply(AppEvent::TurnRejected {
@@ -282,13 +295,14 @@ impl SessionTask {
                     self.manager.push(kind);
                 }
                 self.persist().await;
+                self.refresh_branches_if_stale().await;
                 if self.manager.pending_count() == 0
                     && let Err(error) = self.manager.release_turn().await
                 {
                     // It expires on its own within seconds.
                     tracing::warn!(%error, "could not release the turn lease");
                 }
-                self.reply(AppEvent::SessionChanged(session_view(&self.manager).await));
+                self.reply(AppEvent::SessionChanged(self.view().await));
             }
             SessionJob::Heartbeat {
                 answer_so_far,
@@ -308,7 +322,7 @@ impl SessionTask {
                     };
                     self.reply(AppEvent::SessionReset {
                         archived,
-                        view: session_view(&self.manager).await,
+                        view: self.view().await,
                     });
                 }
                 Err(error) => self.reply(AppEvent::JobFailed {
@@ -337,7 +351,7 @@ impl SessionTask {
                         let mut notes = vec![info.note()];
                         notes.extend(info.warnings.iter().cloned());
                         self.reply(AppEvent::SessionLoaded {
-                            view: session_view(&self.manager).await,
+                            view: self.view().await,
                             events: self.manager.events().cloned().collect(),
                             notes,
                         });
@@ -351,6 +365,7 @@ impl SessionTask {
             }
             SessionJob::Open(session_id) => match self.manager.resume(session_id).await {
                 Ok(info) => {
+                    self.refresh_branches().await;
                     // The screen shows the note on how long ago it was active already.
                     let mut notes: Vec<String> = info.recovered_note().into_iter().collect();
                     if info.was_archived {
@@ -358,7 +373,7 @@ impl SessionTask {
                     }
                     notes.extend(info.warnings.iter().cloned());
                     self.reply(AppEvent::SessionOpened {
-                        view: session_view(&self.manager).await,
+                        view: self.view().await,
                         events: self.manager.events().cloned().collect(),
                         notes,
                     });
@@ -367,7 +382,7 @@ impl SessionTask {
                     // A failed resume may have half-adopted the session: start clean.
                     self.manager.create_new();
                     self.reply(AppEvent::OpenFailed {
-                        view: session_view(&self.manager).await,
+                        view: self.view().await,
                         error: error.to_string(),
                     });
                 }
@@ -376,6 +391,7 @@ impl SessionTask {
                 self.persist().await;
                 match self.manager.resume(session_id).await {
                     Ok(info) => {
+                        self.refresh_branches().await;
                         let mut notes = vec![info.note()];
                         if info.was_archived {
                             notes
@@ -383,7 +399,7 @@ impl SessionTask {
                         }
                         notes.extend(info.warnings.iter().cloned());
                         self.reply(AppEvent::SessionLoaded {
-                            view: session_view(&self.manager).await,
+                            view: self.view().await,
                             events: self.manager.events().cloned().collect(),
                             notes,
                         });
@@ -396,7 +412,7 @@ impl SessionTask {
             }
             SessionJob::Rename(title) => match self.manager.rename(&title).await {
                 Ok(()) => {
-                    self.reply(AppEvent::SessionChanged(session_view(&self.manager).await));
+                    self.reply(AppEvent::SessionChanged(self.view().await));
                     self.reply(AppEvent::Renamed {
                         title: self.manager.session().title.clone(),
                     });
@@ -407,7 +423,7 @@ impl SessionTask {
                 }),
             },
             SessionJob::SetModel(model) => match self.manager.set_model(Some(model)).await {
-                Ok(()) => self.reply(AppEvent::SessionChanged(session_view(&self.manager).await)),
+                Ok(()) => self.reply(AppEvent::SessionChanged(self.view().await)),
                 Err(error) => self.reply(AppEvent::JobFailed {
                     what: "keeping the model with the session".to_owned(),
                     error: error.to_string(),
@@ -459,6 +475,9 @@ impl SessionTask {
 mod search;
 #[cfg(test)]
 mod tests;
+mod tree;
+#[cfg(test)]
+mod tree_tests;
 
 /// Writes the export off the async threads: a slow disk must not stall the task.
 async fn write_export(

@@ -27,6 +27,7 @@ pub fn view() -> SessionView {
         display_directory: "~/projects/demo".to_owned(),
         stored: false,
         model: None,
+        branches: 1,
     }
 }
 

@@ -106,6 +106,11 @@ pub struct RunArgs {
     #[arg(short = 's', long = "session", value_name = "ID")]
     pub session: Option<String>,
 
+    /// Ask from an earlier point of the session: the prompt follows this event (id or unique
+    /// prefix, see `cairn sessions show ID --tree`) on a new branch, which becomes the active one
+    #[arg(long, value_name = "EVENT", requires = "session")]
+    pub at: Option<String>,
+
     /// Print one JSON object per line (session, deltas, final message) instead of text
     #[arg(long)]
     pub json: bool,
@@ -132,6 +137,26 @@ pub enum SessionsCommand {
         /// Print the session and its events as JSON
         #[arg(long)]
         json: bool,
+        /// Print every branch as a tree (`*` marks the active branch); with --json, every
+        /// event of every branch
+        #[arg(long)]
+        tree: bool,
+    },
+    /// Make the branch through EVENT the active one (its newest message becomes the head)
+    Switch {
+        id: String,
+        /// An event id or unique prefix, as `cairn sessions show ID --tree` prints them
+        event: String,
+    },
+    /// Start a new session from a copy of a branch; prints the new session's id
+    Fork {
+        id: String,
+        /// Copy the branch up to this event (default: the active branch, up to its head)
+        #[arg(long, value_name = "EVENT")]
+        at: Option<String>,
+        /// The new session's title (default: the original's)
+        #[arg(long, value_name = "TITLE")]
+        title: Option<String>,
     },
     /// Export a conversation as Markdown or JSON
     Export {

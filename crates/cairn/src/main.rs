@@ -14,6 +14,7 @@ mod resolve;
 mod run;
 mod search;
 mod sessions;
+mod tree_commands;
 mod tui;
 
 use std::io::Write;

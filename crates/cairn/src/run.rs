@@ -44,6 +44,7 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
     let mut manager = SessionManager::new(service.clone(), clock, workspace, context.policy());
 
     let mut resumed = None;
+    let mut ask_at = None;
     if args.continue_latest {
         match manager.continue_latest().await? {
             Some(info) => resumed = Some(info),
@@ -51,6 +52,11 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
         }
     } else if let Some(typed) = &args.session {
         let session = resolve_session(service.as_ref(), typed, manager.now_ms()).await?;
+        if let Some(typed_event) = &args.at {
+            // Before anything is sent: a mistyped event must cost nothing.
+            let all = service.load_all_events(session.id).await?;
+            ask_at = Some(crate::tree_commands::resolve_event(&all, typed_event)?);
+        }
         resumed = Some(manager.resume(session.id).await?);
     }
     if let Some(line) = resumed.as_ref().and_then(|info| info.recovered_note()) {
@@ -86,6 +92,12 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
                 recovered.iter().map(|answer| answer.chars).sum::<usize>()
             );
         }
+    }
+    if let Some(event) = ask_at {
+        manager
+            .branch_at(Some(event))
+            .await
+            .wrap_err("could not go back to the event given with --at")?;
     }
     manager.push(EventKind::UserMessage { text: prompt });
     manager

@@ -1,4 +1,4 @@
-//! `cairn sessions ...`: list, show, export, rename, archive, unarchive, delete.
+//! `cairn sessions ...`: list, show, export, switch, fork, rename, archive, unarchive, delete.
 //!
 //! Human output is plain, aligned text; `--json` output is for programs and stays stable.
 
@@ -19,6 +19,7 @@ use crate::cli::{ExportFormat, ListArgs, SessionsCommand};
 use crate::context::Context;
 use crate::output::human;
 use crate::resolve::resolve_session;
+use crate::tree_commands;
 use cairn_core::private_file::{Overwrite, write_private};
 use cairn_core::service::unique_short_id;
 use cairn_core::session::clean_title;
@@ -35,7 +36,9 @@ pub async fn run(context: &Context, command: SessionsCommand) -> eyre::Result<Ex
         SessionsCommand::List(_)
         | SessionsCommand::Show { .. }
         | SessionsCommand::Export { .. } => context.open_store_for_reading().await?,
-        SessionsCommand::Rename { .. }
+        SessionsCommand::Switch { .. }
+        | SessionsCommand::Fork { .. }
+        | SessionsCommand::Rename { .. }
         | SessionsCommand::Archive { .. }
         | SessionsCommand::Unarchive { .. }
         | SessionsCommand::Delete { .. } => context.open_store().await?,
@@ -46,7 +49,56 @@ pub async fn run(context: &Context, command: SessionsCommand) -> eyre::Result<Ex
         SessionsCommand::List(args) => list(context, service, &args, now).await?,
         // Handled before the store is opened.
         SessionsCommand::Search(_) => {}
-        SessionsCommand::Show { id, json } => {
+        SessionsCommand::Show {
+            id,
+            json,
+            tree: true,
+        } => {
+            let session = resolve_session(service, &id, now).await?;
+            let all = service.load_all_events(session.id).await?;
+            for warning in &all.warnings {
+                errln!("warning: {}", human(warning));
+            }
+            if json {
+                outln!("{}", tree_commands::tree_json(&all)?)?;
+            } else {
+                outln!("{}", human(display_title(&all.session.title)))?;
+                if let Some(origin) = all.forked_from {
+                    outln!(
+                        "forked from {} at {}",
+                        unique_short_id(service, origin.session_id).await,
+                        origin.event_id
+                    )?;
+                }
+                out!("{}", tree_commands::tree_text(&all))?;
+            }
+        }
+        SessionsCommand::Switch { id, event } => {
+            let session = resolve_session(service, &id, now).await?;
+            let all = service.load_all_events(session.id).await?;
+            let head = tree_commands::switch(service, &all, &event).await?;
+            outln!(
+                "switched {} to the branch ending at {head}",
+                unique_short_id(service, session.id).await
+            )?;
+        }
+        SessionsCommand::Fork { id, at, title } => {
+            let session = resolve_session(service, &id, now).await?;
+            let all = service.load_all_events(session.id).await?;
+            let fork =
+                tree_commands::fork(service, &all, at.as_deref(), title.as_deref(), now).await?;
+            errln!(
+                "forked {} into a new session (open it with: cairn -s {})",
+                unique_short_id(service, session.id).await,
+                unique_short_id(service, fork).await
+            );
+            outln!("{fork}")?;
+        }
+        SessionsCommand::Show {
+            id,
+            json,
+            tree: false,
+        } => {
             let session = resolve_session(service, &id, now).await?;
             let loaded = service.load_session(session.id).await?;
             for warning in &loaded.warnings {
@@ -203,6 +255,7 @@ async fn list(
                     "updated_at_ms": session.updated_at_ms,
                     "archived": session.archived_at_ms.is_some(),
                     "message_count": summary.message_count,
+                    "branch_count": summary.branch_count,
                     "preview": summary.preview,
                 })
             })
@@ -230,7 +283,14 @@ async fn list(
             ellipsize(&title, TITLE_COLUMN),
             human(&shorten_home(&session.directory)),
             describe_age(now - session.updated_at_ms),
-            summary.message_count.to_string(),
+            if summary.branch_count > 1 {
+                format!(
+                    "{} ({} branches)",
+                    summary.message_count, summary.branch_count
+                )
+            } else {
+                summary.message_count.to_string()
+            },
         ]);
     }
     let headers = ["ID", "TITLE", "WORKSPACE", "LAST ACTIVE", "MESSAGES"];

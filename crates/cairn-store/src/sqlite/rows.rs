@@ -12,16 +12,24 @@ use std::path::{Path, PathBuf};
 
 use cairn_core::branch::StoredEvent;
 use cairn_core::service::WorkspaceFilter;
-use cairn_core::{Event, EventKind, ServiceError, Session, SessionSummary};
+use cairn_core::{Event, EventKind, ForkOrigin, ServiceError, Session, SessionSummary};
 
 /// The columns of [`SessionRow`], as a literal so queries can be `concat!`ed constants.
 macro_rules! session_columns {
     () => {
         "id, directory_bytes, git_root_bytes, head_id, title, created_at, updated_at, \
-         archived_at, message_count, preview, model"
+         archived_at, branch_message_count, branch_count, preview, model, \
+         forked_from_session_id, forked_from_event_id"
     };
 }
 pub(crate) use session_columns;
+
+/// One session row by id.
+pub(crate) const SESSION_BY_ID: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM sessions WHERE id = ?1"
+);
 
 /// Longest preview, in characters.
 const PREVIEW_MAX_CHARS: usize = 80;
@@ -37,9 +45,13 @@ pub(crate) struct SessionRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub archived_at: Option<i64>,
-    pub message_count: i64,
+    /// Messages on the head's branch (migration 0004).
+    pub branch_message_count: i64,
+    pub branch_count: i64,
     pub preview: String,
     pub model: Option<String>,
+    pub forked_from_session_id: Option<String>,
+    pub forked_from_event_id: Option<String>,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -90,12 +102,23 @@ impl SessionRow {
 
     pub fn into_summary(self) -> Result<SessionSummary, ServiceError> {
         // Counters never go negative; a negative value would be damage, shown as zero.
-        let message_count = u64::try_from(self.message_count).unwrap_or(0);
+        let message_count = u64::try_from(self.branch_message_count).unwrap_or(0);
+        let branch_count = u64::try_from(self.branch_count).unwrap_or(0);
         let preview = self.preview.clone();
         Ok(SessionSummary {
             session: self.into_session()?,
             message_count,
+            branch_count,
             preview,
+        })
+    }
+
+    /// Where the session was forked from; `None` when it was not, or when the record cannot
+    /// be read (the fork itself is still a whole session).
+    pub fn fork_origin(&self) -> Option<ForkOrigin> {
+        Some(ForkOrigin {
+            session_id: self.forked_from_session_id.as_deref()?.parse().ok()?,
+            event_id: self.forked_from_event_id.as_deref()?.parse().ok()?,
         })
     }
 }

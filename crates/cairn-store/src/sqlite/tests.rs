@@ -2,6 +2,7 @@
 
 use super::*;
 use pretty_assertions::assert_eq;
+use rows::{EVENT_CHUNK_ROWS, PACKED_EVENT_CHUNK};
 
 /// The `detail` column of `EXPLAIN QUERY PLAN` for `sql`, with dummy arguments.
 async fn plan(service: &SqliteSessionService, sql: &str, args: usize) -> Vec<String> {

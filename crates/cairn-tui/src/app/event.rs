@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use cairn_core::private_file::Overwrite;
 use cairn_core::search::SearchHit;
+use cairn_core::tree::ConversationTree;
 use cairn_core::{
     Event, EventId, EventKind, ModelRequest, ProviderError, SessionId, SessionSummary, StreamEvent,
 };
@@ -31,6 +32,8 @@ pub struct SessionView {
     pub stored: bool,
     /// The model chosen for the session with `/model`, if any.
     pub model: Option<String>,
+    /// How many branches the session has (1 until it is known to have more).
+    pub branches: usize,
 }
 
 /// Whether the session on screen was started fresh or picked up.
@@ -115,6 +118,10 @@ pub enum AppEvent {
     /// Scroll the transcript so that this event's message is in view (after opening a
     /// session at a search match).
     Focus(EventId),
+    /// The active branch, oldest first, for the rewind list; or why it could not be read.
+    BranchListed(Result<Vec<Event>, String>),
+    /// The session's tree for `/tree`, or why it could not be read.
+    TreeLoaded(Result<ConversationTree, String>),
     /// A session-task job other than persisting failed; shown as an error.
     JobFailed { what: String, error: String },
     /// `/rename` was stored.
@@ -194,6 +201,8 @@ pub enum SessionJob {
     /// The first job of a chat resumed at start: load the session whose newest events are on
     /// screen, whole, and make it the current one.
     Open(SessionId),
+    /// Moving around the conversation tree.
+    Tree(TreeJob),
     /// `/rename`: give the session this title.
     Rename(String),
     /// `/model NAME`: the session uses this model from now on, also when continued later.
@@ -203,6 +212,23 @@ pub enum SessionJob {
     /// Write the conversation as Markdown to `path` (a folder: a file named after the session
     /// inside it), a new private file unless `overwrite` says an existing one may be replaced.
     Export { path: PathBuf, overwrite: Overwrite },
+}
+
+/// Session-task work on the conversation tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TreeJob {
+    /// The active branch for the rewind list.
+    ListBranch,
+    /// The whole tree for `/tree`.
+    LoadTree,
+    /// Make the branch through this event the active one and load it.
+    SwitchBranch(EventId),
+    /// Fork the branch ending at this event (the head when `None`) into a new session, which
+    /// becomes the current one.
+    Fork { at: Option<EventId> },
+    /// The next message follows this event (`None`: starts the conversation again), making
+    /// a new branch: an edited message goes after the original's parent.
+    BranchAt(Option<EventId>),
 }
 
 /// What the driver must do.

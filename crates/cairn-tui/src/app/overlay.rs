@@ -1,19 +1,23 @@
-//! Overlays drawn over the chat: the help, the sessions picker and the model picker. While
-//! one is open it takes every key; each has its own key handling ([`help`], [`picker`],
-//! [`models`]) that says what the key did, and this module applies that to the screen.
+//! Overlays drawn over the chat: the help, the sessions picker, the model picker, the
+//! rewind list and `/tree`. While one is open it takes every key; each has its own key
+//! handling ([`help`], [`picker`], [`models`], [`tree`]) that says what the key did, and
+//! this module applies that to the screen.
 
 mod help;
 mod models;
 mod picker;
+mod tree;
 
 use self::models::ModelAction;
 pub(crate) use self::models::ModelPicker;
 use crossterm::event::KeyEvent;
 
 use self::picker::PickerAction;
-use super::{App, Effect, SessionJob};
+use self::tree::{RewindAction, TreeAction};
+use super::{App, Effect, SessionJob, TreeJob};
 use crate::layout;
 use crate::picker::Picker;
+use crate::tree_view::{RewindList, TreeView};
 
 /// What is drawn over the chat, if anything.
 #[derive(Debug)]
@@ -26,6 +30,10 @@ pub(crate) enum Overlay {
     Sessions(Picker),
     /// The `/model` picker.
     Models(ModelPicker),
+    /// The rewind list (Esc twice, `/rewind`).
+    Rewind(RewindList),
+    /// The `/tree` view.
+    Tree(TreeView),
 }
 
 impl App {
@@ -96,6 +104,40 @@ impl App {
                         }
                         self.hint = Some(format!("opening session {}…", id.short()));
                         effects.push(Effect::Job(SessionJob::Resume(id)));
+                    }
+                }
+                true
+            }
+            Overlay::Rewind(list) => {
+                match tree::rewind_key(list, key) {
+                    RewindAction::Stay => {}
+                    RewindAction::Close => self.overlay = Overlay::None,
+                    RewindAction::Edit(item) => {
+                        let Overlay::Rewind(list) =
+                            std::mem::replace(&mut self.overlay, Overlay::None)
+                        else {
+                            return true;
+                        };
+                        self.start_editing(item, &list.branch);
+                    }
+                }
+                true
+            }
+            Overlay::Tree(view) => {
+                match tree::tree_key(view, key) {
+                    TreeAction::Stay => {}
+                    TreeAction::Close => self.overlay = Overlay::None,
+                    TreeAction::Switch(event) => {
+                        self.overlay = Overlay::None;
+                        self.hint = Some("switching branches…".to_owned());
+                        effects.push(Effect::Job(SessionJob::Tree(TreeJob::SwitchBranch(event))));
+                    }
+                    TreeAction::Fork(event) => {
+                        self.overlay = Overlay::None;
+                        self.hint = Some("forking…".to_owned());
+                        effects.push(Effect::Job(SessionJob::Tree(TreeJob::Fork {
+                            at: Some(event),
+                        })));
                     }
                 }
                 true

@@ -184,6 +184,7 @@ impl App {
 
     fn clear_conversation(&mut self) {
         self.hint = None;
+        self.editing = None;
         self.transcript.clear();
         self.live = None;
         self.turn = None;

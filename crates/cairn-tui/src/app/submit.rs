@@ -8,7 +8,7 @@ use cairn_core::private_file::Overwrite;
 use cairn_core::transcript;
 
 use super::overlay::{ModelPicker, Overlay};
-use super::{App, Effect, SessionJob};
+use super::{App, Effect, SessionJob, TreeJob};
 use crate::commands::{self, Command, CopyTarget, Submission};
 use crate::markdown::code_blocks::code_blocks;
 use crate::picker::Picker;
@@ -80,6 +80,7 @@ impl App {
                 self.composer.clear();
                 self.composer.remember(&text);
                 effects.push(Effect::SaveHistory(text));
+                self.branch_if_editing(effects);
                 if self.other_turn.is_some() || self.opening.is_some() {
                     // Sent when the other terminal's turn ends, so turns never interleave, or
                     // when the session resumed at start is loaded whole.
@@ -169,6 +170,16 @@ impl App {
             }
             Command::Model(Some(name)) => self.switch_model(name, effects),
             Command::Retry => self.retry(effects),
+            Command::Rewind => self.open_rewind(effects),
+            Command::Tree => self.open_tree(effects),
+            Command::Fork => {
+                if !self.session.stored {
+                    self.note("There is nothing to fork yet.");
+                    return;
+                }
+                self.hint = Some("forking…".to_owned());
+                effects.push(Effect::Job(SessionJob::Tree(TreeJob::Fork { at: None })));
+            }
         }
     }
 

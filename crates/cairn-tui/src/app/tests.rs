@@ -8,6 +8,7 @@ mod overlay;
 mod search;
 mod session;
 mod stream;
+mod tree;
 mod turn;
 
 use cairn_core::{ModelRequest, StreamEvent};

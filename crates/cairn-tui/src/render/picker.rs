@@ -84,6 +84,9 @@ pub(super) fn render_picker(picker: &Picker, now_ms: i64, screen: Rect, buf: &mu
         ];
         if let Some(messages) = row.messages {
             head.push(cairn_core::text::plural(messages, "message").dim());
+            if row.branches > 1 {
+                head.push(format!(" ⑂{}", row.branches).cyan());
+            }
             head.push(" · ".dim());
         }
         head.push(row.short_id.clone().dim());

@@ -97,11 +97,14 @@ fn status_line(app: &App, dropped: usize, width: usize) -> Line<'static> {
     } else {
         session.display_directory.clone()
     };
-    let head = vec![
+    let mut head = vec![
         directory.blue(),
         " · ".dim(),
         session.short_id.clone().bold(),
     ];
+    if session.branches > 1 {
+        head.push(format!(" ⑂{}", session.branches).cyan());
+    }
     let mut tail = Vec::new();
     if dropped < 3 {
         tail.push(" · ".dim());

@@ -212,6 +212,7 @@ fn summary(n: u128, title: &str, minutes_ago: i64, count: u64, preview: &str) ->
             model: None,
         },
         message_count: count,
+        branch_count: 1,
         preview: preview.into(),
     }
 }

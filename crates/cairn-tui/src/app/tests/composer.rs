@@ -209,7 +209,7 @@ fn slash_shows_commands_and_tab_completes() {
     assert_eq!(app.completions().len(), crate::commands::COMMANDS.len());
     type_text(&mut app, "re");
     let names: Vec<&str> = app.completions().iter().map(|spec| spec.name).collect();
-    assert_eq!(names, vec!["retry", "rename"]);
+    assert_eq!(names, vec!["retry", "rename", "rewind"]);
     app.handle(key(KeyCode::Down));
     app.handle(key(KeyCode::Tab));
     assert_eq!(app.input_text(), "/rename ");
@@ -247,7 +247,7 @@ fn tab_on_an_ambiguous_prefix_completes_the_common_part_then_cycles() {
     let mut app = new_app();
     type_text(&mut app, "/r");
     app.handle(key(KeyCode::Tab));
-    // retry and rename share "re"; neither is picked for the user.
+    // retry, rename and rewind share "re"; none is picked for the user.
     assert_eq!(app.input_text(), "/re");
     app.handle(key(KeyCode::Tab));
     assert_eq!(app.input_text(), "/re");
@@ -255,6 +255,8 @@ fn tab_on_an_ambiguous_prefix_completes_the_common_part_then_cycles() {
     assert!(app.hint.as_deref().unwrap_or("").contains("Tab again"));
     app.handle(key(KeyCode::Tab));
     assert_eq!(app.composer.popup_selected, 1);
+    app.handle(key(KeyCode::Tab));
+    assert_eq!(app.composer.popup_selected, 2);
     app.handle(key(KeyCode::Tab));
     assert_eq!(app.composer.popup_selected, 0);
     app.handle(key(KeyCode::Tab));

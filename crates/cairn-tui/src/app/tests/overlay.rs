@@ -79,6 +79,7 @@ fn the_sessions_picker_lists_filters_toggles_and_switches() {
             model: None,
         },
         message_count: 2,
+        branch_count: 1,
         preview: "p".into(),
     };
     app.handle(AppEvent::SessionsListed {
