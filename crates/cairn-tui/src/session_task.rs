@@ -350,6 +350,19 @@ impl SessionTask {
                     Ok(info) => {
                         let mut notes = vec![info.note()];
                         notes.extend(info.warnings.iter().cloned());
+                        // A match on another branch: that branch is the one to read.
+                        if !self.manager.events().any(|event| event.id == event_id) {
+                            match self.manager.switch_branch(event_id).await {
+                                Ok(_) => notes.push(
+                                    "Switched to the branch where the match was said; /tree shows the others."
+                                        .into(),
+                                ),
+                                Err(error) => notes.push(format!(
+                                    "The match is on another branch, which could not be opened: {error}"
+                                )),
+                            }
+                        }
+                        self.refresh_branches().await;
                         self.reply(AppEvent::SessionLoaded {
                             view: self.view().await,
                             events: self.manager.events().cloned().collect(),

@@ -563,3 +563,61 @@ async fn searches_run_on_the_store_and_a_match_opens_at_its_message() {
     drop(jobs);
     task.await.unwrap();
 }
+
+/// A search match on a branch the session is not on (an answer replaced by /retry): opening
+/// it switches to that branch, so the message is there to read.
+#[tokio::test]
+async fn opening_a_match_on_another_branch_switches_to_it() {
+    let fixture = fixture().await;
+    let mut earlier = fixture.manager();
+    earlier.push(EventKind::UserMessage {
+        text: "which bird hovers?".into(),
+    });
+    let question = earlier.events().last().unwrap().id;
+    earlier.push(EventKind::AssistantMessage {
+        text: "the kestrel hovers".into(),
+        model: None,
+        usage: None,
+        interrupted: false,
+    });
+    let old_answer = earlier.events().last().unwrap().id;
+    earlier.persist_pending().await.unwrap();
+    assert!(earlier.branch_from(question));
+    earlier.push(EventKind::AssistantMessage {
+        text: "a hummingbird".into(),
+        model: None,
+        usage: None,
+        interrupted: false,
+    });
+    earlier.persist_pending().await.unwrap();
+    let session_id = earlier.session().id;
+
+    let (replies, mut events) = mpsc::unbounded_channel();
+    let (jobs, receiver) = mpsc::unbounded_channel();
+    let task = SessionTask::new(fixture.manager(), 8_000, None, replies).spawn(receiver);
+    jobs.send(SessionJob::OpenAt {
+        session_id,
+        event_id: old_answer,
+    })
+    .unwrap();
+    let loaded = loop {
+        if let AppEvent::SessionLoaded { events, notes, .. } = events.recv().await.unwrap() {
+            assert!(
+                notes
+                    .iter()
+                    .any(|note| note.starts_with("Switched to the branch"))
+            );
+            break events;
+        }
+    };
+    assert!(loaded.iter().any(|event| event.id == old_answer));
+    drop(jobs);
+    task.await.unwrap();
+    let stored = fixture
+        .service
+        .get_session(session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.head_id, Some(old_answer));
+}
