@@ -17,7 +17,7 @@
 mod errors;
 mod open;
 mod recent;
-mod rows;
+pub(crate) mod rows;
 mod search;
 mod turns;
 
