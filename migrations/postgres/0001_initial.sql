@@ -1,4 +1,4 @@
--- The whole schema of SQLite migrations 0001 to 0003 in one step, with the same table and
+-- The whole schema of SQLite migrations 0001 to 0005 (search aside) in one step, with the same table and
 -- column names, so that people and tools that know one store know the other. Timestamps are
 -- milliseconds since the Unix epoch; ids are canonical hyphenated lowercase uuid text.
 --
@@ -23,7 +23,9 @@ CREATE TABLE sessions (
     preview TEXT NOT NULL DEFAULT '',
     -- The path's own bytes: what workspaces are matched by.
     directory_bytes BYTEA NOT NULL,
-    git_root_bytes BYTEA
+    git_root_bytes BYTEA,
+    -- The model the session was switched to (`/model NAME`); NULL for the default.
+    model TEXT
 );
 
 -- The resume lookup: newest resumable session of one directory, or of one git root, a seek

@@ -21,10 +21,12 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod open;
 #[cfg(feature = "test-support")]
 pub mod pg_test_cluster;
 mod postgres;
 mod sqlite;
 
+pub use open::{Access, describe_store, open_store};
 pub use postgres::{DEFAULT_CONNECT_TIMEOUT, PostgresSessionService};
 pub use sqlite::SqliteSessionService;

@@ -27,7 +27,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cairn_core::branch::{StoredEvent, walk_branch};
 use cairn_core::lease::{AnswerDraft, LeaseHolder, LeaseOutcome, TurnLease};
-use cairn_core::service::{Result, ResumeQuery, WorkspaceFilter};
+use cairn_core::service::{Result, ResumeQuery, SessionCounts, WorkspaceFilter};
 use cairn_core::{
     Event, EventId, InvocationId, LoadedSession, ServiceError, Session, SessionFilter, SessionId,
     SessionService, SessionSummary, SessionVersion,
@@ -145,8 +145,8 @@ impl SessionService for PostgresSessionService {
         let inserted = sqlx::query(
             "INSERT INTO sessions (id, directory_bytes, git_root_bytes, directory, git_root, \
              head_id, title, created_at, updated_at, archived_at, message_count, \
-             model_event_count, preview) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             model_event_count, preview, model) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(session.id.to_string())
@@ -162,6 +162,7 @@ impl SessionService for PostgresSessionService {
         .bind(counters.messages)
         .bind(counters.model_events)
         .bind(counters.preview.unwrap_or_default())
+        .bind(session.model.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(|err| self.map_err(err))?;
@@ -347,6 +348,48 @@ impl SessionService for PostgresSessionService {
         .execute(&self.pool)
         .await
         .map_err(|err| self.map_err(err))?;
+        Self::expect_one_row(session_id, &result)
+    }
+
+    async fn count_sessions(&self, workspace: Option<&WorkspaceFilter>) -> Result<SessionCounts> {
+        let condition = match workspace {
+            Some(WorkspaceFilter {
+                git_root: Some(_), ..
+            }) => "(directory_bytes = $1 OR git_root_bytes = $2)",
+            Some(WorkspaceFilter { git_root: None, .. }) => {
+                "(directory_bytes = $1 AND $2::bytea IS NULL)"
+            }
+            None => "($1::bytea IS NULL AND $2::bytea IS NULL)",
+        };
+        let sql = format!(
+            "SELECT COUNT(*) - COUNT(archived_at), COUNT(archived_at) FROM sessions WHERE {condition}"
+        );
+        let (directory, git_root) = match workspace {
+            Some(workspace) => (
+                Some(path_bytes(&workspace.directory)),
+                workspace.git_root.as_deref().map(path_bytes),
+            ),
+            None => (None, None),
+        };
+        let (active, archived): (i64, i64) = sqlx::query_as(&sql)
+            .bind(directory)
+            .bind(git_root)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|err| self.map_err(err))?;
+        Ok(SessionCounts {
+            active: u64::try_from(active).unwrap_or(0),
+            archived: u64::try_from(archived).unwrap_or(0),
+        })
+    }
+
+    async fn set_model(&self, session_id: SessionId, model: Option<&str>) -> Result<()> {
+        let result = sqlx::query("UPDATE sessions SET model = $1 WHERE id = $2")
+            .bind(model)
+            .bind(session_id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|err| self.map_err(err))?;
         Self::expect_one_row(session_id, &result)
     }
 

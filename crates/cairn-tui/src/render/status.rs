@@ -74,8 +74,8 @@ pub(super) fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let width = usize::from(area.width);
-    // Least important first: the title, the word "tokens", new/resumed, then the folder's
-    // parents. The provider, model and token counts stay in view as long as they can.
+    // Least important first: the title, the word "tokens" and the shared store, new/resumed,
+    // then the folder's parents. The provider, model and token counts stay in view as long as they can.
     let mut line = Line::default();
     for level in 0..=4 {
         line = status_line(app, level, width);
@@ -109,6 +109,14 @@ fn status_line(app: &App, dropped: usize, width: usize) -> Line<'static> {
             Origin::New => "new".green(),
             Origin::Resumed => "resumed".yellow(),
         });
+    }
+    // A shared store is named, so a user sees where this conversation is kept; it goes
+    // with the word "tokens" when room runs out.
+    if dropped < 2
+        && let Some(store) = &app.store
+    {
+        tail.push(" · ".dim());
+        tail.push(sanitize(store).into_owned().cyan());
     }
     let unit = if dropped >= 2 { "" } else { " tokens" };
     tail.extend([
