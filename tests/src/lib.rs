@@ -103,6 +103,15 @@ impl TestEnv {
             "OPENAI_API_KEY",
             "ANTHROPIC_API_KEY",
             "OLLAMA_HOST",
+            "CAIRN_STORE_URL",
+            "PGPASSWORD",
+            "PGPASSFILE",
+            "PGHOST",
+            "PGHOSTADDR",
+            "PGPORT",
+            "PGUSER",
+            "PGDATABASE",
+            "PGSSLMODE",
         ]
     }
 

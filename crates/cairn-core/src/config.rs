@@ -7,10 +7,14 @@
 //! only break things (a zero timeout, endless retries) are out of range, with the ranges
 //! documented in `config.example.toml`.
 
+mod store;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+pub use store::{DEFAULT_CONNECT_TIMEOUT_SECS, STORE_URL_VARIABLE, StoreConfig};
 
 use crate::paths::expand_home;
 use crate::resume::DEFAULT_CONTINUE_MINUTES;
@@ -78,6 +82,7 @@ struct ConfigFile {
     session_continue_minutes: Option<i64>,
     db_path: Option<PathBuf>,
     provider: Option<ProviderConfig>,
+    store: Option<StoreConfig>,
 }
 
 /// The resolved configuration.
@@ -86,6 +91,8 @@ pub struct Config {
     pub session_continue_minutes: u32,
     pub db_path: PathBuf,
     pub provider: ProviderConfig,
+    /// Where sessions are kept: `url` set means a PostgreSQL server, else `db_path`.
+    pub store: StoreConfig,
     /// The file that was read, if one existed.
     pub source: Option<PathBuf>,
 }
@@ -165,7 +172,8 @@ impl fmt::Display for ConfigError {
 
 impl Config {
     /// Loads the configuration from the file named by `paths` (if present) and the
-    /// environment overrides `CAIRN_DB_PATH` and `CAIRN_SESSION_CONTINUE_MINUTES`.
+    /// environment overrides `CAIRN_DB_PATH`, `CAIRN_STORE_URL` and
+    /// `CAIRN_SESSION_CONTINUE_MINUTES`.
     pub fn load(paths: &Paths, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let (file, source) = match std::fs::read_to_string(&paths.config_file) {
             Ok(text) => (
@@ -231,6 +239,7 @@ impl Config {
             session_continue_minutes,
             db_path,
             provider: file.provider.unwrap_or_default(),
+            store: store::resolve(file.store, env)?,
             source,
         })
     }
@@ -278,6 +287,9 @@ fn parse_file(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
             "session_continue_minutes",
             "must be 0 (turns auto-resume off) or a positive number of minutes",
         ));
+    }
+    if let Some(store) = &file.store {
+        store::validate(store, &invalid)?;
     }
     if let Some(provider) = &file.provider {
         if provider
@@ -632,6 +644,8 @@ mod tests {
             "context_window",
             "max_retries",
             "echo_word_delay_ms",
+            "[store]",
+            "url",
         ] {
             assert!(
                 text.contains(key),

@@ -19,7 +19,7 @@ mod branches;
 mod errors;
 mod open;
 mod recent;
-mod rows;
+pub(crate) mod rows;
 mod search;
 mod turns;
 

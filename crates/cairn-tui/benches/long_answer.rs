@@ -50,6 +50,7 @@ fn streaming_app() -> App {
         now_ms: 1_800_000_000_000,
         size: (WIDTH, HEIGHT),
         loading_rest: false,
+        store: None,
     });
     app.handle(AppEvent::Key(KeyEvent::new(
         KeyCode::Char('q'),

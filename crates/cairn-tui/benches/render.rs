@@ -91,6 +91,7 @@ fn open(events: Vec<Event>) -> App {
         now_ms: NOW_MS,
         size: (WIDTH, HEIGHT),
         loading_rest: false,
+        store: None,
     })
 }
 

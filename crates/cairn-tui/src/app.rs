@@ -83,6 +83,9 @@ pub struct AppInit {
     /// `events` are only the newest of a resumed session: the session task is loading the
     /// whole branch, and the screen takes it over when [`AppEvent::SessionOpened`] arrives.
     pub loading_rest: bool,
+    /// The shared store in use (`postgres host:port/db`), for the status line; `None` for
+    /// the local file, which goes unmentioned.
+    pub store: Option<String>,
 }
 
 /// The chat screen's state. Outside this crate it is driven only through [`App::new`],
@@ -94,6 +97,7 @@ pub struct App {
     /// The model put in requests: the session's own, else `default_model`.
     pub(crate) model: String,
     default_model: String,
+    pub(crate) store: Option<String>,
     pub(crate) transcript: Transcript,
     /// The part of a streaming answer not yet committed to `transcript`.
     pub(crate) live: Option<Cell>,
@@ -136,6 +140,7 @@ impl App {
             session: init.session,
             origin: init.origin,
             provider: init.provider,
+            store: init.store,
             transcript: Transcript::default(),
             live: None,
             turn: None,

@@ -101,6 +101,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         model,
         max_output_tokens,
         state_dir,
+        store,
     } = options;
     let history_scope = history::HistoryScope::for_workspace(manager.workspace());
     let mut notes = startup_notes;
@@ -146,6 +147,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         now_ms,
         size,
         loading_rest: opening.is_some(),
+        store,
     });
 
     let (event_sender, mut event_receiver) = mpsc::unbounded_channel();

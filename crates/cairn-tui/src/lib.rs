@@ -58,6 +58,9 @@ pub struct TuiOptions {
     pub max_output_tokens: Option<u32>,
     /// Where the prompt-history file lives.
     pub state_dir: PathBuf,
+    /// The shared store in use (`postgres host:port/db`), shown in the status line; `None`
+    /// for the local file.
+    pub store: Option<String>,
 }
 
 /// How the chat opens.

@@ -91,6 +91,7 @@ pub fn app_with(size: (u16, u16), origin: Origin, kinds: Vec<EventKind>, notes: 
         now_ms: NOW_MS,
         size,
         loading_rest: false,
+        store: None,
     })
 }
 

@@ -67,19 +67,21 @@ impl Context {
     }
 
     async fn open_store_for(&self, reading_only: bool) -> eyre::Result<Arc<dyn SessionService>> {
-        let path = &self.config.db_path;
-        let opened = if reading_only {
-            cairn_store::SqliteSessionService::open_for_reading(path).await
+        let access = if reading_only {
+            cairn_store::Access::ReadOnly
         } else {
-            cairn_store::SqliteSessionService::open(path).await
+            cairn_store::Access::ReadWrite
         };
-        match opened {
-            Ok(service) => Ok(Arc::new(service)),
-            // This one already names the store and says what to do.
+        match cairn_store::open_store(&self.config, access).await {
+            Ok(service) => Ok(service),
+            // These already name the store and say what to do.
             Err(error @ ServiceError::Incompatible { .. }) => Err(error.into()),
+            Err(error @ ServiceError::Unavailable { .. }) if self.config.store.url.is_some() => {
+                Err(error.into())
+            }
             Err(error) => Err(eyre::Report::new(error).wrap_err(format!(
                 "could not open the session database {}",
-                self.config.db_path.display()
+                cairn_store::describe_store(&self.config)
             ))),
         }
     }
@@ -127,10 +129,14 @@ pub fn print_paths(global: &GlobalArgs) -> eyre::Result<ExitCode> {
     )?;
     match Config::load(&paths, &env_var) {
         Ok(config) => {
-            outln!(
-                "database: {}{}",
-                config.db_path.display(),
+            let created = if config.store.url.is_some() {
+                ""
+            } else {
                 exists(&config.db_path)
+            };
+            outln!(
+                "database: {}{created}",
+                cairn_store::describe_store(&config)
             )?;
         }
         // The environment variable names the database whatever the file says.

@@ -95,6 +95,12 @@ pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode>
         model,
         max_output_tokens: context.config.provider.max_output_tokens,
         state_dir: context.paths.state_dir.clone(),
+        store: context
+            .config
+            .store
+            .url
+            .is_some()
+            .then(|| cairn_store::describe_store(&context.config)),
     })
     .await?;
 

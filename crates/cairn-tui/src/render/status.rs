@@ -74,10 +74,10 @@ pub(super) fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let width = usize::from(area.width);
-    // Least important first: the title, the word "tokens", new/resumed, then the folder's
-    // parents. The provider, model and token counts stay in view as long as they can.
+    // Least important first: the title, the word "tokens", new/resumed, the folder's parents,
+    // then the shared store (where the conversation is kept matters more than where it is). The provider, model and token counts stay in view as long as they can.
     let mut line = Line::default();
-    for level in 0..=4 {
+    for level in 0..=5 {
         line = status_line(app, level, width);
         if line.width() <= width {
             break;
@@ -112,6 +112,12 @@ fn status_line(app: &App, dropped: usize, width: usize) -> Line<'static> {
             Origin::New => "new".green(),
             Origin::Resumed => "resumed".yellow(),
         });
+    }
+    if dropped < 5
+        && let Some(store) = &app.store
+    {
+        tail.push(" · ".dim());
+        tail.push(sanitize(store).into_owned().cyan());
     }
     let unit = if dropped >= 2 { "" } else { " tokens" };
     tail.extend([

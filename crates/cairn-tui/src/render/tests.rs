@@ -170,6 +170,19 @@ fn status_line_at_80_columns_shortens_the_title_first() {
 }
 
 #[test]
+fn status_line_names_a_shared_store_until_only_the_essentials_fit() {
+    let mut app = app_with((120, 8), Origin::Resumed, conversation(), &[]);
+    app.store = Some("postgres db.example:5432/cairn".into());
+    app.handle(AppEvent::Tick { now_ms: NOW_MS });
+    assert_snapshot!("shared_store_wide", draw(&app).backend());
+    // The folder's parents go before the store does.
+    for (width, name) in [(100, "shared_store_narrow"), (60, "shared_store_tiny")] {
+        app.handle(AppEvent::Resize { width, height: 8 });
+        assert_snapshot!(name, draw(&app).backend());
+    }
+}
+
+#[test]
 fn command_popup_is_as_wide_as_its_entries() {
     let mut app = app_with((100, 16), Origin::New, Vec::new(), &[]);
     type_text(&mut app, "/");

@@ -26,6 +26,7 @@ fn opening_app(recent: Vec<cairn_core::EventKind>) -> App {
         now_ms: NOW_MS,
         size: (80, 20),
         loading_rest: true,
+        store: None,
     })
 }
 
