@@ -25,7 +25,14 @@ CREATE TABLE sessions (
     directory_bytes BYTEA NOT NULL,
     git_root_bytes BYTEA,
     -- The model the session was switched to (`/model NAME`); NULL for the default.
-    model TEXT
+    model TEXT,
+    -- The head's branch: its messages (the head's `message_depth`), and how many branches
+    -- (leaf events) the session has.
+    branch_message_count BIGINT NOT NULL DEFAULT 0,
+    branch_count BIGINT NOT NULL DEFAULT 1,
+    -- A fork records the session and event its copy came from.
+    forked_from_session_id TEXT,
+    forked_from_event_id TEXT
 );
 
 -- The resume lookup: newest resumable session of one directory, or of one git root, a seek
@@ -48,10 +55,14 @@ CREATE TABLE session_events (
     -- Unknown types (written by a newer build) are kept and skipped on load.
     event_type TEXT NOT NULL,
     event_data TEXT NOT NULL,
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    -- Messages leading up to this event on its branch, itself included.
+    message_depth BIGINT NOT NULL DEFAULT 0
 );
 
 CREATE INDEX session_events_by_session ON session_events (session_id);
+-- Appends ask whether an event already has a child (a new branch starts).
+CREATE INDEX session_events_by_parent ON session_events (parent_id);
 
 -- The turn in progress of each session: who is answering (the lease) and the answer so far
 -- (drafts). Neither references `sessions`: a new session's first turn is leased before its

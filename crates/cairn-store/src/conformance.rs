@@ -82,16 +82,21 @@ impl<K> FreshService for Option<(K, Service)> {
 #[macro_export]
 macro_rules! conformance_tests {
     ($fresh:expr) => {
-        $crate::conformance_tests!(@lists $fresh; search: yes);
+        $crate::conformance_tests!(@lists $fresh; search: yes; tree: yes);
     };
     // A backend that cannot search yet: the search behaviours are replaced by one checking
     // that it says so clearly rather than returning nothing.
     ($fresh:expr; without search) => {
-        $crate::conformance_tests!(@lists $fresh; search: no);
+        $crate::conformance_tests!(@lists $fresh; search: no; tree: yes);
+    };
+    // A backend that can neither search nor switch branches and fork yet: both groups are
+    // replaced by checks that it refuses clearly.
+    ($fresh:expr; without search, tree) => {
+        $crate::conformance_tests!(@lists $fresh; search: no; tree: no);
     };
     // The behaviours, each named once: the core ones, then the groups a backend may lack.
-    (@lists $fresh:expr; search: $search:ident) => {
-        $crate::conformance_tests!(@suite $fresh; search: $search;
+    (@lists $fresh:expr; search: $search:ident; tree: $tree:ident) => {
+        $crate::conformance_tests!(@suite $fresh; search: $search; tree: $tree;
             core: [
                 create_and_load_round_trip,
                 create_refuses_a_taken_id,
@@ -120,6 +125,8 @@ macro_rules! conformance_tests {
                 a_draft_is_settled_by_its_invocations_next_append,
                 deleting_a_session_removes_its_lease_and_drafts,
                 the_session_version_changes_with_every_write,
+            ];
+            tree: [
                 every_event_of_every_branch_can_be_read,
                 switching_the_head_changes_the_branch_and_the_counts,
                 a_stale_or_concurrent_switch_conflicts_and_writes_nothing,
@@ -137,11 +144,13 @@ macro_rules! conformance_tests {
             ];
         );
     };
-    (@suite $fresh:expr; search: $search:ident;
+    (@suite $fresh:expr; search: $search:ident; tree: $tree:ident;
         core: [$($core:ident),* $(,)?];
+        tree: [$($branching:ident),* $(,)?];
         search: [$($searching:ident),* $(,)?];
     ) => {
         $crate::conformance_tests!(@tests $fresh; $($core),*);
+        $crate::conformance_tests!(@tree $tree $fresh; $($branching),*);
         $crate::conformance_tests!(@search $search $fresh; $($searching),*);
 
         /// A behaviour written in the suite but missing from the lists above would silently
@@ -151,10 +160,25 @@ macro_rules! conformance_tests {
             let mut written = $crate::conformance::behaviours();
             written.sort_unstable();
             let mut listed = ::std::vec![
-                $(::std::stringify!($core),)* $(::std::stringify!($searching),)*
+                $(::std::stringify!($core),)*
+                $(::std::stringify!($branching),)*
+                $(::std::stringify!($searching),)*
             ];
             listed.sort_unstable();
             ::std::assert_eq!(written, listed);
+        }
+    };
+    (@tree yes $fresh:expr; $($behaviour:ident),*) => {
+        $crate::conformance_tests!(@tests $fresh; $($behaviour),*);
+    };
+    (@tree no $fresh:expr; $($behaviour:ident),*) => {
+        #[tokio::test]
+        async fn switching_and_forking_are_refused_with_a_clear_error() {
+            let fresh = $crate::conformance::FreshService::into_fresh(($fresh)().await);
+            let ::std::option::Option::Some((_keep, service)) = fresh else {
+                return;
+            };
+            $crate::conformance::switching_and_forking_are_refused_clearly(service).await;
         }
     };
     (@search yes $fresh:expr; $($behaviour:ident),*) => {

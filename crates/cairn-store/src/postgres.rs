@@ -14,6 +14,7 @@
 //! - Nothing names the password: messages and [`PostgresSessionService::location`] say
 //!   `host:port/database` only.
 
+mod branches;
 mod errors;
 mod events;
 mod open;
@@ -29,15 +30,15 @@ use cairn_core::branch::{StoredEvent, walk_branch};
 use cairn_core::lease::{AnswerDraft, LeaseHolder, LeaseOutcome, TurnLease};
 use cairn_core::service::{Result, ResumeQuery, SessionCounts, WorkspaceFilter};
 use cairn_core::{
-    Event, EventId, InvocationId, LoadedSession, ServiceError, Session, SessionFilter, SessionId,
-    SessionService, SessionSummary, SessionVersion,
+    Event, EventId, ForkOrigin, InvocationId, LoadedSession, ServiceError, Session, SessionEvents,
+    SessionFilter, SessionId, SessionService, SessionSummary, SessionVersion,
 };
 use sqlx::postgres::{PgPool, PgQueryResult};
 use sqlx::{Postgres, Transaction};
 
 use events::EventRow;
 
-use crate::sqlite::rows::{Counters, SessionRow, path_bytes, path_text, session_columns};
+use crate::sqlite::rows::{Counters, SessionRow, path_bytes, session_columns};
 
 /// The newest resumable session of one directory (preference 0), else of the git root
 /// (preference 1), in one round trip; each arm is a backwards walk of its partial index
@@ -134,42 +135,8 @@ impl PostgresSessionService {
 #[async_trait]
 impl SessionService for PostgresSessionService {
     async fn create_session(&self, session: &Session, events: &[Event]) -> Result<()> {
-        let Some(last) = events.last() else {
-            return Err(ServiceError::storage(format!(
-                "session {} must be created together with its first event",
-                session.id
-            )));
-        };
-        let counters = Counters::of(events);
         let mut tx = self.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO sessions (id, directory_bytes, git_root_bytes, directory, git_root, \
-             head_id, title, created_at, updated_at, archived_at, message_count, \
-             model_event_count, preview, model) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(session.id.to_string())
-        .bind(path_bytes(&session.directory))
-        .bind(session.git_root.as_deref().map(path_bytes))
-        .bind(path_text(&session.directory))
-        .bind(session.git_root.as_deref().map(path_text))
-        .bind(last.id.to_string())
-        .bind(&session.title)
-        .bind(session.created_at_ms)
-        .bind(session.updated_at_ms)
-        .bind(session.archived_at_ms)
-        .bind(counters.messages)
-        .bind(counters.model_events)
-        .bind(counters.preview.unwrap_or_default())
-        .bind(session.model.as_deref())
-        .execute(&mut *tx)
-        .await
-        .map_err(|err| self.map_err(err))?;
-        if inserted.rows_affected() == 0 {
-            return Err(ServiceError::AlreadyExists(session.id));
-        }
-        self.insert_events(&mut tx, session.id, events).await?;
+        self.insert_session(&mut tx, session, events, None).await?;
         tx.commit().await.map_err(|err| self.map_err(err))
     }
 
@@ -193,11 +160,15 @@ impl SessionService for PostgresSessionService {
             return Ok(());
         };
         let counters = Counters::of(events);
+        // Reads only: a stale writer still writes nothing, the compare-and-swap decides.
+        let depths = self.message_depths(&mut tx, session_id, events).await?;
+        let new_branch = self.starts_branch(&mut tx, session_id, events).await?;
         // The compare-and-swap comes first, so a stale writer inserts nothing.
         let moved = sqlx::query(
             "UPDATE sessions SET head_id = $1, updated_at = GREATEST(updated_at, $2), \
              message_count = message_count + $3, model_event_count = model_event_count + $4, \
-             preview = COALESCE($5, preview) \
+             preview = COALESCE($5, preview), branch_message_count = $8, \
+             branch_count = branch_count + $9 \
              WHERE id = $6 AND head_id IS NOT DISTINCT FROM $7",
         )
         .bind(last.id.to_string())
@@ -207,6 +178,8 @@ impl SessionService for PostgresSessionService {
         .bind(counters.preview)
         .bind(session_id.to_string())
         .bind(expected_head.map(|head| head.to_string()))
+        .bind(depths.last().copied().unwrap_or(0))
+        .bind(i64::from(new_branch))
         .execute(&mut *tx)
         .await
         .map_err(|err| self.map_err(err))?;
@@ -218,7 +191,8 @@ impl SessionService for PostgresSessionService {
                 actual,
             });
         }
-        self.insert_events(&mut tx, session_id, events).await?;
+        self.insert_events(&mut tx, session_id, events, &depths)
+            .await?;
         tx.commit().await.map_err(|err| self.map_err(err))
     }
 
@@ -241,6 +215,7 @@ impl SessionService for PostgresSessionService {
         let stored: Vec<StoredEvent<'_>> = rows.iter().map(EventRow::fields).collect();
         let branch = walk_branch(session_id, row.head_id.as_deref(), &stored);
         Ok(LoadedSession {
+            forked_from: row.fork_origin(),
             session: row.into_session()?,
             events: branch.events,
             off_branch_events: branch.off_branch_events,
@@ -464,6 +439,29 @@ impl SessionService for PostgresSessionService {
 
     async fn drafts(&self, session_id: SessionId) -> Result<Vec<AnswerDraft>> {
         self.draft_rows(session_id).await
+    }
+
+    async fn load_all_events(&self, session_id: SessionId) -> Result<SessionEvents> {
+        self.load_all_event_rows(session_id).await
+    }
+
+    async fn switch_head(
+        &self,
+        session_id: SessionId,
+        expected_head: Option<EventId>,
+        new_head: EventId,
+    ) -> Result<()> {
+        self.switch_head_row(session_id, expected_head, new_head)
+            .await
+    }
+
+    async fn create_fork(
+        &self,
+        session: &Session,
+        events: &[Event],
+        origin: ForkOrigin,
+    ) -> Result<()> {
+        self.create_fork_rows(session, events, origin).await
     }
 
     async fn session_version(&self, session_id: SessionId) -> Result<Option<SessionVersion>> {

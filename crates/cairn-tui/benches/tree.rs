@@ -126,6 +126,7 @@ fn app(events: Vec<Event>, session: &Session) -> App {
         now_ms: NOW_MS,
         size: (120, 40),
         loading_rest: false,
+        store: None,
     })
 }
 

@@ -247,3 +247,20 @@ pub async fn a_fork_from_an_event_of_another_session_writes_nothing(service: Ser
     );
     assert_eq!(service.get_session(fork.id).await.expect("get"), None);
 }
+
+/// For a backend that cannot switch branches or fork yet
+/// (`conformance_tests!(..; without search, tree)`): both are errors that say so and write
+/// nothing. Not part of the suite every backend runs (its signature takes the service by
+/// another name).
+pub async fn switching_and_forking_are_refused_clearly(backend: Service) {
+    let session = session("tree", None, 1_000);
+    let events = chain(&session, None, 1_000, vec![user("q"), assistant("a")]);
+    let stored = store(&backend, &session, &events).await;
+    let switch = backend
+        .switch_head(session.id, stored.head_id, events[0].id)
+        .await
+        .expect_err("a backend that cannot switch says so");
+    assert!(switch.to_string().contains("not available"), "{switch}");
+    let loaded = backend.load_session(session.id).await.expect("load");
+    assert_eq!(loaded.session.head_id, stored.head_id, "nothing written");
+}

@@ -10,10 +10,13 @@ use super::PostgresSessionService;
 
 /// All of a batch's events in one statement, one array per column.
 const INSERT_EVENTS: &str = "INSERT INTO session_events \
-     (id, session_id, parent_id, invocation_id, event_type, event_data, created_at) \
-     SELECT id, $2, parent_id, invocation_id, event_type, event_data, created_at \
-     FROM UNNEST($1::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int8[]) \
-     AS batch (id, parent_id, invocation_id, event_type, event_data, created_at)";
+     (id, session_id, parent_id, invocation_id, event_type, event_data, created_at, \
+      message_depth) \
+     SELECT id, $2, parent_id, invocation_id, event_type, event_data, created_at, message_depth \
+     FROM UNNEST($1::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int8[], \
+         $8::int8[]) \
+     AS batch (id, parent_id, invocation_id, event_type, event_data, created_at, \
+         message_depth)";
 
 /// A session's events as stored, in no particular order: the branch is rebuilt from links.
 #[derive(Debug, sqlx::FromRow)]
@@ -63,11 +66,69 @@ impl PostgresSessionService {
         }
     }
 
+    /// The `message_depth` of each of `events` (chained, in order), continuing from the
+    /// stored depth of the first one's parent.
+    pub(super) async fn message_depths(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        session_id: SessionId,
+        events: &[Event],
+    ) -> Result<Vec<i64>> {
+        let mut depth = match events.first().and_then(|event| event.parent_id) {
+            Some(parent) => sqlx::query_scalar::<_, i64>(
+                "SELECT message_depth FROM session_events WHERE id = $1 AND session_id = $2",
+            )
+            .bind(parent.to_string())
+            .bind(session_id.to_string())
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(|err| self.map_err(err))?
+            .unwrap_or(0),
+            None => 0,
+        };
+        Ok(events
+            .iter()
+            .map(|event| {
+                depth += i64::from(event.kind.is_message());
+                depth
+            })
+            .collect())
+    }
+
+    /// Whether appending `events` adds a branch: their first one's parent already has a
+    /// child (or, for a new first event, the session already has one).
+    pub(super) async fn starts_branch(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        session_id: SessionId,
+        events: &[Event],
+    ) -> Result<bool> {
+        let Some(first) = events.first() else {
+            return Ok(false);
+        };
+        let query = match first.parent_id {
+            Some(parent) => sqlx::query_scalar::<_, bool>(
+                "SELECT EXISTS (SELECT 1 FROM session_events WHERE parent_id = $1)",
+            )
+            .bind(parent.to_string()),
+            None => sqlx::query_scalar::<_, bool>(
+                "SELECT EXISTS (SELECT 1 FROM session_events \
+                 WHERE session_id = $1 AND parent_id IS NULL)",
+            )
+            .bind(session_id.to_string()),
+        };
+        query
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(|err| self.map_err(err))
+    }
+
     pub(super) async fn insert_events(
         &self,
         tx: &mut Transaction<'static, Postgres>,
         session_id: SessionId,
         events: &[Event],
+        depths: &[i64],
     ) -> Result<()> {
         if let Some(stray) = events.iter().find(|event| event.session_id != session_id) {
             return Err(ServiceError::storage(format!(
@@ -96,6 +157,7 @@ impl PostgresSessionService {
             .bind(&types)
             .bind(&data)
             .bind(&times)
+            .bind(depths)
             .execute(&mut **tx)
             .await
             .map_err(|err| self.map_err(err))?;
