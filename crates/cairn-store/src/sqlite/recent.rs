@@ -12,16 +12,20 @@ use super::rows::{EventRow, SessionRow};
 
 /// The head, its parent, and so on, newest first, at most `?2` rows. The depth bound also
 /// ends the walk on a damaged store whose links form a cycle.
+///
+/// Each step must be a primary-key seek on the event id. The unary `+` keeps the planner
+/// from walking the session's index instead (every event of the session at every step),
+/// which it may prefer since both columns are compared.
 const RECENT_CHAIN: &str = "WITH RECURSIVE chain (depth, id) AS ( \
          SELECT 0, head_id FROM sessions WHERE id = ?1 AND head_id IS NOT NULL \
          UNION ALL \
          SELECT chain.depth + 1, event.parent_id FROM chain \
-         JOIN session_events AS event ON event.id = chain.id AND event.session_id = ?1 \
+         JOIN session_events AS event ON event.id = chain.id AND +event.session_id = ?1 \
          WHERE event.parent_id IS NOT NULL AND chain.depth + 1 < ?2 \
      ) \
      SELECT event.rowid AS row, event.id, event.parent_id, event.invocation_id, \
          event.event_type, event.event_data, event.created_at \
-     FROM chain JOIN session_events AS event ON event.id = chain.id AND event.session_id = ?1 \
+     FROM chain JOIN session_events AS event ON event.id = chain.id AND +event.session_id = ?1 \
      ORDER BY chain.depth";
 
 impl SqliteSessionService {
