@@ -233,3 +233,42 @@ fn a_stopped_server_fails_quickly_naming_it_and_writes_nothing_locally() {
     assert!(!env.db_path().exists());
     assert!(!env.home().join(".local/share/cairn").exists());
 }
+
+#[test]
+fn sessions_on_the_server_are_found_by_what_was_said() {
+    let Some(database) = fresh_database() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let url = database.admin_url();
+    succeeded(&cairn(&env, &url, &["run", "the Café migration plan"]));
+    succeeded(&cairn(
+        &env,
+        &url,
+        &["run", "-C", "something else entirely"],
+    ));
+
+    let (stdout, _) = succeeded(&cairn(
+        &env,
+        &url,
+        &["sessions", "search", "--json", "cafe", "migrat*"],
+    ));
+    let hits: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    let snippet = &hits[0]["snippets"][0];
+    let text = snippet["text"].as_str().unwrap();
+    assert!(text.contains("the Café migration plan"), "{text}");
+    let matched: Vec<&str> = snippet["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|range| {
+            &text[range[0].as_u64().unwrap() as usize..range[1].as_u64().unwrap() as usize]
+        })
+        .collect();
+    assert_eq!(matched, ["Café migration"]);
+    let (stdout, stderr) = succeeded(&cairn(&env, &url, &["sessions", "search", "kestrel"]));
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("no sessions match kestrel"), "{stderr}");
+    assert!(!env.db_path().exists());
+}

@@ -19,6 +19,9 @@ use crate::ids::{EventId, SessionId};
 use crate::service::WorkspaceFilter;
 use crate::session::Session;
 
+pub mod passage;
+pub mod words;
+
 /// Put between characters of scripts written without spaces, in the text given to a
 /// word-based index. A zero-width space: a separator to the index, invisible if shown, and
 /// removed from snippets by [`Snippet::from_marked`].

@@ -142,6 +142,7 @@ macro_rules! conformance_tests {
                 search_finds_messages_not_notes,
                 search_sees_what_is_stored_and_filters,
                 search_filters_hold_below_many_better_matches,
+                search_indexes_huge_and_unbroken_messages,
             ];
         );
     };

@@ -25,6 +25,7 @@ mod open;
 #[cfg(feature = "test-support")]
 pub mod pg_test_cluster;
 mod postgres;
+mod search_results;
 mod sqlite;
 
 pub use open::{Access, describe_store, open_store};

@@ -17,7 +17,9 @@
 mod branches;
 mod errors;
 mod events;
+mod filters;
 mod open;
+mod search;
 mod turns;
 
 pub(crate) use errors::map_pg_error;
@@ -28,7 +30,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cairn_core::branch::{StoredEvent, walk_branch};
 use cairn_core::lease::{AnswerDraft, LeaseHolder, LeaseOutcome, TurnLease};
-use cairn_core::service::{Result, ResumeQuery, SessionCounts, WorkspaceFilter};
+use cairn_core::search::{SearchHit, SearchRequest};
+use cairn_core::service::{
+    Result, ResumeQuery, SearchIndexProgress, SessionCounts, WorkspaceFilter,
+};
 use cairn_core::{
     Event, EventId, ForkOrigin, InvocationId, LoadedSession, ServiceError, Session, SessionEvents,
     SessionFilter, SessionId, SessionService, SessionSummary, SessionVersion,
@@ -38,7 +43,8 @@ use sqlx::{Postgres, Transaction};
 
 use events::EventRow;
 
-use crate::sqlite::rows::{Counters, SessionRow, path_bytes, session_columns};
+use crate::sqlite::rows::{Counters, SessionRow, path_bytes, session_columns, workspace_bindings};
+use filters::workspace_condition;
 
 /// The newest resumable session of one directory (preference 0), else of the git root
 /// (preference 1), in one round trip; each arm is a backwards walk of its partial index
@@ -275,18 +281,9 @@ impl SessionService for PostgresSessionService {
     }
 
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionSummary>> {
-        let mut conditions = Vec::new();
-        match &filter.workspace {
-            Some(WorkspaceFilter {
-                git_root: Some(_), ..
-            }) => conditions.push("(directory_bytes = $1 OR git_root_bytes = $2)"),
-            Some(WorkspaceFilter { git_root: None, .. }) => {
-                conditions.push("(directory_bytes = $1 AND $2::bytea IS NULL)");
-            }
-            None => conditions.push("($1::bytea IS NULL AND $2::bytea IS NULL)"),
-        }
+        let mut conditions = vec![workspace_condition(filter.workspace.as_ref(), 1)];
         if !filter.include_archived {
-            conditions.push("archived_at IS NULL");
+            conditions.push("archived_at IS NULL".to_owned());
         }
         // Every parameter appears in the text, so the server knows all their types.
         let sql = format!(
@@ -294,13 +291,7 @@ impl SessionService for PostgresSessionService {
             session_columns!(),
             conditions.join(" AND ")
         );
-        let (directory, git_root) = match &filter.workspace {
-            Some(workspace) => (
-                Some(path_bytes(&workspace.directory)),
-                workspace.git_root.as_deref().map(path_bytes),
-            ),
-            None => (None, None),
-        };
+        let (directory, git_root) = workspace_bindings(filter.workspace.as_ref());
         // LIMIT NULL means no limit.
         let limit = filter.limit.map(i64::from);
         let rows = sqlx::query_as::<_, SessionRow>(&sql)
@@ -327,25 +318,11 @@ impl SessionService for PostgresSessionService {
     }
 
     async fn count_sessions(&self, workspace: Option<&WorkspaceFilter>) -> Result<SessionCounts> {
-        let condition = match workspace {
-            Some(WorkspaceFilter {
-                git_root: Some(_), ..
-            }) => "(directory_bytes = $1 OR git_root_bytes = $2)",
-            Some(WorkspaceFilter { git_root: None, .. }) => {
-                "(directory_bytes = $1 AND $2::bytea IS NULL)"
-            }
-            None => "($1::bytea IS NULL AND $2::bytea IS NULL)",
-        };
+        let condition = workspace_condition(workspace, 1);
         let sql = format!(
             "SELECT COUNT(*) - COUNT(archived_at), COUNT(archived_at) FROM sessions WHERE {condition}"
         );
-        let (directory, git_root) = match workspace {
-            Some(workspace) => (
-                Some(path_bytes(&workspace.directory)),
-                workspace.git_root.as_deref().map(path_bytes),
-            ),
-            None => (None, None),
-        };
+        let (directory, git_root) = workspace_bindings(workspace);
         let (active, archived): (i64, i64) = sqlx::query_as(&sql)
             .bind(directory)
             .bind(git_root)
@@ -462,6 +439,14 @@ impl SessionService for PostgresSessionService {
         origin: ForkOrigin,
     ) -> Result<()> {
         self.create_fork_rows(session, events, origin).await
+    }
+
+    async fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>> {
+        self.search_sessions(request).await
+    }
+
+    async fn index_for_search(&self, batch: usize) -> Result<SearchIndexProgress> {
+        self.backfill_search(batch).await
     }
 
     async fn session_version(&self, session_id: SessionId) -> Result<Option<SessionVersion>> {

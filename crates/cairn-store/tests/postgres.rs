@@ -24,13 +24,8 @@ async fn open(database: &TestDatabase) -> PostgresSessionService {
         .unwrap()
 }
 
-// Search is not on PostgreSQL yet (its own full-text search is the plan): the suite checks
-// that it says so clearly.
-cairn_store::conformance_tests!(
-    async || {
-        let database = fresh_database().await?;
-        let service = open(&database).await;
-        Some(((), Arc::new(service) as Service))
-    };
-    without search
-);
+cairn_store::conformance_tests!(async || {
+    let database = fresh_database().await?;
+    let service = open(&database).await;
+    Some(((), Arc::new(service) as Service))
+});

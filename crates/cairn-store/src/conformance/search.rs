@@ -166,6 +166,35 @@ pub async fn search_finds_messages_not_notes(service: Service) {
     assert_eq!(search(&service, &everywhere("ordinary")).await.len(), 1);
 }
 
+/// Messages as big and as strange as models write them (a megabyte of distinct words, an
+/// unbroken base64 blob, one word said a hundred thousand times) are stored and found: no
+/// index limit turns an append into an error.
+pub async fn search_indexes_huge_and_unbroken_messages(service: Service) {
+    let distinct: String = (0..120_000).map(|n| format!("w{n} ")).collect();
+    let blob = "QUJD".repeat(50_000);
+    let repeated = "again ".repeat(100_000);
+    let text = format!("needle first {distinct}{blob} {repeated} haystack last");
+    let big = conversation(&service, "big", 1_000, &[&text, "short answer"]).await;
+
+    let hits = search(&service, &everywhere("needle first")).await;
+    assert_eq!(hit_ids(&hits), vec![big.id]);
+    assert!(
+        hits[0].snippets[0].text.starts_with("needle first"),
+        "{:?}",
+        hits[0].snippets
+    );
+    assert_eq!(
+        hit_ids(&search(&service, &everywhere("w119")).await),
+        vec![big.id]
+    );
+    assert_eq!(
+        hit_ids(&search(&service, &everywhere("again")).await),
+        vec![big.id]
+    );
+    let loaded = service.load_session(big.id).await.expect("load");
+    assert_eq!(loaded.events.len(), 2);
+}
+
 /// Appended messages are found at once; archived sessions only when asked for; a deleted
 /// session never; the workspace filter keeps to one workspace; the limit holds.
 pub async fn search_sees_what_is_stored_and_filters(service: Service) {

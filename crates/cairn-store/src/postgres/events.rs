@@ -170,7 +170,7 @@ impl PostgresSessionService {
             .execute(&mut **tx)
             .await
             .map_err(|err| self.map_err(err))?;
-        Ok(())
+        self.index_events(tx, &session_text, events).await
     }
 
     /// Every stored event of the session, in no particular order: the branch is rebuilt from

@@ -307,3 +307,74 @@ async fn unknown_event_type_mid_chain_is_walked_through_and_reported() {
         vec!["skipped 1 event of unknown type `hologram` (written by a newer Cairn?)".to_owned()]
     );
 }
+
+#[tokio::test]
+async fn messages_stored_before_search_existed_are_indexed_in_batches() {
+    use cairn_core::search::{SearchQuery, SearchRequest};
+    let Some(database) = fresh_database().await else {
+        return;
+    };
+    let service: Arc<dyn SessionService> = Arc::new(open(&database).await);
+    let first = session("here", None, 1_000);
+    let events = chain(
+        &first,
+        None,
+        1_000,
+        vec![
+            user("how do I undo a commit"),
+            assistant("git reset --soft HEAD~1"),
+        ],
+    );
+    store(&service, &first, &events).await;
+    // As a database migrated from before search: no index rows, everything to do.
+    let mut admin = database.admin_connection().await;
+    sqlx::query("DELETE FROM search_entries")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE search_backfill SET after_id = '', indexed = 0, \
+         total = (SELECT count(*) FROM session_events)",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let request = |query: &str| SearchRequest {
+        query: SearchQuery::parse(query).unwrap(),
+        workspace: None,
+        include_archived: true,
+        limit: 10,
+    };
+    assert!(service.search(&request("undo")).await.unwrap().is_empty());
+
+    let first_batch = service.index_for_search(1).await.unwrap();
+    assert_eq!((first_batch.indexed, first_batch.total), (1, 2));
+    let mut last = first_batch;
+    for _ in 0..5 {
+        last = service.index_for_search(1).await.unwrap();
+        if last.is_done() {
+            break;
+        }
+    }
+    assert!(last.is_done(), "{last:?}");
+    let hits = service.search(&request("undo commit")).await.unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].snippets[0].text, "how do I undo a commit");
+    assert_eq!(
+        service
+            .search(&request("\"soft HEAD\""))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Nothing is indexed twice.
+    assert!(service.index_for_search(100).await.unwrap().is_done());
+    let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM search_entries")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(rows, 2);
+    admin.close().await.unwrap();
+}

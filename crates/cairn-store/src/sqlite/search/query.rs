@@ -2,30 +2,24 @@
 //!
 //! Two passes. First the messages that hold every term, ranked by bm25: their sessions come
 //! first, best message first. Then, if fewer sessions than asked for were found, sessions
-//! where each term is said in some message, newest first. Passages (FTS5's `snippet`, which
-//! costs far more than a score) are made only for the messages shown, each looked up by its
-//! rowid.
+//! where each term is said in some message, newest first. Passages are cut by Cairn
+//! ([`cairn_core::search::passage`], linear in the message) from the few messages shown:
+//! FTS5's `snippet` scores every window around every match, which took six minutes for a
+//! word said 100,000 times in one pasted log.
 
 use std::collections::{HashMap, HashSet};
 
-use cairn_core::search::{SearchHit, SearchRequest, Snippet};
+use cairn_core::search::{SearchHit, SearchRequest};
 use cairn_core::service::{Result, WorkspaceFilter};
-use cairn_core::{EventId, ServiceError, SessionId};
+use cairn_core::{EventId, SessionId};
 
 use super::fts_match;
+use crate::search_results::{
+    ROWS_PER_SESSION, Results, SNIPPETS_PER_SESSION, StoredMessages, into_hits, parse_id,
+    single_terms,
+};
 use crate::sqlite::SqliteSessionService;
 use crate::sqlite::rows::path_bytes;
-
-/// Snippet length in tokens around the match, FTS5's own unit.
-const SNIPPET_TOKENS: i64 = 16;
-/// At most this many passages a session shows.
-const SNIPPETS_PER_SESSION: usize = 2;
-/// Scores of sessions with one message holding every term start here, above any session
-/// whose terms are scattered (scored below 1).
-const ONE_MESSAGE_BONUS: f64 = 1_000.0;
-/// Ranked messages read per session asked for: enough to fill the list when a few sessions
-/// hold many of the best matches.
-const ROWS_PER_SESSION: usize = 8;
 
 /// A message that matched: its index row (the FTS5 rowid), event and session.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -34,14 +28,6 @@ struct Matched {
     session_id: String,
     event_id: String,
     score: f64,
-}
-
-/// One session's share of the results, before its row is read.
-struct Found {
-    session_id: SessionId,
-    score: f64,
-    /// (FTS5 query, rowid) of the messages to make passages from.
-    passages: Vec<(String, i64, EventId)>,
 }
 
 impl SqliteSessionService {
@@ -54,8 +40,7 @@ impl SqliteSessionService {
             return Ok(Vec::new());
         }
         let everything = fts_match(&request.query.terms);
-        let mut found: Vec<Found> = Vec::new();
-        let mut seen: HashMap<SessionId, usize> = HashMap::new();
+        let mut results = Results::new(limit);
         let ranked = self
             .ranked_matches(
                 request,
@@ -65,52 +50,20 @@ impl SqliteSessionService {
             )
             .await?;
         for matched in ranked {
-            let session_id = parse_id::<SessionId>(&matched.session_id, "session")?;
-            let event_id = parse_id::<EventId>(&matched.event_id, "event")?;
-            match seen.get(&session_id) {
-                Some(&index) => {
-                    let passages = &mut found[index].passages;
-                    if passages.len() < SNIPPETS_PER_SESSION {
-                        passages.push((everything.clone(), matched.rowid, event_id));
-                    }
-                }
-                None if found.len() < limit => {
-                    seen.insert(session_id, found.len());
-                    found.push(Found {
-                        session_id,
-                        // bm25 is lower for better matches.
-                        score: ONE_MESSAGE_BONUS - matched.score,
-                        passages: vec![(everything.clone(), matched.rowid, event_id)],
-                    });
-                }
-                None => {}
-            }
+            // bm25 is lower for better matches.
+            results.add_ranked(
+                &matched.session_id,
+                &matched.event_id,
+                -matched.score,
+                &request.query,
+            )?;
         }
-        if found.len() < limit && request.query.terms.len() > 1 {
-            let wanted = limit - found.len();
-            let already: HashSet<SessionId> = seen.keys().copied().collect();
-            found.extend(self.scattered_matches(request, &already, wanted).await?);
+        if let Some(wanted) = results.room_for_scattered(&request.query) {
+            self.scattered_matches(request, &mut results, wanted)
+                .await?;
         }
 
-        let mut hits = Vec::with_capacity(found.len());
-        for session in found {
-            // Deleted since the search: not a result.
-            let Some(row) = self.fetch_session_row(session.session_id).await? else {
-                continue;
-            };
-            let mut snippets = Vec::with_capacity(session.passages.len());
-            for (fts, rowid, event_id) in &session.passages {
-                if let Some(marked) = self.passage(fts, *rowid).await? {
-                    snippets.push(Snippet::from_marked(session.session_id, *event_id, &marked));
-                }
-            }
-            hits.push(SearchHit {
-                session: row.into_session()?,
-                score: session.score,
-                snippets,
-            });
-        }
-        Ok(hits)
+        into_hits(self, results.into_found()).await
     }
 
     /// The best `rows` messages matching `fts` in the sessions the request allows, enough
@@ -203,16 +156,16 @@ impl SqliteSessionService {
             .collect())
     }
 
-    /// Sessions (not in `already`) where every term is said in some message, newest first,
-    /// at most `wanted`, with a passage for each of the first two terms. Matching without
+    /// Adds sessions (not listed yet) where every term is said in some message, newest
+    /// first, at most `wanted`, with a passage for each of the first two terms. Matching without
     /// ranking is cheap even for common words; these sessions rank below every session with
     /// one message holding all the terms.
     async fn scattered_matches(
         &self,
         request: &SearchRequest,
-        already: &HashSet<SessionId>,
+        results: &mut Results,
         wanted: usize,
-    ) -> Result<Vec<Found>> {
+    ) -> Result<()> {
         // Per term: each session that has it, with its newest message saying it. One
         // aggregate, so SQLite takes the other columns from the row it picks.
         let per_session = "SELECT max(entry.id) AS rowid, entry.session_id, entry.event_id, \
@@ -220,6 +173,7 @@ impl SqliteSessionService {
              FROM search_text JOIN search_entries AS entry ON entry.id = search_text.rowid \
              WHERE search_text MATCH ?1 GROUP BY entry.session_id";
         let mut per_term: Vec<(String, HashMap<String, Matched>)> = Vec::new();
+        let singles = single_terms(&request.query);
         for term in &request.query.terms {
             let fts = fts_match([term]);
             let rows: Vec<Matched> = sqlx::query_as(per_session)
@@ -234,36 +188,31 @@ impl SqliteSessionService {
             per_term.push((fts, by_session));
         }
         let Some(((_, first), rest)) = per_term.split_first() else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         let mut candidates: Vec<SessionId> = Vec::new();
         for session_id in first.keys() {
             if rest.iter().all(|(_, term)| term.contains_key(session_id)) {
                 let id = parse_id::<SessionId>(session_id, "session")?;
-                if !already.contains(&id) {
+                if !results.contains(&id) {
                     candidates.push(id);
                 }
             }
         }
         let newest_first = self.allowed_newest_first(request, &candidates).await?;
 
-        let mut found = Vec::new();
         for session_id in newest_first.into_iter().take(wanted) {
             let key = session_id.to_string();
             let mut passages = Vec::new();
-            for (fts, term) in per_term.iter().take(SNIPPETS_PER_SESSION) {
+            for ((_, term), single) in per_term.iter().zip(&singles).take(SNIPPETS_PER_SESSION) {
                 if let Some(matched) = term.get(&key) {
                     let event_id = parse_id::<EventId>(&matched.event_id, "event")?;
-                    passages.push((fts.clone(), matched.rowid, event_id));
+                    passages.push((event_id, single.clone()));
                 }
             }
-            found.push(Found {
-                session_id,
-                score: 1.0 / (2.0 + found.len() as f64),
-                passages,
-            });
+            results.add_scattered(session_id, passages);
         }
-        Ok(found)
+        Ok(())
     }
 
     /// Those of `candidates` the request allows, most recently active first.
@@ -296,25 +245,6 @@ impl SqliteSessionService {
         allowed.sort_by_key(|(updated_at, _)| std::cmp::Reverse(*updated_at));
         Ok(allowed.into_iter().map(|(_, id)| id).collect())
     }
-
-    /// The passage of message `rowid` around what `fts` matches, with highlight markers.
-    async fn passage(&self, fts: &str, rowid: i64) -> Result<Option<String>> {
-        sqlx::query_scalar(&format!(
-            "SELECT snippet(search_text, 0, char(57344), char(57345), '…', {SNIPPET_TOKENS}) \
-             FROM search_text WHERE search_text MATCH ?1 AND rowid = ?2"
-        ))
-        .bind(fts)
-        .bind(rowid)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|err| self.map_err(err))
-    }
-}
-
-fn parse_id<T: std::str::FromStr>(text: &str, what: &str) -> Result<T> {
-    text.parse().map_err(|_| {
-        ServiceError::storage(format!("malformed {what} id {text} in the search index"))
-    })
 }
 
 /// `AND ...` conditions on the `sessions` table for the request's workspace and archive
@@ -348,5 +278,15 @@ fn workspace_binds(request: &SearchRequest) -> (Option<Vec<u8>>, Option<Vec<u8>>
                 .map(|root| path_bytes(root).to_vec()),
         ),
         None => (None, None),
+    }
+}
+
+impl StoredMessages for SqliteSessionService {
+    async fn event_parts(&self, event_id: EventId) -> Result<Option<(String, String)>> {
+        sqlx::query_as("SELECT event_type, event_data FROM session_events WHERE id = ?1")
+            .bind(event_id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|err| self.map_err(err))
     }
 }
