@@ -5,6 +5,7 @@
 // This crate exists only to test; a failed set-up step should stop the test loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod proxy;
 pub mod pty;
 pub mod server;
 

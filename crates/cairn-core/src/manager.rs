@@ -208,6 +208,14 @@ impl SessionManager {
         self.session_stored
     }
 
+    /// Events created but not yet persisted, in order.
+    pub fn pending_events(&self) -> Vec<&Event> {
+        self.events
+            .iter()
+            .filter(|event| !self.stored_ids.contains(&event.id))
+            .collect()
+    }
+
     /// Events created but not yet persisted (the held boundary does not count).
     pub fn pending_count(&self) -> usize {
         self.events

@@ -158,6 +158,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         max_output_tokens,
         event_sender.clone(),
     )
+    .keep_unsaved_in(state_dir.clone())
     .spawn(job_receiver);
 
     let (history_sender, history_writer) = spawn_history_writer(state_dir, history_scope);
@@ -209,6 +210,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
     Ok(TuiExit {
         session_id: exit.session_id,
         session_stored: exit.session_stored,
+        unsaved: exit.unsaved,
     })
 }
 

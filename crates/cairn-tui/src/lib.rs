@@ -29,6 +29,8 @@ mod picker;
 mod render;
 mod sanitize;
 mod session_task;
+
+pub use session_task::Unsaved;
 mod terminal;
 #[cfg(test)]
 mod test_support;
@@ -76,11 +78,13 @@ pub enum Opening {
 }
 
 /// How the TUI ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TuiExit {
     pub session_id: SessionId,
     /// Whether the session was ever written (an untouched fresh session is not).
     pub session_stored: bool,
+    /// Events the store would not take before the end, and where they were kept instead.
+    pub unsaved: Option<Unsaved>,
 }
 
 /// Runs the chat until the user quits (or a signal arrives). The terminal is restored on

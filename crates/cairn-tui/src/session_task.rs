@@ -27,7 +27,8 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-use crate::app::{AppEvent, LiveUpdate, PersistReport, SessionJob, SessionView};
+use crate::app::{AppEvent, LiveUpdate, SessionJob, SessionView};
+pub use saving::Unsaved;
 
 /// How often the session is checked for writes by other processes.
 const WATCH_MS: u64 = 1_000;
@@ -36,10 +37,12 @@ const WATCH_MS: u64 = 1_000;
 const PICKER_LIMIT: u32 = 200;
 
 /// What the task hands back when it ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionTaskExit {
     pub session_id: SessionId,
     pub session_stored: bool,
+    /// Events the store would not take before the end, if any.
+    pub unsaved: Option<Unsaved>,
 }
 
 pub struct SessionTask {
@@ -55,6 +58,10 @@ pub struct SessionTask {
     branches: usize,
     /// A branch may have been added since `branches` was read.
     branches_stale: bool,
+    /// The last write failed: the store is unreachable or refusing, and events wait here.
+    store_failing: bool,
+    /// Where events the store never took are written when the chat ends (the state folder).
+    unsaved_dir: Option<PathBuf>,
 }
 
 /// Sessions the picker lists for a search, at most.
@@ -91,7 +98,15 @@ impl SessionTask {
             indexing_old_messages: true,
             branches: 1,
             branches_stale: true,
+            store_failing: false,
+            unsaved_dir: None,
         }
+    }
+
+    /// Events the store has not taken when the chat ends go to a file in `dir`.
+    pub fn keep_unsaved_in(mut self, dir: PathBuf) -> Self {
+        self.unsaved_dir = Some(dir);
+        self
     }
 
     pub fn spawn(self, jobs: UnboundedReceiver<SessionJob>) -> JoinHandle<SessionTaskExit> {
@@ -114,6 +129,9 @@ impl SessionTask {
                     None => break,
                 },
                 _ = watch.tick() => {
+                    if self.store_failing {
+                        self.persist().await;
+                    }
                     self.watch().await;
                     if self.indexing_old_messages {
                         self.indexing_old_messages = self.index_old_messages().await;
@@ -121,57 +139,17 @@ impl SessionTask {
                 }
             }
         }
-        if self.manager.pending_count() > 0
-            && let Err(error) = self.manager.persist_pending().await
-        {
-            tracing::error!(%error, "could not save the last events on exit");
-        }
+        let unsaved = self.save_before_leaving().await;
         SessionTaskExit {
             session_id: self.manager.session().id,
             session_stored: self.manager.is_stored(),
+            unsaved,
         }
     }
 
     fn reply(&self, event: AppEvent) {
         // The screen may already be gone on exit; nothing is lost by not telling it.
         let _ = self.replies.send(event);
-    }
-
-    async fn persist(&mut self) {
-        let report = match self.manager.persist_pending().await {
-            Ok(outcome)
-                if outcome.merged_from_elsewhere.is_empty()
-                    && !outcome.unarchived
-                    && !outcome.moved_after_deletion =>
-            {
-                return;
-            }
-            Ok(outcome) => PersistReport {
-                error: None,
-                merged: (!outcome.merged_from_elsewhere.is_empty()).then(|| {
-                    (
-                        outcome.merged_from_elsewhere.len(),
-                        self.manager.events().cloned().collect(),
-                    )
-                }),
-                unarchived: outcome.unarchived,
-                moved_to: if outcome.moved_after_deletion {
-                    Some(self.view().await)
-                } else {
-                    None
-                },
-            },
-            Err(error) => {
-                tracing::error!(%error, "persisting the session failed");
-                PersistReport {
-                    error: Some(error.to_string()),
-                    merged: None,
-                    unarchived: false,
-                    moved_to: None,
-                }
-            }
-        };
-        self.reply(AppEvent::Persisted(report));
     }
 
     /// Looks for writes by other processes and tells the screen what changed.
@@ -485,6 +463,7 @@ impl SessionTask {
     }
 }
 
+mod saving;
 mod search;
 #[cfg(test)]
 mod tests;

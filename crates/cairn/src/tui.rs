@@ -12,6 +12,7 @@ use eyre::{WrapErr, bail};
 
 use crate::cli::StartArgs;
 use crate::context::Context;
+use crate::output::human;
 use crate::resolve::resolve_session;
 use cairn_core::service::lasting_short_id;
 
@@ -104,6 +105,21 @@ pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode>
     })
     .await?;
 
+    if let Some(unsaved) = &exit.unsaved {
+        let count = cairn_core::text::plural(unsaved.count as u64, "event");
+        let reason = human(&unsaved.error);
+        match &unsaved.file {
+            Ok(path) => errln!(
+                "{count} of this session could not be saved ({reason}); they are in {}",
+                human(&path.display().to_string())
+            ),
+            Err(why) => errln!(
+                "{count} of this session could not be saved ({reason}), nor kept in a file ({})",
+                human(why)
+            ),
+        };
+        return Ok(ExitCode::FAILURE);
+    }
     if exit.session_stored {
         let short = lasting_short_id(service.as_ref(), exit.session_id).await;
         // The terminal may be gone (a closed window); the session is saved either way.

@@ -137,10 +137,14 @@ pub enum AppEvent {
 }
 
 /// What a persist did, as the screen needs to know it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PersistReport {
-    /// Set when writing failed; the events stay in memory and are retried with the next job.
+    /// Set when writing failed (reported once per outage); the events stay in memory and
+    /// are written again every second until the store answers.
     pub error: Option<String>,
+    /// After a failure: how many events waiting in memory were written once the store
+    /// answered again.
+    pub saved_after_outage: Option<usize>,
     /// Set when another Cairn wrote to this session meanwhile: how many events it wrote and
     /// the whole branch as it is now.
     pub merged: Option<(usize, Vec<Event>)>,

@@ -16,7 +16,13 @@ impl App {
     pub(super) fn on_persisted(&mut self, report: PersistReport) {
         if let Some(error) = report.error {
             self.error(&format!(
-                "Could not save to the session database: {error}. Your messages are kept in memory and saving is tried again with the next one."
+                "Could not save to the session store: {error}. Nothing is lost: what is not saved yet stays here and is saved as soon as the store answers again."
+            ));
+        }
+        if let Some(count) = report.saved_after_outage {
+            let count = cairn_core::text::plural(count as u64, "event");
+            self.note(&format!(
+                "The session store answers again: {count} waiting here are saved."
             ));
         }
         if let Some((count, events)) = report.merged {

@@ -88,11 +88,18 @@ fn persistence_failures_are_shown() {
     let mut app = new_app();
     app.handle(AppEvent::Persisted(PersistReport {
         error: Some("disk full".into()),
-        merged: None,
-        unarchived: false,
-        moved_to: None,
+        ..PersistReport::default()
     }));
-    assert!(last_text(&app).starts_with("Could not save to the session database: disk full."));
+    assert!(last_text(&app).starts_with("Could not save to the session store: disk full."));
+    assert!(last_text(&app).contains("Nothing is lost"));
+    app.handle(AppEvent::Persisted(PersistReport {
+        saved_after_outage: Some(3),
+        ..PersistReport::default()
+    }));
+    assert_eq!(
+        last_text(&app),
+        "The session store answers again: 3 events waiting here are saved."
+    );
 }
 
 #[test]
@@ -110,6 +117,7 @@ fn writes_from_another_cairn_rebuild_the_transcript_with_a_note() {
         )),
         unarchived: false,
         moved_to: None,
+        saved_after_outage: None,
     }));
     assert_eq!(
         texts(&app),
@@ -219,6 +227,7 @@ fn archive_and_delete_by_another_terminal_are_reported() {
         merged: None,
         unarchived: true,
         moved_to: None,
+        saved_after_outage: None,
     }));
     assert_eq!(
         last_text(&app),
