@@ -137,15 +137,25 @@ mod tests {
 
     #[test]
     fn mistakes_name_the_key_and_line() {
-        let err = parse("[tools]\nenabled = true\nallow = [\"git status; rm -rf ~\"]\n").unwrap_err();
-        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("tools.allow")));
+        let err =
+            parse("[tools]\nenabled = true\nallow = [\"git status; rm -rf ~\"]\n").unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_deref()),
+            (Some(3), Some("tools.allow"))
+        );
         assert!(err.message.contains("without ;"), "{err}");
         let err = parse("[tools]\ndeny = [\"$(id)\"]\n").unwrap_err();
         assert_eq!(err.key.as_deref(), Some("tools.deny"));
         let err = parse("[tools]\nenabled = \"yes\"\n").unwrap_err();
-        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("tools.enabled")));
+        assert_eq!(
+            (err.line, err.key.as_deref()),
+            (Some(2), Some("tools.enabled"))
+        );
         let err = parse("[tools]\nalow = []\n").unwrap_err();
-        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("tools.alow")));
+        assert_eq!(
+            (err.line, err.key.as_deref()),
+            (Some(2), Some("tools.alow"))
+        );
         let err = parse("[tools]\nmax_steps = 0\n").unwrap_err();
         assert_eq!(err.key.as_deref(), Some("tools.max_steps"));
         let err = parse("[tools]\ncommand_timeout_secs = 0\n").unwrap_err();

@@ -142,8 +142,7 @@ impl ToolRequest {
                 })
             }
             RUN_COMMAND => {
-                let args: RunCommandArguments =
-                    serde_json::from_str(arguments).map_err(invalid)?;
+                let args: RunCommandArguments = serde_json::from_str(arguments).map_err(invalid)?;
                 if args.command.trim().is_empty() {
                     return Err("invalid arguments for run_command: the command is empty".into());
                 }

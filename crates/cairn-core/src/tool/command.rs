@@ -173,8 +173,27 @@ impl SimpleCommands {
 
 /// Programs whose first argument is a subcommand with its own reach.
 const SUBCOMMAND_TOOLS: &[&str] = &[
-    "git", "cargo", "npm", "pnpm", "yarn", "go", "docker", "podman", "kubectl", "make", "just",
-    "uv", "pip", "poetry", "bundle", "rustup", "brew", "apt", "dnf", "systemctl", "gh",
+    "git",
+    "cargo",
+    "npm",
+    "pnpm",
+    "yarn",
+    "go",
+    "docker",
+    "podman",
+    "kubectl",
+    "make",
+    "just",
+    "uv",
+    "pip",
+    "poetry",
+    "bundle",
+    "rustup",
+    "brew",
+    "apt",
+    "dnf",
+    "systemctl",
+    "gh",
 ];
 
 fn is_plain(word: &Word) -> bool {
@@ -226,7 +245,9 @@ impl CommandPrefix {
             .first()
             .is_some_and(|word| RESERVED_WORDS.contains(&word.text.as_str()))
         {
-            return Err(Refusal("must start with a program, not a shell keyword".to_owned()));
+            return Err(Refusal(
+                "must start with a program, not a shell keyword".to_owned(),
+            ));
         }
         Ok(Self(words.iter().map(|word| word.text.clone()).collect()))
     }
@@ -299,9 +320,15 @@ mod tests {
             "git status;rm -rf ~",
             "git status&&rm -rf ~",
         ] {
-            assert!(!covered(hostile, &["git status"]), "{hostile:?} was covered");
+            assert!(
+                !covered(hostile, &["git status"]),
+                "{hostile:?} was covered"
+            );
         }
-        assert!(covered("git status && git log -1", &["git status", "git log"]));
+        assert!(covered(
+            "git status && git log -1",
+            &["git status", "git log"]
+        ));
         assert!(!covered("cargo test 2>/dev/null", &["cargo test"]));
         assert!(covered("git log | head -5", &["git log", "head"]));
     }
@@ -333,14 +360,20 @@ mod tests {
                 Err(Refusal(why.to_owned())),
                 "{hostile:?}"
             );
-            assert!(!covered(hostile, &["git status", "git", "rm", "cat", "diff"]));
+            assert!(!covered(
+                hostile,
+                &["git status", "git", "rm", "cat", "diff"]
+            ));
         }
     }
 
     #[test]
     fn quoted_separators_do_not_split() {
         assert!(covered("git commit -m \"a; b && c | d\"", &["git commit"]));
-        assert!(covered("git commit -m 'a; rm -rf ~ `id` $(id) > x'", &["git commit"]));
+        assert!(covered(
+            "git commit -m 'a; rm -rf ~ `id` $(id) > x'",
+            &["git commit"]
+        ));
         assert!(covered("echo a\\;b", &["echo"]));
         let commands = SimpleCommands::parse("git commit -m \"a; b\"").unwrap();
         assert_eq!(commands.0.len(), 1);
@@ -354,7 +387,10 @@ mod tests {
         assert!(!covered("git \"$SUB\"", &["git status"]));
         assert!(covered("git log $REV", &["git log"]));
         assert!(!covered("FOO=1 git status", &["git status"]));
-        assert!(!covered("if git status; then rm -rf ~; fi", &["git status", "rm"]));
+        assert!(!covered(
+            "if git status; then rm -rf ~; fi",
+            &["git status", "rm"]
+        ));
     }
 
     #[test]
@@ -367,14 +403,28 @@ mod tests {
                 .map(ToString::to_string)
         };
         assert_eq!(find("git status; rm -rf ~"), Some("rm".to_owned()));
-        assert_eq!(find("git status && git push --force"), Some("git push".to_owned()));
+        assert_eq!(
+            find("git status && git push --force"),
+            Some("git push".to_owned())
+        );
         assert_eq!(find("git status"), None);
     }
 
     #[test]
     fn rules_must_be_one_plain_command() {
-        assert_eq!(CommandPrefix::parse("git  status").unwrap().to_string(), "git status");
-        for bad in ["git status; rm", "git $X", "ls *", "$(id)", "if", "a | b", ""] {
+        assert_eq!(
+            CommandPrefix::parse("git  status").unwrap().to_string(),
+            "git status"
+        );
+        for bad in [
+            "git status; rm",
+            "git $X",
+            "ls *",
+            "$(id)",
+            "if",
+            "a | b",
+            "",
+        ] {
             assert!(CommandPrefix::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -388,7 +438,10 @@ mod tests {
                 .map(|prefix| prefix.to_string())
         };
         assert_eq!(suggest("git status --short"), Some("git status".to_owned()));
-        assert_eq!(suggest("cargo test -p cairn-core"), Some("cargo test".to_owned()));
+        assert_eq!(
+            suggest("cargo test -p cairn-core"),
+            Some("cargo test".to_owned())
+        );
         assert_eq!(suggest("ls -la src"), Some("ls".to_owned()));
         assert_eq!(suggest("git --no-pager log"), Some("git".to_owned()));
         assert_eq!(suggest("git status; ls"), None);
