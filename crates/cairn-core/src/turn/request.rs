@@ -64,6 +64,8 @@ pub fn build_request(
         system,
         messages: alternate_roles(messages),
         max_output_tokens,
+        // Declared by the front end that can run them (see `turn::tools`).
+        tools: Vec::new(),
     }
 }
 
