@@ -31,7 +31,7 @@ pub mod turn;
 pub mod workspace;
 
 pub use clock::{Clock, ManualClock, SystemClock, utc_date};
-pub use event::{Event, EventKind, TokenUsage};
+pub use event::{Event, EventKind, TokenUsage, ToolVerdict};
 pub use ids::{EventId, InvocationId, SessionId};
 pub use manager::{
     OtherTurn, PersistOutcome, ResumeInfo, SessionChanges, SessionManager, StartOutcome,

@@ -6,9 +6,11 @@
 
 mod call;
 mod command;
+mod policy;
 
 pub use call::{
     LIST_DIR, READ_FILE, READ_FILE_MAX_BYTES, READ_FILE_MAX_LINES, RUN_COMMAND, ToolDeclaration,
     ToolRequest, declarations,
 };
 pub use command::{CommandPrefix, Refusal, SimpleCommands};
+pub use policy::{Decision, Place, ToolPolicy, describe_decision, not_run_result};

@@ -161,7 +161,7 @@ fn messages_from_events(events: &[Event]) -> Vec<Message> {
                 role: Role::User,
                 parts: vec![Part::Context { text: text.clone() }],
             }),
-            EventKind::Note { .. } | EventKind::Error { .. } => {}
+            EventKind::ToolDecision { .. } | EventKind::Note { .. } | EventKind::Error { .. } => {}
         }
     }
     answer_unanswered(&mut messages, &mut unanswered);
