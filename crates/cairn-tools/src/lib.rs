@@ -12,6 +12,7 @@
 mod boundary;
 mod command;
 mod read;
+mod toolbox;
 
 pub use boundary::{ResolvedPath, WorkspaceBoundary};
 pub use command::{
@@ -19,6 +20,7 @@ pub use command::{
     OUTPUT_TAIL_BYTES, run_command,
 };
 pub use read::{LIST_DIR_MAX_ENTRIES, list_dir, read_file};
+pub use toolbox::Toolbox;
 
 /// What a tool call returns to the model.
 #[derive(Clone, Debug, PartialEq, Eq)]
