@@ -283,3 +283,56 @@ fn a_server_that_refuses_tools_gets_the_turn_again_without_them() {
     let retry: Value = serde_json::from_str(&requests[1]).unwrap();
     assert_eq!(retry.get("tools"), None);
 }
+
+#[test]
+fn a_call_running_when_cairn_is_killed_is_interrupted_on_resume_and_never_rerun() {
+    let server = ScriptedServer::start(vec![
+        tool_call(
+            "call_1",
+            "run_command",
+            command("touch started && sleep 20"),
+        ),
+        text("Carrying on."),
+    ]);
+    let env = env_with(&server, "");
+    let mut child = env
+        .command()
+        .args(["run", "--allow", "touch", "--allow", "sleep", "start it"])
+        .env_remove("CAIRN_PROVIDER")
+        .env("CAIRN_TEST_KEY", "sk-test")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = env.work_dir().join("started");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !started.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the command never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to record anything
+    child.wait().unwrap();
+    std::fs::remove_file(&started).unwrap();
+
+    let output = run(&env, &["-C", "go on"], &[]);
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "Carrying on.\n");
+    assert!(!started.exists(), "the interrupted command ran again");
+    let results = tool_messages(&server.requests()[1]);
+    let content = results[0]["content"].as_str().unwrap();
+    assert!(
+        content.contains("interrupted before this call ran"),
+        "{content}"
+    );
+    let events = env.newest_session_events();
+    assert_eq!(
+        of_type(&events, "tool_decision")
+            .iter()
+            .map(|decision| decision["decision"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["allowed_by_rule", "interrupted"]
+    );
+}
