@@ -208,6 +208,11 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
         let Some(tools) = tools.as_mut().filter(|_| !calls.is_empty()) else {
             break;
         };
+        // The answer is recorded: its draft must not come back as a second copy if Cairn is
+        // killed while the calls run.
+        if let Ok(mut draft) = draft_text.lock() {
+            draft.clear();
+        }
         // The calls are stored before any of them runs.
         save_patiently(&mut manager, &mut signals)
             .await
