@@ -153,6 +153,9 @@ fn check_openai_shape(body: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Leaves the tools undeclared, as the chat still has them.
+const TOOLS_OFF: &str = "\n[tools]\nenabled = false\n";
+
 #[test]
 fn the_chat_and_cairn_run_store_the_same_turns_and_build_valid_requests() {
     for (name, first_answer, answer_events) in scenarios() {
@@ -161,7 +164,9 @@ fn the_chat_and_cairn_run_store_the_same_turns_and_build_valid_requests() {
         // `cairn run`, twice: the question, then a follow-up in the same session.
         let run_env = TestEnv::new();
         let run_server = ScriptedServer::start(vec![first_answer.clone(), follow_up.clone()]);
-        run_env.write_config(&run_server.openai_config());
+        // Tools off in both: the chat does not run tools yet, so with them on `cairn run`
+        // would answer the calls and the two would rightly differ.
+        run_env.write_config(&format!("{}{TOOLS_OFF}", run_server.openai_config()));
         cairn_run(&run_env, &["what's the weather in SF?"]);
         let run_events = wait_for_events(&run_env, 1 + answer_events);
         let output = cairn_run(&run_env, &["-C", "and tomorrow?"]);
@@ -174,7 +179,7 @@ fn the_chat_and_cairn_run_store_the_same_turns_and_build_valid_requests() {
         // The chat screen: the same question and follow-up, typed.
         let chat_env = TestEnv::new();
         let chat_server = ScriptedServer::start(vec![first_answer, follow_up]);
-        chat_env.write_config(&chat_server.openai_config());
+        chat_env.write_config(&format!("{}{TOOLS_OFF}", chat_server.openai_config()));
         let tui = Tui::spawn_with(
             &chat_env,
             &chat_env.work_dir(),

@@ -8,6 +8,7 @@
 //! documented in `config.example.toml`.
 
 mod store;
+mod tools;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use store::{DEFAULT_CONNECT_TIMEOUT_SECS, STORE_URL_VARIABLE, StoreConfig};
+pub use tools::{DEFAULT_COMMAND_TIMEOUT_SECS, DEFAULT_MAX_STEPS, ToolsConfig};
 
 use crate::paths::expand_home;
 use crate::resume::DEFAULT_CONTINUE_MINUTES;
@@ -83,6 +85,7 @@ struct ConfigFile {
     db_path: Option<PathBuf>,
     provider: Option<ProviderConfig>,
     store: Option<StoreConfig>,
+    tools: Option<ToolsConfig>,
 }
 
 /// The resolved configuration.
@@ -93,6 +96,8 @@ pub struct Config {
     pub provider: ProviderConfig,
     /// Where sessions are kept: `url` set means a PostgreSQL server, else `db_path`.
     pub store: StoreConfig,
+    /// The `[tools]` table (defaults when absent).
+    pub tools: ToolsConfig,
     /// The file that was read, if one existed.
     pub source: Option<PathBuf>,
 }
@@ -240,6 +245,7 @@ impl Config {
             db_path,
             provider: file.provider.unwrap_or_default(),
             store: store::resolve(file.store, env)?,
+            tools: file.tools.unwrap_or_default(),
             source,
         })
     }
@@ -290,6 +296,9 @@ fn parse_file(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
     }
     if let Some(store) = &file.store {
         store::validate(store, &invalid)?;
+    }
+    if let Some(tools) = &file.tools {
+        tools::validate(tools, &invalid)?;
     }
     if let Some(provider) = &file.provider {
         if provider
@@ -646,6 +655,12 @@ mod tests {
             "echo_word_delay_ms",
             "[store]",
             "url",
+            "[tools]",
+            "enabled",
+            "allow",
+            "deny",
+            "command_timeout_secs",
+            "max_steps",
         ] {
             assert!(
                 text.contains(key),

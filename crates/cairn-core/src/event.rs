@@ -58,6 +58,19 @@ pub enum EventKind {
         #[serde(default)]
         is_error: bool,
     },
+    /// How Cairn decided about a [`EventKind::ToolCall`] before running it (or not): kept
+    /// so a session shows who allowed what; never sent to the model, whose result for a
+    /// denied call says why.
+    ToolDecision {
+        call_id: String,
+        decision: ToolVerdict,
+        /// The `allow`/`deny` rule or session grant that decided, as written.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<String>,
+        /// Why a call was denied, when the user typed a reason or Cairn had one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// Shown to the user, never sent to the model.
     Note { text: String },
     /// Sent to the model, never shown: how a resume boundary reaches the model.
@@ -66,12 +79,56 @@ pub enum EventKind {
     Error { message: String },
 }
 
+/// What was decided about a tool call. Stored: never rename a variant that has shipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolVerdict {
+    /// A read inside the workspace: no one needs to be asked.
+    Automatic,
+    /// An `allow` rule (config or `--allow`) covers every part of the command.
+    AllowedByRule,
+    /// A prefix the user allowed for this run of Cairn covers every part of the command.
+    AllowedByGrant,
+    /// The user allowed this one call.
+    AllowedOnce,
+    Denied,
+    /// Never ran: the session stopped before it could (a crash, a kill, quitting while
+    /// Cairn was asking).
+    Interrupted,
+}
+
+impl ToolVerdict {
+    /// Whether the call runs.
+    pub fn runs(self) -> bool {
+        match self {
+            ToolVerdict::Automatic
+            | ToolVerdict::AllowedByRule
+            | ToolVerdict::AllowedByGrant
+            | ToolVerdict::AllowedOnce => true,
+            ToolVerdict::Denied | ToolVerdict::Interrupted => false,
+        }
+    }
+
+    /// How a person would say it: `allowed by rule`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ToolVerdict::Automatic => "allowed (workspace read)",
+            ToolVerdict::AllowedByRule => "allowed by rule",
+            ToolVerdict::AllowedByGrant => "allowed for this session",
+            ToolVerdict::AllowedOnce => "allowed once",
+            ToolVerdict::Denied => "denied",
+            ToolVerdict::Interrupted => "interrupted, not run",
+        }
+    }
+}
+
 /// The `event_type` strings this build understands.
 pub const KNOWN_EVENT_TYPES: &[&str] = &[
     "user_message",
     "assistant_message",
     "tool_call",
     "tool_result",
+    "tool_decision",
     "note",
     "system_context",
     "error",
@@ -99,6 +156,7 @@ impl EventKind {
             EventKind::AssistantMessage { .. } => "assistant_message",
             EventKind::ToolCall { .. } => "tool_call",
             EventKind::ToolResult { .. } => "tool_result",
+            EventKind::ToolDecision { .. } => "tool_decision",
             EventKind::Note { .. } => "note",
             EventKind::SystemContext { .. } => "system_context",
             EventKind::Error { .. } => "error",
@@ -137,7 +195,9 @@ impl EventKind {
             | EventKind::ToolCall { .. }
             | EventKind::ToolResult { .. }
             | EventKind::SystemContext { .. } => true,
-            EventKind::Note { .. } | EventKind::Error { .. } => false,
+            EventKind::ToolDecision { .. } | EventKind::Note { .. } | EventKind::Error { .. } => {
+                false
+            }
         }
     }
 
@@ -177,6 +237,12 @@ mod tests {
                 call_id: "c".into(),
                 output: "o".into(),
                 is_error: false,
+            },
+            EventKind::ToolDecision {
+                call_id: "c".into(),
+                decision: ToolVerdict::AllowedByGrant,
+                rule: Some("git status".into()),
+                reason: None,
             },
             EventKind::Note { text: "n".into() },
             EventKind::SystemContext { text: "s".into() },

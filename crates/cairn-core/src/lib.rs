@@ -24,13 +24,14 @@ pub mod service;
 pub mod session;
 pub mod shorten;
 pub mod text;
+pub mod tool;
 pub mod transcript;
 pub mod tree;
 pub mod turn;
 pub mod workspace;
 
 pub use clock::{Clock, ManualClock, SystemClock, utc_date};
-pub use event::{Event, EventKind, TokenUsage};
+pub use event::{Event, EventKind, TokenUsage, ToolVerdict};
 pub use ids::{EventId, InvocationId, SessionId};
 pub use manager::{
     OtherTurn, PersistOutcome, ResumeInfo, SessionChanges, SessionManager, StartOutcome,

@@ -12,6 +12,7 @@ use futures::Stream;
 use serde::{Deserialize, Serialize};
 
 use crate::event::TokenUsage;
+use crate::tool::ToolDeclaration;
 
 /// Who said a message, as the model sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +70,9 @@ pub struct ModelRequest {
     pub system: String,
     pub messages: Vec<Message>,
     pub max_output_tokens: Option<u32>,
+    /// The tools the model may call; empty means none are declared.
+    #[serde(default)]
+    pub tools: Vec<ToolDeclaration>,
 }
 
 /// Why the model stopped.
@@ -164,6 +168,53 @@ pub enum ProviderError {
     Api { kind: String, message: String },
     #[error("provider configuration: {0}")]
     Config(String),
+}
+
+impl ProviderError {
+    /// Whether the provider or model refused the request because it declared tools: then
+    /// the turn is worth one more try without them. Matches what servers really answer:
+    /// Ollama and OpenAI "does not support tools", llama.cpp "tools param requires --jinja
+    /// flag" (a 500), vLLM "requires --enable-auto-tool-choice", and 4xx errors naming
+    /// `tools` as an unknown or unsupported parameter.
+    pub fn rejects_tools(&self) -> bool {
+        match self {
+            ProviderError::BadRequest { message, .. }
+            | ProviderError::Server { message, .. }
+            | ProviderError::Api { message, .. } => is_tools_rejection(message),
+            ProviderError::Auth { .. }
+            | ProviderError::RateLimited { .. }
+            | ProviderError::Overloaded { .. }
+            | ProviderError::Connect { .. }
+            | ProviderError::Timeout { .. }
+            | ProviderError::StreamDropped { .. }
+            | ProviderError::Malformed { .. }
+            | ProviderError::Config(_) => false,
+        }
+    }
+}
+
+/// Whether an error message says that tools are not supported (see
+/// [`ProviderError::rejects_tools`]).
+pub fn is_tools_rejection(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    if !message.contains("tool") {
+        return false;
+    }
+    [
+        "not support",
+        "unsupported",
+        "not supported",
+        "--jinja",
+        "enable-auto-tool-choice",
+        "unknown",
+        "unrecognized",
+        "not allowed",
+        "not permitted",
+        "extra inputs",
+        "extra_forbidden",
+    ]
+    .iter()
+    .any(|sign| message.contains(sign))
 }
 
 pub type ModelStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, ProviderError>> + Send>>;

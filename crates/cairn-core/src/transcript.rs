@@ -70,6 +70,15 @@ pub fn to_markdown<'a>(session: &Session, events: impl IntoIterator<Item = &'a E
                 };
                 out.push_str(&format!("**{label}**\n\n```\n{output}\n```\n\n"));
             }
+            EventKind::ToolDecision {
+                decision,
+                rule,
+                reason,
+                ..
+            } => out.push_str(&format!(
+                "> {}\n\n",
+                crate::tool::describe_decision(*decision, rule.as_deref(), reason.as_deref())
+            )),
             EventKind::Note { text } => out.push_str(&format!("> {text}\n\n")),
             EventKind::Error { message } => out.push_str(&format!("> **Error:** {message}\n\n")),
             // Held back above until something follows it.
@@ -123,6 +132,15 @@ pub fn to_text<'a>(events: impl IntoIterator<Item = &'a Event>) -> String {
                     if *is_error { "error" } else { "result" }
                 )
             }
+            EventKind::ToolDecision {
+                decision,
+                rule,
+                reason,
+                ..
+            } => format!(
+                "[tool decision] {}",
+                crate::tool::describe_decision(*decision, rule.as_deref(), reason.as_deref())
+            ),
             EventKind::Note { text } => format!("[note] {text}"),
             EventKind::Error { message } => format!("[error] {message}"),
             EventKind::SystemContext { .. } => "--- new invocation ---".to_owned(),

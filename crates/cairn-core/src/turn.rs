@@ -9,7 +9,12 @@
 mod answer;
 mod record;
 mod request;
+mod tools;
 
 pub use answer::{AccumulatedToolCall, AnswerAccumulator};
-pub use record::{TOOLS_UNAVAILABLE_RESULT, TurnEnd, answer_events};
+pub use record::{
+    PendingCall, TOOLS_UNAVAILABLE_RESULT, TurnEnd, answer_events, answer_events_with_tools,
+    interrupted_call_events,
+};
 pub use request::{UNANSWERED_CALL_RESULT, build_request, check_strict_shape, omission_notice};
+pub use tools::{StepBudget, TOOLS_REFUSED_NOTE, decision_events, unanswered_calls};

@@ -33,6 +33,7 @@ async fn stream_once(provider: &OpenAiProvider) -> usize {
         system: String::new(),
         messages: vec![Message::text(Role::User, "go")],
         max_output_tokens: None,
+        tools: Vec::new(),
     };
     let mut stream = provider.stream(request).await.unwrap();
     let mut bytes = 0;

@@ -49,6 +49,7 @@ fn request() -> ModelRequest {
         system: String::new(),
         messages: vec![Message::text(Role::User, "go")],
         max_output_tokens: None,
+        tools: Vec::new(),
     }
 }
 

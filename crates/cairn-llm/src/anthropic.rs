@@ -185,6 +185,20 @@ pub(crate) fn request_body(request: &ModelRequest, settings: &ProviderSettings) 
     if !request.system.is_empty() {
         body["system"] = json!(request.system);
     }
+    if !request.tools.is_empty() {
+        let tools: Vec<Value> = request
+            .tools
+            .iter()
+            .map(|tool| {
+                json!({
+                    "name": tool.name,
+                    "description": tool.description,
+                    "input_schema": tool.parameters,
+                })
+            })
+            .collect();
+        body["tools"] = Value::Array(tools);
+    }
     body
 }
 
@@ -516,6 +530,7 @@ mod tests {
                 },
             ],
             max_output_tokens: None,
+            tools: Vec::new(),
         };
         let settings = ProviderSettings::new(ProviderKind::Anthropic);
         assert_eq!(
@@ -539,5 +554,36 @@ mod tests {
                 ],
             })
         );
+    }
+
+    fn list_dir_declaration() -> Vec<cairn_core::tool::ToolDeclaration> {
+        cairn_core::tool::declarations()
+            .into_iter()
+            .filter(|tool| tool.name == cairn_core::tool::LIST_DIR)
+            .collect()
+    }
+
+    #[test]
+    fn tools_are_declared_with_input_schemas() {
+        let request = ModelRequest {
+            model: "m".into(),
+            system: String::new(),
+            messages: vec![Message::text(Role::User, "hi")],
+            max_output_tokens: None,
+            tools: list_dir_declaration(),
+        };
+        let body = request_body(&request, &ProviderSettings::new(ProviderKind::Anthropic));
+        assert_eq!(
+            body["tools"],
+            json!([{
+                "name": "list_dir",
+                "description": request.tools[0].description,
+                "input_schema": request.tools[0].parameters,
+            }])
+        );
+        let mut without = request;
+        without.tools.clear();
+        let body = request_body(&without, &ProviderSettings::new(ProviderKind::Anthropic));
+        assert_eq!(body.get("tools"), None);
     }
 }

@@ -467,7 +467,11 @@ fn classify_failure(settings: &ProviderSettings, status: StatusCode, body: &str)
     };
     let message = settings.scrub(&shorten(&message, 300));
     let code = status.as_u16();
-    let (kind, retry_reason) = if error_type == "overloaded_error" || code == 529 {
+    let (kind, retry_reason) = if cairn_core::provider::is_tools_rejection(&message) {
+        // llama.cpp answers 500 when it cannot template tools: asking again cannot help,
+        // and the turn is retried without tools at once instead.
+        (FailureKind::BadRequest, None)
+    } else if error_type == "overloaded_error" || code == 529 {
         (FailureKind::Overloaded, Some(format!("{code} overloaded")))
     } else {
         match code {
@@ -597,6 +601,57 @@ mod tests {
             Some(("overloaded_error".into(), "Overloaded".into()))
         );
         assert_eq!(error_from_body("Internal Server Error"), None);
+    }
+
+    #[test]
+    fn servers_refusing_tools_are_recognised_from_their_real_answers() {
+        let settings = ProviderSettings::new(ProviderKind::Openai);
+        let error = |status: u16, body: &str| {
+            let status = StatusCode::from_u16(status).unwrap();
+            classify_failure(&settings, status, body).into_error(1)
+        };
+        for (status, body) in [
+            // Ollama's /v1 for a model without a tool template.
+            (
+                400,
+                r#"{"error":{"message":"registry.ollama.ai/library/gemma:2b does not support tools","type":"api_error","param":null,"code":null}}"#,
+            ),
+            // llama.cpp's server started without --jinja: a 500, not worth retrying.
+            (
+                500,
+                r#"{"error":{"code":500,"message":"tools param requires --jinja flag","type":"server_error"}}"#,
+            ),
+            // vLLM without a tool parser.
+            (
+                400,
+                r#"{"object":"error","message":""auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set","type":"BadRequestError","param":null,"code":400}"#,
+            ),
+            // OpenAI reasoning models of the first generation.
+            (
+                400,
+                r#"{"error":{"message":"tools is not supported with this model.","type":"invalid_request_error","param":"tools","code":"unsupported_parameter"}}"#,
+            ),
+        ] {
+            let err = error(status, body);
+            assert!(
+                matches!(err, ProviderError::BadRequest { .. }),
+                "{status} {body}: {err:?}"
+            );
+            assert!(err.rejects_tools(), "{body}");
+        }
+        for (status, body) in [
+            (
+                400,
+                r#"{"error":{"message":"messages: too long","type":"invalid_request_error"}}"#,
+            ),
+            (
+                400,
+                r#"{"error":{"message":"Invalid 'messages[2].tool_call_id': not found","type":"invalid_request_error"}}"#,
+            ),
+            (500, r#"{"error":{"message":"boom","type":"server_error"}}"#),
+        ] {
+            assert!(!error(status, body).rejects_tools(), "{body}");
+        }
     }
 
     #[test]

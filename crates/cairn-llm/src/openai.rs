@@ -133,6 +133,23 @@ pub(crate) fn request_body(request: &ModelRequest, settings: &ProviderSettings) 
         };
         body[field] = json!(max);
     }
+    if !request.tools.is_empty() {
+        let tools: Vec<Value> = request
+            .tools
+            .iter()
+            .map(|tool| {
+                json!({
+                    "type": "function",
+                    "function": {
+                        "name": tool.name,
+                        "description": tool.description,
+                        "parameters": tool.parameters,
+                    },
+                })
+            })
+            .collect();
+        body["tools"] = Value::Array(tools);
+    }
     body
 }
 
@@ -467,6 +484,7 @@ mod tests {
                 },
             ],
             max_output_tokens: Some(7),
+            tools: Vec::new(),
         };
         let mut settings = ProviderSettings::new(ProviderKind::Ollama);
         settings.base_url = "http://127.0.0.1:1/v1".into();
@@ -488,5 +506,43 @@ mod tests {
                 "max_tokens": 7,
             })
         );
+    }
+
+    fn list_dir_declaration() -> Vec<cairn_core::tool::ToolDeclaration> {
+        cairn_core::tool::declarations()
+            .into_iter()
+            .filter(|tool| tool.name == cairn_core::tool::LIST_DIR)
+            .collect()
+    }
+
+    #[test]
+    fn tools_are_declared_as_functions() {
+        let request = ModelRequest {
+            model: "m".into(),
+            system: String::new(),
+            messages: vec![Message::text(Role::User, "hi")],
+            max_output_tokens: None,
+            tools: list_dir_declaration(),
+        };
+        let body = request_body(&request, &ProviderSettings::new(ProviderKind::Openai));
+        assert_eq!(
+            body["tools"],
+            json!([{
+                "type": "function",
+                "function": {
+                    "name": "list_dir",
+                    "description": request.tools[0].description,
+                    "parameters": request.tools[0].parameters,
+                },
+            }])
+        );
+        assert_eq!(
+            body["tools"][0]["function"]["parameters"]["required"],
+            json!(["path"])
+        );
+        let mut without = request;
+        without.tools.clear();
+        let body = request_body(&without, &ProviderSettings::new(ProviderKind::Openai));
+        assert_eq!(body.get("tools"), None);
     }
 }

@@ -97,6 +97,7 @@ async fn echo_streams_word_by_word_and_stops_when_dropped() {
         system: String::new(),
         messages: vec![Message::text(Role::User, "one two three four five six")],
         max_output_tokens: None,
+        tools: Vec::new(),
     };
     let started = tokio::time::Instant::now();
     let mut stream = provider.stream(request).await.unwrap();

@@ -67,6 +67,7 @@ fn streaming_app() -> App {
             system: String::new(),
             messages: Vec::new(),
             max_output_tokens: None,
+            tools: Vec::new(),
         },
     });
     app

@@ -122,6 +122,7 @@ fn streaming_app(messages: usize) -> App {
             system: String::new(),
             messages: Vec::new(),
             max_output_tokens: None,
+            tools: Vec::new(),
         },
     });
     app

@@ -120,6 +120,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub wait: u64,
 
+    /// Let the model run commands starting with PREFIX (e.g. "git status"), as the config's
+    /// [tools] allow does; repeatable. A command runs only if every part of it is allowed;
+    /// any other command is denied
+    #[arg(long = "allow", value_name = "PREFIX")]
+    pub allow: Vec<String>,
+
     #[command(flatten)]
     pub provider: ProviderArgs,
 }

@@ -21,12 +21,16 @@ use cairn_core::lease::{LEASE_RENEW_MS, LeaseOutcome};
 use cairn_core::manager::TurnHeartbeat;
 use cairn_core::provider::{FinishReason, StreamEvent};
 use cairn_core::text::neutralize_controls;
-use cairn_core::turn::{AnswerAccumulator, TurnEnd, answer_events};
+use cairn_core::turn::{
+    AnswerAccumulator, TOOLS_REFUSED_NOTE, TurnEnd, answer_events, answer_events_with_tools,
+};
 use cairn_core::{EventKind, SessionManager, SystemClock};
 use eyre::{WrapErr, bail};
 use futures::StreamExt;
 use serde_json::json;
 use tokio::signal::unix::{Signal, SignalKind, signal};
+
+mod tools;
 
 use crate::cli::RunArgs;
 use crate::context::Context;
@@ -40,6 +44,8 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
     let prompt = read_prompt(&args.prompt)?;
     let service = context.open_store().await?;
     let workspace = context.workspace()?;
+    // Before anything is written: a mistyped --allow must cost nothing.
+    let mut tools = tools::RunTools::new(context, &workspace, &args.allow)?;
     let clock = Arc::new(SystemClock);
     let mut manager = SessionManager::new(service.clone(), clock, workspace, context.policy());
 
@@ -105,13 +111,6 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
         .await
         .wrap_err("could not save your message")?;
 
-    let request = manager.next_request(
-        &model,
-        context.config.provider.max_output_tokens,
-        selection.provider.context_window(),
-    );
-
-    let mut answer = AnswerAccumulator::new();
     let mut failure = None;
     let mut interrupted = false;
     let draft_text = Arc::new(std::sync::Mutex::new(String::new()));
@@ -120,56 +119,121 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
         Arc::clone(&draft_text),
         model.clone(),
     ));
-    // Signals are honoured from the moment the request goes out: waiting for the first byte
-    // can take as long as the provider's timeout.
-    let started = tokio::select! {
-        result = selection.provider.stream(request) => Some(result),
-        () = signals.recv() => None,
-    };
-    match started {
-        None => interrupted = true,
-        Some(Err(err)) => failure = Some(err.to_string()),
-        Some(Ok(mut stream)) => loop {
-            // Ctrl+C, SIGTERM and SIGHUP all stop the answer but still save what arrived.
-            tokio::select! {
-                item = stream.next() => match item {
-                    None => break,
-                    Some(Ok(event)) => {
-                        out.stream_event(&event);
-                        answer.push(&event);
-                        if let StreamEvent::TextDelta(text) = &event
-                            && let Ok(mut draft) = draft_text.lock()
-                        {
-                            draft.push_str(text);
+    // One answer per pass; an answer with tool calls that ran is followed by another.
+    loop {
+        let mut request = manager.next_request(
+            &model,
+            context.config.provider.max_output_tokens,
+            selection.provider.context_window(),
+        );
+        if let Some(tools) = &tools {
+            request.tools = tools.declarations();
+        }
+        let declared_tools = !request.tools.is_empty();
+        let mut refused_tools = false;
+        let mut answer = AnswerAccumulator::new();
+        if let Ok(mut draft) = draft_text.lock() {
+            draft.clear();
+        }
+        // Signals are honoured from the moment the request goes out: waiting for the first
+        // byte can take as long as the provider's timeout.
+        let started = tokio::select! {
+            result = selection.provider.stream(request) => Some(result),
+            () = signals.recv() => None,
+        };
+        match started {
+            None => interrupted = true,
+            Some(Err(err)) => {
+                refused_tools = declared_tools && err.rejects_tools();
+                failure = Some(err.to_string());
+            }
+            Some(Ok(mut stream)) => loop {
+                // Ctrl+C, SIGTERM and SIGHUP all stop the answer but still save what arrived.
+                tokio::select! {
+                    item = stream.next() => match item {
+                        None => break,
+                        Some(Ok(event)) => {
+                            out.stream_event(&event);
+                            answer.push(&event);
+                            if let StreamEvent::TextDelta(text) = &event
+                                && let Ok(mut draft) = draft_text.lock()
+                            {
+                                draft.push_str(text);
+                            }
                         }
-                    }
-                    Some(Err(err)) => {
-                        failure = Some(err.to_string());
+                        Some(Err(err)) => {
+                            refused_tools = declared_tools
+                                && err.rejects_tools()
+                                && answer.text.is_empty()
+                                && answer.tool_calls.is_empty();
+                            failure = Some(err.to_string());
+                            break;
+                        }
+                    },
+                    () = signals.recv() => {
+                        interrupted = true;
                         break;
                     }
-                },
-                () = signals.recv() => {
-                    interrupted = true;
-                    break;
                 }
-            }
-        },
-    }
-    out.end_of_text();
-    heartbeat.abort();
+            },
+        }
+        out.end_of_text();
+        if refused_tools && let Some(tools) = &mut tools {
+            // Once, then the turn goes on without tools.
+            tools.refused = true;
+            failure = None;
+            out.note(TOOLS_REFUSED_NOTE);
+            manager.push(EventKind::Note {
+                text: TOOLS_REFUSED_NOTE.to_owned(),
+            });
+            continue;
+        }
 
-    let end = match (&failure, interrupted) {
-        (Some(message), _) => TurnEnd::Failed(message.clone()),
-        (None, true) => TurnEnd::Cancelled,
-        (None, false) => TurnEnd::Completed,
-    };
-    for kind in answer_events(&answer, &end, &model) {
-        let is_answer = matches!(kind, EventKind::AssistantMessage { .. });
-        let event_id = manager.push(kind).id;
-        if is_answer {
-            out.message(&manager, event_id, &answer, end.is_interrupted(), &model);
+        let end = match (&failure, interrupted) {
+            (Some(message), _) => TurnEnd::Failed(message.clone()),
+            (None, true) => TurnEnd::Cancelled,
+            (None, false) => TurnEnd::Completed,
+        };
+        let (kinds, calls) = match &tools {
+            Some(_) => answer_events_with_tools(&answer, &end, &model),
+            None => (answer_events(&answer, &end, &model), Vec::new()),
+        };
+        for kind in kinds {
+            let is_answer = matches!(kind, EventKind::AssistantMessage { .. });
+            let event_id = manager.push(kind).id;
+            if is_answer {
+                out.message(&manager, event_id, &answer, end.is_interrupted(), &model);
+            }
+        }
+        let Some(tools) = tools.as_mut().filter(|_| !calls.is_empty()) else {
+            break;
+        };
+        // The answer is recorded: its draft must not come back as a second copy if Cairn is
+        // killed while the calls run.
+        if let Ok(mut draft) = draft_text.lock() {
+            draft.clear();
+        }
+        // The calls are stored before any of them runs.
+        save_patiently(&mut manager, &mut signals)
+            .await
+            .wrap_err("could not save the answer")?;
+        if !tools.budget.take_step() {
+            let note = tools.budget.limit_note();
+            tools.close_over_limit(&calls, &mut manager);
+            out.note(&note);
+            manager.push(EventKind::Note { text: note });
+            break;
+        }
+        if !tools
+            .run_calls(&calls, &mut manager, &mut out, &mut signals)
+            .await?
+        {
+            interrupted = true;
+            break;
         }
     }
+    heartbeat.abort();
+
     let saved = save_patiently(&mut manager, &mut signals).await;
     if saved.is_ok()
         && let Err(error) = manager.release_turn().await
@@ -492,6 +556,15 @@ impl Output {
             })),
             "tool_calls": tool_calls,
         }));
+    }
+
+    /// A note from Cairn (not the model): a JSON line, or a line on standard error.
+    fn note(&mut self, text: &str) {
+        if self.json {
+            self.line(json!({ "type": "note", "text": text }));
+        } else {
+            errln!("{text}");
+        }
     }
 
     fn error(&mut self, message: &str) {

@@ -121,6 +121,7 @@ fn event_text(kind: &EventKind) -> &str {
         | EventKind::SystemContext { text } => text,
         EventKind::ToolCall { arguments, .. } => arguments,
         EventKind::ToolResult { output, .. } => output,
+        EventKind::ToolDecision { decision, .. } => decision.describe(),
         EventKind::Error { message } => message,
     }
 }

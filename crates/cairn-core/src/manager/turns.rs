@@ -61,7 +61,48 @@ impl SessionManager {
     /// Each recovered event keeps its writer's invocation id, so appending it settles the
     /// draft in the same transaction: a draft is recovered once, even by two processes at
     /// once (the second one's append conflicts and finds the draft gone).
+    ///
+    /// Then the tool calls such a writer left without a result get one saying they were
+    /// interrupted and not run (see [`SessionManager::close_interrupted_calls`]).
     pub async fn recover_drafts(&mut self) -> Result<Vec<RecoveredAnswer>> {
+        let recovered = self.recover_answer_drafts().await?;
+        self.close_interrupted_calls().await?;
+        Ok(recovered)
+    }
+
+    /// Records, for each tool call at the end of the branch that another invocation left
+    /// without a result, a decision and a result saying it was interrupted and not run, and
+    /// stores them: such a call is shown as interrupted and never run again. A writer that
+    /// still holds the turn lease may be running its calls, so its are left alone.
+    pub async fn close_interrupted_calls(&mut self) -> Result<usize> {
+        let call_ids: Vec<String> = crate::turn::unanswered_calls(&self.events, self.invocation_id)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        if call_ids.is_empty() || !self.session_stored {
+            return Ok(0);
+        }
+        let now = self.clock.now_ms();
+        let live_holder = self
+            .service
+            .current_lease(self.session.id)
+            .await?
+            .filter(|lease| lease.is_held(now) && lease.holder.invocation_id != self.invocation_id);
+        if live_holder.is_some() {
+            return Ok(0);
+        }
+        for call_id in &call_ids {
+            for kind in crate::turn::interrupted_call_events(call_id.clone()) {
+                let event = self.make_event(kind, now);
+                self.tip = Some(event.id);
+                self.events.push(event);
+            }
+        }
+        self.persist_pending().await?;
+        Ok(call_ids.len())
+    }
+
+    async fn recover_answer_drafts(&mut self) -> Result<Vec<RecoveredAnswer>> {
         let session_id = self.session.id;
         let drafts = self.service.drafts(session_id).await?;
         if drafts.is_empty() {

@@ -9,7 +9,8 @@
 //! - Calls without an id or name get stable stand-ins (`call_<index>`, `unnamed`), since the
 //!   providers refuse a history whose calls and results cannot be paired.
 
-use crate::event::EventKind;
+use crate::event::{EventKind, ToolVerdict};
+use crate::tool::not_run_result;
 use crate::turn::AnswerAccumulator;
 
 /// The result recorded for a tool call while Cairn runs no tools: it keeps the history valid
@@ -38,8 +39,94 @@ impl TurnEnd {
     }
 }
 
-/// The events a turn records once its stream has ended, in chain order.
+/// A tool call of an answer, with the stand-ins for a missing id or name applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingCall {
+    pub call_id: String,
+    pub name: String,
+    pub arguments: String,
+}
+
+/// The events a turn records once its stream has ended, in chain order, for a front end
+/// that runs no tools: every call gets [`TOOLS_UNAVAILABLE_RESULT`].
 pub fn answer_events(answer: &AnswerAccumulator, end: &TurnEnd, model: &str) -> Vec<EventKind> {
+    let calls = pending_calls(answer);
+    let mut events = assistant_and_calls(answer, end, model, &calls);
+    for call in calls {
+        events.push(EventKind::ToolResult {
+            call_id: call.call_id,
+            output: TOOLS_UNAVAILABLE_RESULT.to_owned(),
+            is_error: true,
+        });
+    }
+    push_failure(&mut events, end);
+    events
+}
+
+/// The events a turn records once its stream has ended, for a front end that runs tools,
+/// and the calls it must now decide about and run, in order (then record a decision and a
+/// result for each). A call of an answer that did not complete never runs: it is recorded
+/// as interrupted, with a result saying so.
+pub fn answer_events_with_tools(
+    answer: &AnswerAccumulator,
+    end: &TurnEnd,
+    model: &str,
+) -> (Vec<EventKind>, Vec<PendingCall>) {
+    let calls = pending_calls(answer);
+    let mut events = assistant_and_calls(answer, end, model, &calls);
+    if *end == TurnEnd::Completed {
+        return (events, calls);
+    }
+    for call in calls {
+        events.extend(interrupted_call_events(call.call_id));
+    }
+    push_failure(&mut events, end);
+    (events, Vec::new())
+}
+
+/// What a call that never ran records: its decision and a result saying it was not run.
+pub fn interrupted_call_events(call_id: String) -> [EventKind; 2] {
+    [
+        EventKind::ToolDecision {
+            call_id: call_id.clone(),
+            decision: ToolVerdict::Interrupted,
+            rule: None,
+            reason: None,
+        },
+        EventKind::ToolResult {
+            call_id,
+            output: not_run_result(ToolVerdict::Interrupted, None, None),
+            is_error: true,
+        },
+    ]
+}
+
+fn pending_calls(answer: &AnswerAccumulator) -> Vec<PendingCall> {
+    answer
+        .tool_calls
+        .iter()
+        .map(|call| PendingCall {
+            call_id: if call.id.is_empty() {
+                format!("call_{}", call.index)
+            } else {
+                call.id.clone()
+            },
+            name: if call.name.is_empty() {
+                "unnamed".to_owned()
+            } else {
+                call.name.clone()
+            },
+            arguments: call.arguments.clone(),
+        })
+        .collect()
+}
+
+fn assistant_and_calls(
+    answer: &AnswerAccumulator,
+    end: &TurnEnd,
+    model: &str,
+    calls: &[PendingCall],
+) -> Vec<EventKind> {
     let mut events = Vec::new();
     let produced = !answer.text.is_empty() || !answer.tool_calls.is_empty();
     if produced || *end == TurnEnd::Completed {
@@ -50,43 +137,22 @@ pub fn answer_events(answer: &AnswerAccumulator, end: &TurnEnd, model: &str) -> 
             model: Some(model.to_owned()),
         });
     }
-    let calls: Vec<(String, String, String)> = answer
-        .tool_calls
-        .iter()
-        .map(|call| {
-            let call_id = if call.id.is_empty() {
-                format!("call_{}", call.index)
-            } else {
-                call.id.clone()
-            };
-            let name = if call.name.is_empty() {
-                "unnamed".to_owned()
-            } else {
-                call.name.clone()
-            };
-            (call_id, name, call.arguments.clone())
-        })
-        .collect();
-    for (call_id, name, arguments) in &calls {
+    for call in calls {
         events.push(EventKind::ToolCall {
-            call_id: call_id.clone(),
-            name: name.clone(),
-            arguments: arguments.clone(),
+            call_id: call.call_id.clone(),
+            name: call.name.clone(),
+            arguments: call.arguments.clone(),
         });
     }
-    for (call_id, _, _) in calls {
-        events.push(EventKind::ToolResult {
-            call_id,
-            output: TOOLS_UNAVAILABLE_RESULT.to_owned(),
-            is_error: true,
-        });
-    }
+    events
+}
+
+fn push_failure(events: &mut Vec<EventKind>, end: &TurnEnd) {
     if let TurnEnd::Failed(message) = end {
         events.push(EventKind::Error {
             message: message.clone(),
         });
     }
-    events
 }
 
 #[cfg(test)]

@@ -64,6 +64,8 @@ pub fn build_request(
         system,
         messages: alternate_roles(messages),
         max_output_tokens,
+        // Declared by the front end that can run them (see `turn::tools`).
+        tools: Vec::new(),
     }
 }
 
@@ -159,7 +161,7 @@ fn messages_from_events(events: &[Event]) -> Vec<Message> {
                 role: Role::User,
                 parts: vec![Part::Context { text: text.clone() }],
             }),
-            EventKind::Note { .. } | EventKind::Error { .. } => {}
+            EventKind::ToolDecision { .. } | EventKind::Note { .. } | EventKind::Error { .. } => {}
         }
     }
     answer_unanswered(&mut messages, &mut unanswered);

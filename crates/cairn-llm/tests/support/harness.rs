@@ -49,6 +49,7 @@ pub fn request() -> ModelRequest {
             },
         ],
         max_output_tokens: None,
+        tools: Vec::new(),
     }
 }
 

@@ -21,6 +21,12 @@ pub async fn create_and_load_round_trip(service: Service) {
             output: "contents".to_owned(),
             is_error: true,
         },
+        EventKind::ToolDecision {
+            call_id: "call-1".to_owned(),
+            decision: cairn_core::ToolVerdict::Denied,
+            rule: Some("rm".to_owned()),
+            reason: Some("not now".to_owned()),
+        },
         note("a note"),
         EventKind::SystemContext {
             text: "context".to_owned(),

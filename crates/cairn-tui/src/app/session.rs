@@ -240,7 +240,9 @@ impl App {
                     self.last_turn_failed = true;
                     Cell::new(CellKind::Error, message)
                 }
-                EventKind::ToolResult { .. } | EventKind::SystemContext { .. } => continue,
+                EventKind::ToolResult { .. }
+                | EventKind::ToolDecision { .. }
+                | EventKind::SystemContext { .. } => continue,
             };
             self.transcript.push(cell.with_event_id(event.id));
         }

@@ -25,6 +25,7 @@ fn request() -> ModelRequest {
         system: String::new(),
         messages: Vec::new(),
         max_output_tokens: None,
+        tools: Vec::new(),
     }
 }
 

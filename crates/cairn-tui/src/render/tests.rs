@@ -21,6 +21,7 @@ fn request() -> cairn_core::ModelRequest {
         system: String::new(),
         messages: Vec::new(),
         max_output_tokens: None,
+        tools: Vec::new(),
     }
 }
 

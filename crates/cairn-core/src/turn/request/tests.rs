@@ -405,6 +405,7 @@ fn the_shape_check_rejects_what_strict_templates_reject() {
         system: "s".into(),
         messages,
         max_output_tokens: None,
+        tools: Vec::new(),
     };
     let calls = |ids: &[&str]| Message {
         role: Role::Assistant,
