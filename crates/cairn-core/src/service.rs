@@ -20,7 +20,7 @@ use crate::event::Event;
 use crate::ids::{EventId, InvocationId, SessionId};
 use crate::lease::{AnswerDraft, LeaseHolder, LeaseOutcome, TurnLease};
 use crate::search::{SearchHit, SearchRequest};
-use crate::session::Session;
+use crate::session::{Location, Session};
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
@@ -207,11 +207,14 @@ pub struct WorkspaceFilter {
     pub git_root: Option<PathBuf>,
 }
 
-/// The question asked at startup: the newest session to continue here.
+/// The question asked at startup: the newest session to continue here. Which one is the
+/// resume policy (see [`SessionService::find_resumable`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResumeQuery {
     pub directory: PathBuf,
     pub git_root: Option<PathBuf>,
+    /// This machine, the repository and the folder inside it.
+    pub location: Location,
     /// Only sessions whose last event is at or after this time; `None` ignores the window
     /// (`--continue`).
     pub updated_since_ms: Option<i64>,
@@ -289,9 +292,20 @@ pub trait SessionService: Send + Sync {
     async fn find_by_id_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<Session>>;
 
     /// The resumable session for a workspace: not archived, at least one event that goes to
-    /// the model, updated within the window; an exact directory match wins over a newer
-    /// session that only shares the git root.
+    /// the model, updated within the window. The newest of the first of these that has one:
+    /// 1. the exact directory on this machine;
+    /// 2. the same repository and the same folder inside it, on any machine;
+    /// 3. the same work tree (git root) on this machine;
+    /// 4. the same repository, on any machine.
+    ///
+    /// "This machine" is `query.location.host`; a session whose host is not recorded counts
+    /// as this machine's. Without a repository identity only steps 1 and 3 apply.
     async fn find_resumable(&self, query: &ResumeQuery) -> Result<Option<Session>>;
+
+    /// Records where `session` is now active: its `directory`, `git_root` and `location` are
+    /// written, nothing else. Like archiving, it does not move `updated_at`. `NotFound` if
+    /// the session is not stored.
+    async fn record_location(&self, session: &Session) -> Result<()>;
 
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionSummary>>;
 

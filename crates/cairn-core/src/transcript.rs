@@ -161,6 +161,7 @@ mod tests {
             updated_at_ms: 0,
             archived_at_ms: None,
             model: None,
+            location: crate::Location::default(),
         };
         let events = [
             event(EventKind::UserMessage {
@@ -209,6 +210,7 @@ mod tests {
             updated_at_ms: 0,
             archived_at_ms: None,
             model: None,
+            location: crate::Location::default(),
         }
     }
 

@@ -12,6 +12,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use cairn_core::Location;
 use cairn_core::service::ResumeQuery;
 use cairn_core::{Event, EventId, EventKind, InvocationId, SessionId, SessionService};
 use cairn_store::pg_test_cluster::{TestDatabase, fresh_database};
@@ -26,6 +27,16 @@ const SMALL_WORKSPACES: i64 = 500;
 const BASE_MS: i64 = 1_700_000_000_000;
 /// The session with 10,000 events: the newest of the big workspace.
 const LONG_SESSION: i64 = BIG_WORKSPACE_SESSIONS - 1;
+
+/// The machine the lookups run on. The generated sessions record no host (as if stored
+/// before hosts were), which every machine takes as its own.
+fn bench_location() -> Location {
+    Location {
+        host: Some("bench".to_owned()),
+        repository: None,
+        repository_folder: None,
+    }
+}
 
 fn uuid_of(n: i64) -> String {
     format!("{:08x}-0000-7000-8000-{n:012x}", n >> 16)
@@ -128,6 +139,7 @@ fn bench_postgres(c: &mut Criterion) {
     let big = ResumeQuery {
         directory: "/bench/big".into(),
         git_root: Some("/bench/repo".into()),
+        location: bench_location(),
         updated_since_ms: Some(BASE_MS),
     };
     let found = runtime.block_on(service.find_resumable(&big)).unwrap();
@@ -146,6 +158,7 @@ fn bench_postgres(c: &mut Criterion) {
     let small = ResumeQuery {
         directory: "/bench/small-7".into(),
         git_root: None,
+        location: bench_location(),
         updated_since_ms: Some(BASE_MS),
     };
     group.bench_function("find_resumable/workspace_of_10", |b| {

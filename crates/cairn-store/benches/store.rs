@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use cairn_core::Location;
 use cairn_core::lease::{AnswerDraft, LEASE_TTL_MS, LeaseHolder};
 use cairn_core::search::{SearchQuery, SearchRequest};
 use cairn_core::service::ResumeQuery;
@@ -37,6 +38,16 @@ const DATA_VERSION: u32 = 2;
 const LONG_SESSION: i64 = BIG_WORKSPACE_SESSIONS - 1;
 
 /// The canonical uuid text of generated row `n` (sessions and events use distinct ranges).
+/// The machine the lookups run on. The generated sessions record no host (as if stored
+/// before hosts were), which every machine takes as its own.
+fn bench_location() -> Location {
+    Location {
+        host: Some("bench".to_owned()),
+        repository: None,
+        repository_folder: None,
+    }
+}
+
 fn uuid_of(n: i64) -> String {
     format!("{:08x}-0000-7000-8000-{n:012x}", n >> 16)
 }
@@ -235,6 +246,7 @@ fn bench_store(c: &mut Criterion) {
     let big = ResumeQuery {
         directory: "/bench/big".into(),
         git_root: Some("/bench/repo".into()),
+        location: bench_location(),
         updated_since_ms: Some(BASE_MS),
     };
     let found = runtime.block_on(service.find_resumable(&big)).unwrap();
@@ -278,6 +290,7 @@ fn bench_store(c: &mut Criterion) {
     let small = ResumeQuery {
         directory: "/bench/small-7".into(),
         git_root: None,
+        location: bench_location(),
         updated_since_ms: Some(BASE_MS),
     };
     assert!(

@@ -19,6 +19,7 @@ mod errors;
 mod events;
 mod filters;
 mod open;
+mod resume;
 mod search;
 mod turns;
 
@@ -43,25 +44,8 @@ use sqlx::{Postgres, Transaction};
 
 use events::EventRow;
 
-use crate::sqlite::rows::{Counters, SessionRow, path_bytes, session_columns, workspace_bindings};
+use crate::sqlite::rows::{Counters, SessionRow, session_columns, workspace_bindings};
 use filters::workspace_condition;
-
-/// The newest resumable session of one directory (preference 0), else of the git root
-/// (preference 1), in one round trip; each arm is a backwards walk of its partial index
-/// stopped at the first row. Outside a repository `$3` is NULL and the second arm is empty.
-const RESUME_QUERY: &str = concat!(
-    "(SELECT ",
-    session_columns!(),
-    ", 0 AS preference FROM sessions \
-     WHERE directory_bytes = $1 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= $2 \
-     ORDER BY updated_at DESC LIMIT 1) \
-     UNION ALL (SELECT ",
-    session_columns!(),
-    ", 1 AS preference FROM sessions \
-     WHERE git_root_bytes = $3 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= $2 \
-     ORDER BY updated_at DESC LIMIT 1) \
-     ORDER BY preference LIMIT 1"
-);
 
 const SESSION_BY_ID: &str = concat!(
     "SELECT ",
@@ -268,16 +252,11 @@ impl SessionService for PostgresSessionService {
     }
 
     async fn find_resumable(&self, query: &ResumeQuery) -> Result<Option<Session>> {
-        let since = query.updated_since_ms.unwrap_or(i64::MIN);
-        sqlx::query_as::<_, SessionRow>(RESUME_QUERY)
-            .bind(path_bytes(&query.directory))
-            .bind(since)
-            .bind(query.git_root.as_deref().map(path_bytes))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|err| self.map_err(err))?
-            .map(SessionRow::into_session)
-            .transpose()
+        self.find_resumable_row(query).await
+    }
+
+    async fn record_location(&self, session: &Session) -> Result<()> {
+        self.record_location_row(session).await
     }
 
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionSummary>> {

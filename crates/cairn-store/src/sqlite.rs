@@ -19,6 +19,7 @@ mod branches;
 mod errors;
 mod open;
 mod recent;
+mod resume;
 pub(crate) mod rows;
 mod search;
 mod turns;
@@ -42,28 +43,8 @@ use sqlx::sqlite::{SqlitePool, SqliteQueryResult};
 use sqlx::{Sqlite, Transaction};
 
 use rows::{
-    Counters, SESSION_BY_ID, SessionRow, path_bytes, session_columns, workspace_bindings,
-    workspace_condition,
+    Counters, SESSION_BY_ID, SessionRow, session_columns, workspace_bindings, workspace_condition,
 };
-
-/// The newest resumable session of one directory (preference 0), else of the git root
-/// (preference 1), in one round trip. Each arm is written so its partial index
-/// (`sessions_resumable_by_directory`, `sessions_resumable_by_git_root`) answers it: the
-/// `WHERE` terms appear literally, and `ORDER BY ... LIMIT 1` walks the index backwards and
-/// stops at the first row. Outside a repository `?3` is NULL and the second arm is empty.
-const RESUME_QUERY: &str = concat!(
-    "SELECT * FROM (SELECT * FROM (SELECT ",
-    session_columns!(),
-    ", 0 AS preference FROM sessions \
-     WHERE directory_bytes = ?1 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
-     ORDER BY updated_at DESC LIMIT 1) \
-     UNION ALL SELECT * FROM (SELECT ",
-    session_columns!(),
-    ", 1 AS preference FROM sessions \
-     WHERE git_root_bytes = ?3 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
-     ORDER BY updated_at DESC LIMIT 1)) \
-     ORDER BY preference LIMIT 1"
-);
 
 const INSERT_EVENT: &str = "INSERT INTO session_events \
      (id, session_id, parent_id, invocation_id, event_type, event_data, created_at, \
@@ -396,16 +377,11 @@ impl SessionService for SqliteSessionService {
     }
 
     async fn find_resumable(&self, query: &ResumeQuery) -> Result<Option<Session>> {
-        let since = query.updated_since_ms.unwrap_or(i64::MIN);
-        sqlx::query_as::<_, SessionRow>(RESUME_QUERY)
-            .bind(path_bytes(&query.directory))
-            .bind(since)
-            .bind(query.git_root.as_deref().map(path_bytes))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|err| self.map_err(err))?
-            .map(SessionRow::into_session)
-            .transpose()
+        self.find_resumable_row(query).await
+    }
+
+    async fn record_location(&self, session: &Session) -> Result<()> {
+        self.record_location_row(session).await
     }
 
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionSummary>> {

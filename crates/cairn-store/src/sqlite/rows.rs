@@ -12,14 +12,15 @@ use std::path::{Path, PathBuf};
 
 use cairn_core::branch::StoredEvent;
 use cairn_core::service::WorkspaceFilter;
-use cairn_core::{Event, EventKind, ForkOrigin, ServiceError, Session, SessionSummary};
+use cairn_core::{Event, EventKind, ForkOrigin, Location, ServiceError, Session, SessionSummary};
 
 /// The columns of [`SessionRow`], as a literal so queries can be `concat!`ed constants.
 macro_rules! session_columns {
     () => {
         "id, directory_bytes, git_root_bytes, head_id, title, created_at, updated_at, \
          archived_at, branch_message_count, branch_count, preview, model, \
-         forked_from_session_id, forked_from_event_id"
+         forked_from_session_id, forked_from_event_id, host, repository, \
+         repository_folder_bytes"
     };
 }
 pub(crate) use session_columns;
@@ -52,6 +53,10 @@ pub(crate) struct SessionRow {
     pub model: Option<String>,
     pub forked_from_session_id: Option<String>,
     pub forked_from_event_id: Option<String>,
+    /// Where the session was last active (migration 0007).
+    pub host: Option<String>,
+    pub repository: Option<String>,
+    pub repository_folder_bytes: Option<Vec<u8>>,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -97,6 +102,11 @@ impl SessionRow {
             updated_at_ms: self.updated_at,
             archived_at_ms: self.archived_at,
             model: self.model,
+            location: Location {
+                host: self.host,
+                repository: self.repository,
+                repository_folder: self.repository_folder_bytes.map(path_from_bytes),
+            },
         })
     }
 
