@@ -26,6 +26,7 @@ pub mod session;
 pub mod shorten;
 pub mod text;
 pub mod transcript;
+pub mod transfer;
 pub mod tree;
 pub mod turn;
 pub mod workspace;

@@ -287,6 +287,54 @@ fn bench_store(c: &mut Criterion) {
             .iter(|| async { service.find_resumable(&sibling).await.unwrap() });
     });
 
+    // The same repository on another machine: the big workspace's sessions carry its
+    // identity (an idempotent update of the cached file) and a laptop with the repository
+    // at another path looks them up: step 2 of the policy (the same folder, any machine)
+    // answers, and with another folder step 4 (the repository, any machine).
+    runtime.block_on(async {
+        let mut connection = baseline.lock().await;
+        sqlx::query(
+            "UPDATE sessions SET repository = 'example.com/bench/repo', \
+             repository_folder_bytes = x'' WHERE git_root_bytes = CAST('/bench/repo' AS BLOB) \
+             AND repository IS NULL",
+        )
+        .execute(&mut *connection)
+        .await
+        .unwrap();
+    });
+    let elsewhere = ResumeQuery {
+        directory: "/laptop/repo".into(),
+        git_root: Some("/laptop/repo".into()),
+        location: Location {
+            host: Some("laptop".to_owned()),
+            repository: Some("example.com/bench/repo".to_owned()),
+            repository_folder: Some("".into()),
+        },
+        updated_since_ms: Some(BASE_MS),
+    };
+    let other_folder = ResumeQuery {
+        directory: "/laptop/repo/docs".into(),
+        location: Location {
+            repository_folder: Some("docs".into()),
+            ..elsewhere.location.clone()
+        },
+        ..elsewhere.clone()
+    };
+    for (name, query) in [
+        ("find_resumable/same_folder_other_machine_50000", &elsewhere),
+        (
+            "find_resumable/repository_other_machine_50000",
+            &other_folder,
+        ),
+    ] {
+        let found = runtime.block_on(service.find_resumable(query)).unwrap();
+        assert_eq!(found.map(|session| session.id), Some(long_id));
+        group.bench_function(name, |b| {
+            b.to_async(&runtime)
+                .iter(|| async { service.find_resumable(query).await.unwrap() });
+        });
+    }
+
     let small = ResumeQuery {
         directory: "/bench/small-7".into(),
         git_root: None,

@@ -21,6 +21,7 @@ use cairn_core::{
     SessionFilter, SessionId, SessionService, SessionSummary,
 };
 
+mod copy;
 mod core;
 mod fixtures;
 mod listing;
@@ -30,6 +31,7 @@ mod resume;
 mod search;
 mod tree;
 mod turns;
+pub use copy::*;
 pub use core::*;
 pub use fixtures::*;
 pub use listing::*;
@@ -128,6 +130,10 @@ macro_rules! conformance_tests {
                 resume_step_4_the_repository_on_any_machine_within_the_window,
                 resume_without_a_repository_identity_stays_on_this_machine,
                 recording_the_location_moves_a_session_to_another_machine,
+                listings_include_the_repository_on_other_machines,
+                exported_sessions_come_back_whole_and_only_once,
+                imported_events_of_unknown_types_are_kept,
+                an_import_page_that_cannot_be_written_writes_nothing,
                 a_lease_is_exclusive_until_it_expires,
                 renewing_extends_and_releasing_frees_the_lease,
                 concurrent_acquisitions_grant_one_lease,
@@ -224,6 +230,7 @@ macro_rules! conformance_tests {
 /// [`conformance_tests!`](crate::conformance_tests) complete.
 pub fn behaviours() -> Vec<&'static str> {
     [
+        include_str!("conformance/copy.rs"),
         include_str!("conformance/core.rs"),
         include_str!("conformance/listing.rs"),
         include_str!("conformance/machines.rs"),

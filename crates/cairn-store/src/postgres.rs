@@ -21,6 +21,7 @@ mod filters;
 mod open;
 mod resume;
 mod search;
+mod transfer;
 mod turns;
 
 pub(crate) use errors::map_pg_error;
@@ -35,6 +36,7 @@ use cairn_core::search::{SearchHit, SearchRequest};
 use cairn_core::service::{
     Result, ResumeQuery, SearchIndexProgress, SessionCounts, WorkspaceFilter,
 };
+use cairn_core::transfer::{ImportOutcome, SessionExport};
 use cairn_core::{
     Event, EventId, ForkOrigin, InvocationId, LoadedSession, ServiceError, Session, SessionEvents,
     SessionFilter, SessionId, SessionService, SessionSummary, SessionVersion,
@@ -259,8 +261,24 @@ impl SessionService for PostgresSessionService {
         self.record_location_row(session).await
     }
 
+    async fn export_sessions(
+        &self,
+        after: Option<SessionId>,
+        limit: u32,
+    ) -> Result<Vec<SessionExport>> {
+        self.export_rows(after, limit).await
+    }
+
+    async fn import_sessions(&self, page: &[SessionExport]) -> Result<ImportOutcome> {
+        self.import_rows(page).await
+    }
+
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionSummary>> {
-        let mut conditions = vec![workspace_condition(filter.workspace.as_ref(), 1)];
+        // The repository reaches this workspace's sessions on other machines.
+        let mut conditions = vec![format!(
+            "({} OR sessions.repository = $4::text)",
+            workspace_condition(filter.workspace.as_ref(), 1)
+        )];
         if !filter.include_archived {
             conditions.push("archived_at IS NULL".to_owned());
         }
@@ -270,13 +288,14 @@ impl SessionService for PostgresSessionService {
             session_columns!(),
             conditions.join(" AND ")
         );
-        let (directory, git_root) = workspace_bindings(filter.workspace.as_ref());
+        let (directory, git_root, repository) = workspace_bindings(filter.workspace.as_ref());
         // LIMIT NULL means no limit.
         let limit = filter.limit.map(i64::from);
         let rows = sqlx::query_as::<_, SessionRow>(&sql)
             .bind(directory)
             .bind(git_root)
             .bind(limit)
+            .bind(repository)
             .fetch_all(&self.pool)
             .await
             .map_err(|err| self.map_err(err))?;
@@ -297,14 +316,18 @@ impl SessionService for PostgresSessionService {
     }
 
     async fn count_sessions(&self, workspace: Option<&WorkspaceFilter>) -> Result<SessionCounts> {
-        let condition = workspace_condition(workspace, 1);
+        let condition = format!(
+            "({} OR sessions.repository = $3::text)",
+            workspace_condition(workspace, 1)
+        );
         let sql = format!(
             "SELECT COUNT(*) - COUNT(archived_at), COUNT(archived_at) FROM sessions WHERE {condition}"
         );
-        let (directory, git_root) = workspace_bindings(workspace);
+        let (directory, git_root, repository) = workspace_bindings(workspace);
         let (active, archived): (i64, i64) = sqlx::query_as(&sql)
             .bind(directory)
             .bind(git_root)
+            .bind(repository)
             .fetch_one(&self.pool)
             .await
             .map_err(|err| self.map_err(err))?;

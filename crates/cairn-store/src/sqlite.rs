@@ -22,6 +22,7 @@ mod recent;
 mod resume;
 pub(crate) mod rows;
 mod search;
+mod transfer;
 mod turns;
 
 pub(crate) use errors::{map_sqlx_error, unusable};
@@ -35,6 +36,7 @@ use cairn_core::search::{SearchHit, SearchRequest};
 use cairn_core::service::{
     RecentEvents, Result, ResumeQuery, SearchIndexProgress, SessionCounts, WorkspaceFilter,
 };
+use cairn_core::transfer::{ImportOutcome, SessionExport};
 use cairn_core::{
     Event, EventId, ForkOrigin, InvocationId, LoadedSession, ServiceError, Session, SessionEvents,
     SessionFilter, SessionId, SessionService, SessionSummary, SessionVersion,
@@ -384,6 +386,18 @@ impl SessionService for SqliteSessionService {
         self.record_location_row(session).await
     }
 
+    async fn export_sessions(
+        &self,
+        after: Option<SessionId>,
+        limit: u32,
+    ) -> Result<Vec<SessionExport>> {
+        self.export_rows(after, limit).await
+    }
+
+    async fn import_sessions(&self, page: &[SessionExport]) -> Result<ImportOutcome> {
+        self.import_rows(page).await
+    }
+
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionSummary>> {
         let mut conditions: Vec<&str> = workspace_condition(filter.workspace.as_ref())
             .into_iter()
@@ -400,13 +414,14 @@ impl SessionService for SqliteSessionService {
             "SELECT {} FROM sessions {where_clause} ORDER BY updated_at DESC LIMIT ?3",
             session_columns!()
         );
-        let (directory, git_root) = workspace_bindings(filter.workspace.as_ref());
+        let (directory, git_root, repository) = workspace_bindings(filter.workspace.as_ref());
         // A negative LIMIT means no limit to SQLite.
         let limit = filter.limit.map_or(-1, i64::from);
         let rows = sqlx::query_as::<_, SessionRow>(&sql)
             .bind(directory)
             .bind(git_root)
             .bind(limit)
+            .bind(repository)
             .fetch_all(&self.pool)
             .await
             .map_err(|err| self.map_err(err))?;
@@ -420,10 +435,13 @@ impl SessionService for SqliteSessionService {
         let sql = format!(
             "SELECT COUNT(*) - COUNT(archived_at), COUNT(archived_at) FROM sessions {where_clause}"
         );
-        let (directory, git_root) = workspace_bindings(workspace);
+        let (directory, git_root, repository) = workspace_bindings(workspace);
         let (active, archived): (i64, i64) = sqlx::query_as(&sql)
             .bind(directory)
             .bind(git_root)
+            // `?3` is the listing's limit, unused here.
+            .bind(None::<i64>)
+            .bind(repository)
             .fetch_one(&self.pool)
             .await
             .map_err(|err| self.map_err(err))?;

@@ -232,6 +232,7 @@ async fn list(
         Some(WorkspaceFilter {
             directory: workspace.directory,
             git_root: workspace.git_root,
+            repository: workspace.repository,
         })
     };
     let filter = SessionFilter {

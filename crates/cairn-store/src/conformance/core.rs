@@ -307,6 +307,7 @@ pub async fn listing_filters_and_orders(service: Service) {
                 workspace: workspace.map(|(directory, git_root)| WorkspaceFilter {
                     directory: dir(directory),
                     git_root: git_root.map(dir),
+                    repository: None,
                 }),
                 include_archived,
                 limit,
@@ -353,6 +354,7 @@ pub async fn listing_filters_and_orders(service: Service) {
             workspace: Some(WorkspaceFilter {
                 directory: dir("plain"),
                 git_root: None,
+                repository: None,
             }),
             include_archived: false,
             limit: None,

@@ -166,3 +166,54 @@ pub async fn recording_the_location_moves_a_session_to_another_machine(service: 
         Err(ServiceError::NotFound(id)) if id == unknown.id
     ));
 }
+
+pub async fn listings_include_the_repository_on_other_machines(service: Service) {
+    let here = stored_on(&service, HERE, "laptop/app", "src", Some(REPO), 1_000).await;
+    let there = stored_on(&service, "desktop", "desk/app", "docs", Some(REPO), 2_000).await;
+    stored_on(
+        &service,
+        "desktop",
+        "desk/other",
+        "",
+        Some("example.com/x/y"),
+        3_000,
+    )
+    .await;
+    let filter = |repository: Option<&str>| WorkspaceFilter {
+        directory: dir("laptop/app/src"),
+        git_root: Some(dir("laptop/app")),
+        repository: repository.map(str::to_owned),
+    };
+    let listed = |workspace: WorkspaceFilter| {
+        let service = service.clone();
+        async move {
+            let filter = SessionFilter {
+                workspace: Some(workspace),
+                ..SessionFilter::default()
+            };
+            let listed = service.list_sessions(&filter).await.expect("list");
+            let counts = service
+                .count_sessions(filter.workspace.as_ref())
+                .await
+                .expect("count");
+            (
+                listed
+                    .into_iter()
+                    .map(|summary| summary.session.id)
+                    .collect::<Vec<_>>(),
+                counts.active,
+            )
+        }
+    };
+    assert_eq!(
+        listed(filter(Some(REPO))).await,
+        (vec![there.id, here.id], 2)
+    );
+    assert_eq!(listed(filter(None)).await, (vec![here.id], 1));
+    // Outside a repository, by directory, the repository still reaches other machines.
+    let plain = WorkspaceFilter {
+        git_root: None,
+        ..filter(Some(REPO))
+    };
+    assert_eq!(listed(plain).await, (vec![there.id, here.id], 2));
+}

@@ -152,6 +152,7 @@ pub async fn paths_that_differ_only_in_non_utf8_bytes_are_two_workspaces(service
             workspace: Some(WorkspaceFilter {
                 directory: ff.directory.clone(),
                 git_root: ff.git_root.clone(),
+                repository: None,
             }),
             ..SessionFilter::default()
         })

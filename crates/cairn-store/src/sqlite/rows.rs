@@ -139,28 +139,33 @@ pub(crate) fn path_bytes(path: &Path) -> &[u8] {
     path.as_os_str().as_bytes()
 }
 
-/// The `WHERE` condition for sessions of `workspace` (`?1` the directory, `?2` the git root;
-/// see [`workspace_bindings`]), `None` for every workspace.
+/// The `WHERE` condition for sessions of `workspace` (`?1` the directory, `?2` the git root,
+/// `?4` the repository, on any machine; see [`workspace_bindings`]), `None` for every
+/// workspace.
 pub(crate) fn workspace_condition(workspace: Option<&WorkspaceFilter>) -> Option<&'static str> {
     match workspace {
         Some(WorkspaceFilter {
             git_root: Some(_), ..
-        }) => Some("(directory_bytes = ?1 OR git_root_bytes = ?2)"),
-        Some(WorkspaceFilter { git_root: None, .. }) => Some("directory_bytes = ?1"),
+        }) => Some("(directory_bytes = ?1 OR git_root_bytes = ?2 OR repository = ?4)"),
+        Some(WorkspaceFilter { git_root: None, .. }) => {
+            Some("(directory_bytes = ?1 OR repository = ?4)")
+        }
         None => None,
     }
 }
 
-/// The values for `?1` and `?2` in [`workspace_condition`].
-pub(crate) fn workspace_bindings(
-    workspace: Option<&WorkspaceFilter>,
-) -> (Option<&[u8]>, Option<&[u8]>) {
+/// The directory, git root and repository bound in [`workspace_condition`].
+pub(crate) type WorkspaceBindings<'a> = (Option<&'a [u8]>, Option<&'a [u8]>, Option<&'a str>);
+
+/// The values for `?1`, `?2` and `?4` in [`workspace_condition`].
+pub(crate) fn workspace_bindings(workspace: Option<&WorkspaceFilter>) -> WorkspaceBindings<'_> {
     match workspace {
         Some(workspace) => (
             Some(path_bytes(&workspace.directory)),
             workspace.git_root.as_deref().map(path_bytes),
+            workspace.repository.as_deref(),
         ),
-        None => (None, None),
+        None => (None, None, None),
     }
 }
 
