@@ -35,7 +35,7 @@ impl LeaseHolder {
     pub fn this_process(invocation_id: InvocationId) -> Self {
         Self {
             invocation_id,
-            host: host_name(),
+            host: crate::workspace::host_name(),
             pid: std::process::id(),
         }
     }
@@ -50,7 +50,7 @@ impl LeaseHolder {
     /// of after the lease expires. Elsewhere (another machine, no `/proc`) only expiry tells.
     pub fn is_known_dead(&self) -> bool {
         let proc_root = std::path::Path::new("/proc/self");
-        self.host == host_name()
+        self.host == crate::workspace::host_name()
             && proc_root.exists()
             && self.pid != std::process::id()
             && !process_is_running(self.pid)
@@ -68,16 +68,6 @@ fn process_is_running(pid: u32) -> bool {
             .is_some_and(|state| !matches!(state, 'Z' | 'X' | 'x')),
         Err(_) => false,
     }
-}
-
-/// The machine's host name, or "this machine" when it cannot be read.
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|name| name.trim().to_owned())
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "this machine".to_owned())
 }
 
 /// A session's turn lease as stored.

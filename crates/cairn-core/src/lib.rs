@@ -18,6 +18,7 @@ pub mod manager;
 pub mod paths;
 pub mod private_file;
 pub mod provider;
+pub mod repository;
 pub mod resume;
 pub mod search;
 pub mod service;
@@ -26,6 +27,7 @@ pub mod shorten;
 pub mod text;
 pub mod tool;
 pub mod transcript;
+pub mod transfer;
 pub mod tree;
 pub mod turn;
 pub mod workspace;
@@ -45,5 +47,5 @@ pub use service::{
     ForkOrigin, LoadedSession, RecentEvents, ServiceError, SessionEvents, SessionFilter,
     SessionService, SessionSummary, SessionVersion,
 };
-pub use session::Session;
+pub use session::{Location, Session};
 pub use workspace::Workspace;

@@ -11,6 +11,7 @@
 //! alive.
 
 mod live;
+mod location;
 mod tree;
 mod turns;
 
@@ -396,6 +397,7 @@ impl SessionManager {
                     }
                     if was_stored {
                         outcome.unarchived = self.unarchive_if_archived_elsewhere().await?;
+                        self.record_location_if_moved().await?;
                     }
                     outcome.written = pending.len();
                     return Ok(outcome);
@@ -526,6 +528,7 @@ fn fresh_session(workspace: &Workspace, now: i64) -> Session {
         updated_at_ms: now,
         archived_at_ms: None,
         model: None,
+        location: workspace.location(),
     }
 }
 

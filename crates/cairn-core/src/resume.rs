@@ -1,9 +1,11 @@
 //! The resume policy: which session, if any, `cairn` continues on launch.
 //!
 //! A session is resumable when it is not archived, has at least one event that goes to the
-//! model, belongs to this workspace and its last event is inside the window. An exact
-//! directory match beats a newer session that only shares the git root. The storage backend
-//! answers the query (it has the indexes); this type decides the window.
+//! model, belongs to this workspace and its last event is inside the window. Which workspace
+//! match wins (the exact directory on this machine, then the same repository folder on any
+//! machine, then the work tree on this machine, then the repository anywhere) is spelled out
+//! on [`SessionService::find_resumable`](crate::SessionService::find_resumable). The storage
+//! backend answers the query (it has the indexes); this type decides the window.
 
 use crate::service::ResumeQuery;
 use crate::workspace::Workspace;
@@ -34,6 +36,7 @@ impl ResumePolicy {
         Some(ResumeQuery {
             directory: workspace.directory.clone(),
             git_root: workspace.git_root.clone(),
+            location: workspace.location(),
             updated_since_ms: Some(now_ms - window_ms),
         })
     }
@@ -43,6 +46,7 @@ impl ResumePolicy {
         ResumeQuery {
             directory: workspace.directory.clone(),
             git_root: workspace.git_root.clone(),
+            location: workspace.location(),
             updated_since_ms: None,
         }
     }
@@ -85,6 +89,8 @@ mod tests {
             directory: "/w".into(),
             git_root: None,
             git_branch: None,
+            repository: None,
+            host: "laptop".to_owned(),
         };
         assert_eq!(
             ResumePolicy {

@@ -20,7 +20,8 @@ use crate::event::Event;
 use crate::ids::{EventId, InvocationId, SessionId};
 use crate::lease::{AnswerDraft, LeaseHolder, LeaseOutcome, TurnLease};
 use crate::search::{SearchHit, SearchRequest};
-use crate::session::Session;
+use crate::session::{Location, Session};
+use crate::transfer::{ImportOutcome, SessionExport};
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
@@ -195,7 +196,8 @@ pub struct SessionCounts {
 /// Which sessions to list, newest (by `updated_at`) first.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionFilter {
-    /// Only sessions with this directory or this git root; `None` lists every workspace.
+    /// Only sessions with this directory, this git root or this repository; `None` lists
+    /// every workspace.
     pub workspace: Option<WorkspaceFilter>,
     pub include_archived: bool,
     pub limit: Option<u32>,
@@ -205,13 +207,19 @@ pub struct SessionFilter {
 pub struct WorkspaceFilter {
     pub directory: PathBuf,
     pub git_root: Option<PathBuf>,
+    /// Sessions of this repository on any machine too (see
+    /// [`Location::repository`]); listings and counts only, search ignores it.
+    pub repository: Option<String>,
 }
 
-/// The question asked at startup: the newest session to continue here.
+/// The question asked at startup: the newest session to continue here. Which one is the
+/// resume policy (see [`SessionService::find_resumable`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResumeQuery {
     pub directory: PathBuf,
     pub git_root: Option<PathBuf>,
+    /// This machine, the repository and the folder inside it.
+    pub location: Location,
     /// Only sessions whose last event is at or after this time; `None` ignores the window
     /// (`--continue`).
     pub updated_since_ms: Option<i64>,
@@ -289,9 +297,35 @@ pub trait SessionService: Send + Sync {
     async fn find_by_id_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<Session>>;
 
     /// The resumable session for a workspace: not archived, at least one event that goes to
-    /// the model, updated within the window; an exact directory match wins over a newer
-    /// session that only shares the git root.
+    /// the model, updated within the window. The newest of the first of these that has one:
+    /// 1. the exact directory on this machine;
+    /// 2. the same repository and the same folder inside it, on any machine;
+    /// 3. the same work tree (git root) on this machine;
+    /// 4. the same repository, on any machine.
+    ///
+    /// "This machine" is `query.location.host`; a session whose host is not recorded counts
+    /// as this machine's. Without a repository identity only steps 1 and 3 apply.
     async fn find_resumable(&self, query: &ResumeQuery) -> Result<Option<Session>>;
+
+    /// Up to `limit` whole sessions (archived ones too) whose id comes after `after` (from
+    /// the first when `None`), in id order: the source side of
+    /// [`copy_sessions`](crate::transfer::copy_sessions).
+    async fn export_sessions(
+        &self,
+        after: Option<SessionId>,
+        limit: u32,
+    ) -> Result<Vec<SessionExport>>;
+
+    /// Writes the sessions of `page` this store does not have, exactly as given (ids,
+    /// events of every branch, head, title, archive state, model, location, fork origin),
+    /// in one transaction; skips those it has. Listing counters and search follow as if the
+    /// events had been appended here.
+    async fn import_sessions(&self, page: &[SessionExport]) -> Result<ImportOutcome>;
+
+    /// Records where `session` is now active: its `directory`, `git_root` and `location` are
+    /// written, nothing else. Like archiving, it does not move `updated_at`. `NotFound` if
+    /// the session is not stored.
+    async fn record_location(&self, session: &Session) -> Result<()>;
 
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionSummary>>;
 

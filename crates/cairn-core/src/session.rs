@@ -28,6 +28,29 @@ pub struct Session {
     /// The model picked for this session with `/model`; `None` uses the configured one.
     #[serde(default)]
     pub model: Option<String>,
+    /// The machine the session was last active on and the repository it belongs to there.
+    #[serde(flatten, default)]
+    pub location: Location,
+}
+
+/// Where a session was last active, beyond its paths: what lets another machine, with the
+/// same repository checked out somewhere else, recognise it (see `docs/architecture.md`,
+/// "The resume policy").
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// The machine's host name. `None` for sessions stored before Cairn recorded it, which
+    /// every machine takes as its own (as all sessions were before).
+    #[serde(default)]
+    pub host: Option<String>,
+    /// The repository's identity, its `origin` remote normalised
+    /// ([`repository_key`](crate::repository::repository_key)); `None` without such a
+    /// remote or outside a repository.
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// The session's folder inside its work tree (empty at the root); `None` outside a
+    /// repository.
+    #[serde(default, serialize_with = "serialize_optional_path_lossy")]
+    pub repository_folder: Option<PathBuf>,
 }
 
 /// Paths in JSON are text for people and programs to read. JSON cannot hold bytes that are
@@ -91,6 +114,11 @@ mod tests {
             updated_at_ms: 2,
             archived_at_ms: None,
             model: None,
+            location: Location {
+                host: Some("laptop".to_owned()),
+                repository: Some("host/a/b".to_owned()),
+                repository_folder: Some(PathBuf::from("p\u{fffd}")),
+            },
         };
         assert_eq!(
             serde_json::to_value(&session).unwrap(),
@@ -104,6 +132,9 @@ mod tests {
                 "updated_at_ms": 2,
                 "archived_at_ms": null,
                 "model": null,
+                "host": "laptop",
+                "repository": "host/a/b",
+                "repository_folder": "p\u{fffd}",
             })
         );
     }

@@ -179,6 +179,7 @@ mod tests {
             updated_at_ms: 0,
             archived_at_ms: None,
             model: None,
+            location: crate::Location::default(),
         };
         let events = [
             event(EventKind::UserMessage {
@@ -227,6 +228,7 @@ mod tests {
             updated_at_ms: 0,
             archived_at_ms: None,
             model: None,
+            location: crate::Location::default(),
         }
     }
 

@@ -1,11 +1,16 @@
-//! Where Cairn was launched: the canonical directory and, inside a git work tree, its root.
+//! Where Cairn was launched: the canonical directory and, inside a git work tree, its root,
+//! the repository's identity (its `origin`, normalised) and the machine's host name.
 //!
 //! Both paths are canonical (symlinks resolved), so two paths to one folder are one
-//! workspace. A linked worktree is its own workspace; a bare repository, or no repository,
-//! means no git root.
+//! workspace. A linked worktree is its own work tree; a bare repository, or no repository,
+//! means no git root. The repository identity is what other machines, with the same
+//! repository checked out at another path, recognise it by.
 
 use std::io;
 use std::path::{Path, PathBuf};
+
+use crate::repository::repository_key;
+use crate::session::{Location, Session};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Workspace {
@@ -13,6 +18,10 @@ pub struct Workspace {
     pub git_root: Option<PathBuf>,
     /// The checked-out branch, for the model's context; `None` when detached or outside git.
     pub git_branch: Option<String>,
+    /// The repository's identity ([`repository_key`] of its `origin`); `None` without one.
+    pub repository: Option<String>,
+    /// This machine's name ([`host_name`]).
+    pub host: String,
 }
 
 impl Workspace {
@@ -21,6 +30,7 @@ impl Workspace {
         let directory = dir.canonicalize()?;
         let mut git_root = None;
         let mut git_branch = None;
+        let mut repository = None;
         if let Ok(repo) = git2::Repository::discover(&directory)
             && !repo.is_bare()
         {
@@ -31,17 +41,66 @@ impl Workspace {
                 .ok()
                 .filter(|head| head.is_branch())
                 .and_then(|head| head.shorthand().map(str::to_owned));
+            repository = repo
+                .find_remote("origin")
+                .ok()
+                .and_then(|remote| remote.url().and_then(repository_key));
         }
         Ok(Self {
             directory,
             git_root,
             git_branch,
+            repository,
+            host: host_name(),
         })
+    }
+
+    /// What a session started or continued here records: this machine, the repository and
+    /// the folder inside its work tree.
+    pub fn location(&self) -> Location {
+        Location {
+            host: Some(self.host.clone()),
+            repository: self.repository.clone(),
+            repository_folder: self
+                .git_root
+                .as_deref()
+                .and_then(|root| self.directory.strip_prefix(root).ok())
+                .map(Path::to_path_buf),
+        }
     }
 
     /// The directory with the home folder written as `~`, for display.
     pub fn display_directory(&self) -> String {
         shorten_home(&self.directory)
+    }
+}
+
+/// This machine's name: `CAIRN_HOST` when set (a container whose host name changes with
+/// every start, say), else the kernel's host name, else "this machine". Read once.
+pub fn host_name() -> String {
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOST.get_or_init(read_host_name).clone()
+}
+
+fn read_host_name() -> String {
+    std::env::var("CAIRN_HOST")
+        .ok()
+        .filter(|name| !name.trim().is_empty())
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "this machine".to_owned())
+}
+
+/// Where `session` was last active, for lists: its folder with the home folder as `~`, and
+/// `@host` when that was not this machine (`this_host`). The host is text from the store:
+/// the caller neutralises it with the rest of the line.
+pub fn session_place(session: &Session, this_host: &str) -> String {
+    let directory = shorten_home(&session.directory);
+    match session.location.host.as_deref() {
+        Some(host) if host != this_host => format!("{directory} @{host}"),
+        _ => directory,
     }
 }
 
@@ -78,6 +137,28 @@ mod tests {
     }
 
     #[test]
+    fn a_session_elsewhere_shows_its_host() {
+        let mut session = crate::Session {
+            id: crate::SessionId::new(),
+            directory: PathBuf::from("/srv/app"),
+            git_root: None,
+            head_id: None,
+            title: String::new(),
+            created_at_ms: 0,
+            updated_at_ms: 0,
+            archived_at_ms: None,
+            model: None,
+            location: Location::default(),
+        };
+        // Not recorded: this machine's, as every session was before hosts were recorded.
+        assert_eq!(session_place(&session, "laptop"), "/srv/app");
+        session.location.host = Some("laptop".to_owned());
+        assert_eq!(session_place(&session, "laptop"), "/srv/app");
+        session.location.host = Some("desktop".to_owned());
+        assert_eq!(session_place(&session, "laptop"), "/srv/app @desktop");
+    }
+
+    #[test]
     fn plain_directory_has_no_git_root() {
         let tmp = tempfile::tempdir().unwrap();
         let workspace = Workspace::detect(tmp.path()).unwrap();
@@ -104,6 +185,25 @@ mod tests {
         let via_link = Workspace::detect(&link.join("src")).unwrap();
         assert_eq!(via_link.directory, repo.join("src").canonicalize().unwrap());
         assert_eq!(via_link.git_root, from_sub.git_root);
+
+        // No remote: no identity, but the folder inside the work tree is known.
+        let location = from_sub.location();
+        assert_eq!(location.repository, None);
+        assert_eq!(location.repository_folder, Some(PathBuf::from("src/deep")));
+        assert_eq!(
+            Workspace::detect(&repo)
+                .unwrap()
+                .location()
+                .repository_folder,
+            Some(PathBuf::new())
+        );
+        assert_eq!(
+            Workspace::detect(tmp.path())
+                .unwrap()
+                .location()
+                .repository_folder,
+            None
+        );
     }
 
     #[test]
@@ -127,6 +227,14 @@ mod tests {
             Some(tmp.path().join("feature").canonicalize().unwrap())
         );
         assert_eq!(feature.git_branch.as_deref(), Some("feature"));
+
+        // Both work trees share the repository's `origin`, so both know its identity.
+        git(
+            &repo,
+            &["remote", "add", "origin", "git@Example.com:team/app.git"],
+        );
+        let feature = Workspace::detect(&tmp.path().join("feature").join(".")).unwrap();
+        assert_eq!(feature.repository.as_deref(), Some("example.com/team/app"));
 
         let bare = tmp.path().join("bare.git");
         std::fs::create_dir_all(&bare).unwrap();

@@ -12,6 +12,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use cairn_core::Location;
 use cairn_core::service::ResumeQuery;
 use cairn_core::{Event, EventId, EventKind, InvocationId, SessionId, SessionService};
 use cairn_store::pg_test_cluster::{TestDatabase, fresh_database};
@@ -26,6 +27,16 @@ const SMALL_WORKSPACES: i64 = 500;
 const BASE_MS: i64 = 1_700_000_000_000;
 /// The session with 10,000 events: the newest of the big workspace.
 const LONG_SESSION: i64 = BIG_WORKSPACE_SESSIONS - 1;
+
+/// The machine the lookups run on. The generated sessions record no host (as if stored
+/// before hosts were), which every machine takes as its own.
+fn bench_location() -> Location {
+    Location {
+        host: Some("bench".to_owned()),
+        repository: None,
+        repository_folder: None,
+    }
+}
 
 fn uuid_of(n: i64) -> String {
     format!("{:08x}-0000-7000-8000-{n:012x}", n >> 16)
@@ -128,6 +139,7 @@ fn bench_postgres(c: &mut Criterion) {
     let big = ResumeQuery {
         directory: "/bench/big".into(),
         git_root: Some("/bench/repo".into()),
+        location: bench_location(),
         updated_since_ms: Some(BASE_MS),
     };
     let found = runtime.block_on(service.find_resumable(&big)).unwrap();
@@ -143,9 +155,60 @@ fn bench_postgres(c: &mut Criterion) {
         b.to_async(&runtime)
             .iter(|| async { service.find_resumable(&big).await.unwrap() });
     });
+    // The same repository on another machine: the big workspace's sessions carry its
+    // identity and a laptop with the repository at another path looks them up: step 2 of
+    // the policy (the same folder, any machine) answers, and with another folder step 4.
+    runtime.block_on(async {
+        let mut connection = database.admin_connection().await;
+        sqlx::query(
+            "UPDATE sessions SET repository = 'example.com/bench/repo', \
+             repository_folder_bytes = '' WHERE git_root = '/bench/repo'",
+        )
+        .execute(&mut connection)
+        .await
+        .unwrap();
+        sqlx::query("ANALYZE sessions")
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    });
+    let elsewhere = ResumeQuery {
+        directory: "/laptop/repo".into(),
+        git_root: Some("/laptop/repo".into()),
+        location: Location {
+            host: Some("laptop".to_owned()),
+            repository: Some("example.com/bench/repo".to_owned()),
+            repository_folder: Some("".into()),
+        },
+        updated_since_ms: Some(BASE_MS),
+    };
+    let other_folder = ResumeQuery {
+        directory: "/laptop/repo/docs".into(),
+        location: Location {
+            repository_folder: Some("docs".into()),
+            ..elsewhere.location.clone()
+        },
+        ..elsewhere.clone()
+    };
+    for (name, query) in [
+        ("find_resumable/same_folder_other_machine_5000", &elsewhere),
+        (
+            "find_resumable/repository_other_machine_5000",
+            &other_folder,
+        ),
+    ] {
+        let found = runtime.block_on(service.find_resumable(query)).unwrap();
+        assert_eq!(found.map(|session| session.id), Some(long_id));
+        group.bench_function(name, |b| {
+            b.to_async(&runtime)
+                .iter(|| async { service.find_resumable(query).await.unwrap() });
+        });
+    }
+
     let small = ResumeQuery {
         directory: "/bench/small-7".into(),
         git_root: None,
+        location: bench_location(),
         updated_since_ms: Some(BASE_MS),
     };
     group.bench_function("find_resumable/workspace_of_10", |b| {

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use cairn_core::Location;
 use cairn_core::lease::{AnswerDraft, LEASE_TTL_MS, LeaseHolder};
 use cairn_core::search::{SearchQuery, SearchRequest};
 use cairn_core::service::ResumeQuery;
@@ -37,6 +38,16 @@ const DATA_VERSION: u32 = 2;
 const LONG_SESSION: i64 = BIG_WORKSPACE_SESSIONS - 1;
 
 /// The canonical uuid text of generated row `n` (sessions and events use distinct ranges).
+/// The machine the lookups run on. The generated sessions record no host (as if stored
+/// before hosts were), which every machine takes as its own.
+fn bench_location() -> Location {
+    Location {
+        host: Some("bench".to_owned()),
+        repository: None,
+        repository_folder: None,
+    }
+}
+
 fn uuid_of(n: i64) -> String {
     format!("{:08x}-0000-7000-8000-{n:012x}", n >> 16)
 }
@@ -235,6 +246,7 @@ fn bench_store(c: &mut Criterion) {
     let big = ResumeQuery {
         directory: "/bench/big".into(),
         git_root: Some("/bench/repo".into()),
+        location: bench_location(),
         updated_since_ms: Some(BASE_MS),
     };
     let found = runtime.block_on(service.find_resumable(&big)).unwrap();
@@ -275,9 +287,58 @@ fn bench_store(c: &mut Criterion) {
             .iter(|| async { service.find_resumable(&sibling).await.unwrap() });
     });
 
+    // The same repository on another machine: the big workspace's sessions carry its
+    // identity (an idempotent update of the cached file) and a laptop with the repository
+    // at another path looks them up: step 2 of the policy (the same folder, any machine)
+    // answers, and with another folder step 4 (the repository, any machine).
+    runtime.block_on(async {
+        let mut connection = baseline.lock().await;
+        sqlx::query(
+            "UPDATE sessions SET repository = 'example.com/bench/repo', \
+             repository_folder_bytes = x'' WHERE git_root_bytes = CAST('/bench/repo' AS BLOB) \
+             AND repository IS NULL",
+        )
+        .execute(&mut *connection)
+        .await
+        .unwrap();
+    });
+    let elsewhere = ResumeQuery {
+        directory: "/laptop/repo".into(),
+        git_root: Some("/laptop/repo".into()),
+        location: Location {
+            host: Some("laptop".to_owned()),
+            repository: Some("example.com/bench/repo".to_owned()),
+            repository_folder: Some("".into()),
+        },
+        updated_since_ms: Some(BASE_MS),
+    };
+    let other_folder = ResumeQuery {
+        directory: "/laptop/repo/docs".into(),
+        location: Location {
+            repository_folder: Some("docs".into()),
+            ..elsewhere.location.clone()
+        },
+        ..elsewhere.clone()
+    };
+    for (name, query) in [
+        ("find_resumable/same_folder_other_machine_50000", &elsewhere),
+        (
+            "find_resumable/repository_other_machine_50000",
+            &other_folder,
+        ),
+    ] {
+        let found = runtime.block_on(service.find_resumable(query)).unwrap();
+        assert_eq!(found.map(|session| session.id), Some(long_id));
+        group.bench_function(name, |b| {
+            b.to_async(&runtime)
+                .iter(|| async { service.find_resumable(query).await.unwrap() });
+        });
+    }
+
     let small = ResumeQuery {
         directory: "/bench/small-7".into(),
         git_root: None,
+        location: bench_location(),
         updated_since_ms: Some(BASE_MS),
     };
     assert!(

@@ -17,21 +17,25 @@ use std::sync::Arc;
 
 use cairn_core::service::{ResumeQuery, WorkspaceFilter};
 use cairn_core::{
-    Event, EventId, EventKind, InvocationId, LoadedSession, ServiceError, Session, SessionFilter,
-    SessionId, SessionService, SessionSummary,
+    Event, EventId, EventKind, InvocationId, LoadedSession, Location, ServiceError, Session,
+    SessionFilter, SessionId, SessionService, SessionSummary,
 };
 
+mod copy;
 mod core;
 mod fixtures;
 mod listing;
+mod machines;
 mod model;
 mod resume;
 mod search;
 mod tree;
 mod turns;
+pub use copy::*;
 pub use core::*;
 pub use fixtures::*;
 pub use listing::*;
+pub use machines::*;
 pub use model::*;
 pub use resume::*;
 pub use search::*;
@@ -120,6 +124,16 @@ macro_rules! conformance_tests {
                 resume_falls_back_to_git_root_sibling,
                 resume_never_picks_other_workspaces_archived_or_note_only,
                 paths_that_differ_only_in_non_utf8_bytes_are_two_workspaces,
+                resume_step_1_the_exact_directory_here_beats_the_same_folder_elsewhere,
+                resume_step_2_the_same_folder_elsewhere_beats_this_work_tree,
+                resume_step_3_this_work_tree_beats_other_folders_elsewhere,
+                resume_step_4_the_repository_on_any_machine_within_the_window,
+                resume_without_a_repository_identity_stays_on_this_machine,
+                recording_the_location_moves_a_session_to_another_machine,
+                listings_include_the_repository_on_other_machines,
+                exported_sessions_come_back_whole_and_only_once,
+                imported_events_of_unknown_types_are_kept,
+                an_import_page_that_cannot_be_written_writes_nothing,
                 a_lease_is_exclusive_until_it_expires,
                 renewing_extends_and_releasing_frees_the_lease,
                 concurrent_acquisitions_grant_one_lease,
@@ -216,8 +230,10 @@ macro_rules! conformance_tests {
 /// [`conformance_tests!`](crate::conformance_tests) complete.
 pub fn behaviours() -> Vec<&'static str> {
     [
+        include_str!("conformance/copy.rs"),
         include_str!("conformance/core.rs"),
         include_str!("conformance/listing.rs"),
+        include_str!("conformance/machines.rs"),
         include_str!("conformance/model.rs"),
         include_str!("conformance/resume.rs"),
         include_str!("conformance/search.rs"),

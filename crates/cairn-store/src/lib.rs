@@ -27,6 +27,7 @@ pub mod pg_test_cluster;
 mod postgres;
 mod search_results;
 mod sqlite;
+mod transfer;
 
 pub use open::{Access, describe_store, open_store};
 pub use postgres::{DEFAULT_CONNECT_TIMEOUT, PostgresSessionService};

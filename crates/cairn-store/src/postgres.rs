@@ -19,7 +19,9 @@ mod errors;
 mod events;
 mod filters;
 mod open;
+mod resume;
 mod search;
+mod transfer;
 mod turns;
 
 pub(crate) use errors::map_pg_error;
@@ -34,6 +36,7 @@ use cairn_core::search::{SearchHit, SearchRequest};
 use cairn_core::service::{
     Result, ResumeQuery, SearchIndexProgress, SessionCounts, WorkspaceFilter,
 };
+use cairn_core::transfer::{ImportOutcome, SessionExport};
 use cairn_core::{
     Event, EventId, ForkOrigin, InvocationId, LoadedSession, ServiceError, Session, SessionEvents,
     SessionFilter, SessionId, SessionService, SessionSummary, SessionVersion,
@@ -43,25 +46,8 @@ use sqlx::{Postgres, Transaction};
 
 use events::EventRow;
 
-use crate::sqlite::rows::{Counters, SessionRow, path_bytes, session_columns, workspace_bindings};
+use crate::sqlite::rows::{Counters, SessionRow, session_columns, workspace_bindings};
 use filters::workspace_condition;
-
-/// The newest resumable session of one directory (preference 0), else of the git root
-/// (preference 1), in one round trip; each arm is a backwards walk of its partial index
-/// stopped at the first row. Outside a repository `$3` is NULL and the second arm is empty.
-const RESUME_QUERY: &str = concat!(
-    "(SELECT ",
-    session_columns!(),
-    ", 0 AS preference FROM sessions \
-     WHERE directory_bytes = $1 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= $2 \
-     ORDER BY updated_at DESC LIMIT 1) \
-     UNION ALL (SELECT ",
-    session_columns!(),
-    ", 1 AS preference FROM sessions \
-     WHERE git_root_bytes = $3 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= $2 \
-     ORDER BY updated_at DESC LIMIT 1) \
-     ORDER BY preference LIMIT 1"
-);
 
 const SESSION_BY_ID: &str = concat!(
     "SELECT ",
@@ -268,20 +254,31 @@ impl SessionService for PostgresSessionService {
     }
 
     async fn find_resumable(&self, query: &ResumeQuery) -> Result<Option<Session>> {
-        let since = query.updated_since_ms.unwrap_or(i64::MIN);
-        sqlx::query_as::<_, SessionRow>(RESUME_QUERY)
-            .bind(path_bytes(&query.directory))
-            .bind(since)
-            .bind(query.git_root.as_deref().map(path_bytes))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|err| self.map_err(err))?
-            .map(SessionRow::into_session)
-            .transpose()
+        self.find_resumable_row(query).await
+    }
+
+    async fn record_location(&self, session: &Session) -> Result<()> {
+        self.record_location_row(session).await
+    }
+
+    async fn export_sessions(
+        &self,
+        after: Option<SessionId>,
+        limit: u32,
+    ) -> Result<Vec<SessionExport>> {
+        self.export_rows(after, limit).await
+    }
+
+    async fn import_sessions(&self, page: &[SessionExport]) -> Result<ImportOutcome> {
+        self.import_rows(page).await
     }
 
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionSummary>> {
-        let mut conditions = vec![workspace_condition(filter.workspace.as_ref(), 1)];
+        // The repository reaches this workspace's sessions on other machines.
+        let mut conditions = vec![format!(
+            "({} OR sessions.repository = $4::text)",
+            workspace_condition(filter.workspace.as_ref(), 1)
+        )];
         if !filter.include_archived {
             conditions.push("archived_at IS NULL".to_owned());
         }
@@ -291,13 +288,14 @@ impl SessionService for PostgresSessionService {
             session_columns!(),
             conditions.join(" AND ")
         );
-        let (directory, git_root) = workspace_bindings(filter.workspace.as_ref());
+        let (directory, git_root, repository) = workspace_bindings(filter.workspace.as_ref());
         // LIMIT NULL means no limit.
         let limit = filter.limit.map(i64::from);
         let rows = sqlx::query_as::<_, SessionRow>(&sql)
             .bind(directory)
             .bind(git_root)
             .bind(limit)
+            .bind(repository)
             .fetch_all(&self.pool)
             .await
             .map_err(|err| self.map_err(err))?;
@@ -318,14 +316,18 @@ impl SessionService for PostgresSessionService {
     }
 
     async fn count_sessions(&self, workspace: Option<&WorkspaceFilter>) -> Result<SessionCounts> {
-        let condition = workspace_condition(workspace, 1);
+        let condition = format!(
+            "({} OR sessions.repository = $3::text)",
+            workspace_condition(workspace, 1)
+        );
         let sql = format!(
             "SELECT COUNT(*) - COUNT(archived_at), COUNT(archived_at) FROM sessions WHERE {condition}"
         );
-        let (directory, git_root) = workspace_bindings(workspace);
+        let (directory, git_root, repository) = workspace_bindings(workspace);
         let (active, archived): (i64, i64) = sqlx::query_as(&sql)
             .bind(directory)
             .bind(git_root)
+            .bind(repository)
             .fetch_one(&self.pool)
             .await
             .map_err(|err| self.map_err(err))?;

@@ -19,8 +19,10 @@ mod branches;
 mod errors;
 mod open;
 mod recent;
+mod resume;
 pub(crate) mod rows;
 mod search;
+mod transfer;
 mod turns;
 
 pub(crate) use errors::{map_sqlx_error, unusable};
@@ -34,6 +36,7 @@ use cairn_core::search::{SearchHit, SearchRequest};
 use cairn_core::service::{
     RecentEvents, Result, ResumeQuery, SearchIndexProgress, SessionCounts, WorkspaceFilter,
 };
+use cairn_core::transfer::{ImportOutcome, SessionExport};
 use cairn_core::{
     Event, EventId, ForkOrigin, InvocationId, LoadedSession, ServiceError, Session, SessionEvents,
     SessionFilter, SessionId, SessionService, SessionSummary, SessionVersion,
@@ -42,28 +45,8 @@ use sqlx::sqlite::{SqlitePool, SqliteQueryResult};
 use sqlx::{Sqlite, Transaction};
 
 use rows::{
-    Counters, SESSION_BY_ID, SessionRow, path_bytes, session_columns, workspace_bindings,
-    workspace_condition,
+    Counters, SESSION_BY_ID, SessionRow, session_columns, workspace_bindings, workspace_condition,
 };
-
-/// The newest resumable session of one directory (preference 0), else of the git root
-/// (preference 1), in one round trip. Each arm is written so its partial index
-/// (`sessions_resumable_by_directory`, `sessions_resumable_by_git_root`) answers it: the
-/// `WHERE` terms appear literally, and `ORDER BY ... LIMIT 1` walks the index backwards and
-/// stops at the first row. Outside a repository `?3` is NULL and the second arm is empty.
-const RESUME_QUERY: &str = concat!(
-    "SELECT * FROM (SELECT * FROM (SELECT ",
-    session_columns!(),
-    ", 0 AS preference FROM sessions \
-     WHERE directory_bytes = ?1 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
-     ORDER BY updated_at DESC LIMIT 1) \
-     UNION ALL SELECT * FROM (SELECT ",
-    session_columns!(),
-    ", 1 AS preference FROM sessions \
-     WHERE git_root_bytes = ?3 AND archived_at IS NULL AND model_event_count > 0 AND updated_at >= ?2 \
-     ORDER BY updated_at DESC LIMIT 1)) \
-     ORDER BY preference LIMIT 1"
-);
 
 const INSERT_EVENT: &str = "INSERT INTO session_events \
      (id, session_id, parent_id, invocation_id, event_type, event_data, created_at, \
@@ -396,16 +379,23 @@ impl SessionService for SqliteSessionService {
     }
 
     async fn find_resumable(&self, query: &ResumeQuery) -> Result<Option<Session>> {
-        let since = query.updated_since_ms.unwrap_or(i64::MIN);
-        sqlx::query_as::<_, SessionRow>(RESUME_QUERY)
-            .bind(path_bytes(&query.directory))
-            .bind(since)
-            .bind(query.git_root.as_deref().map(path_bytes))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|err| self.map_err(err))?
-            .map(SessionRow::into_session)
-            .transpose()
+        self.find_resumable_row(query).await
+    }
+
+    async fn record_location(&self, session: &Session) -> Result<()> {
+        self.record_location_row(session).await
+    }
+
+    async fn export_sessions(
+        &self,
+        after: Option<SessionId>,
+        limit: u32,
+    ) -> Result<Vec<SessionExport>> {
+        self.export_rows(after, limit).await
+    }
+
+    async fn import_sessions(&self, page: &[SessionExport]) -> Result<ImportOutcome> {
+        self.import_rows(page).await
     }
 
     async fn list_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionSummary>> {
@@ -424,13 +414,14 @@ impl SessionService for SqliteSessionService {
             "SELECT {} FROM sessions {where_clause} ORDER BY updated_at DESC LIMIT ?3",
             session_columns!()
         );
-        let (directory, git_root) = workspace_bindings(filter.workspace.as_ref());
+        let (directory, git_root, repository) = workspace_bindings(filter.workspace.as_ref());
         // A negative LIMIT means no limit to SQLite.
         let limit = filter.limit.map_or(-1, i64::from);
         let rows = sqlx::query_as::<_, SessionRow>(&sql)
             .bind(directory)
             .bind(git_root)
             .bind(limit)
+            .bind(repository)
             .fetch_all(&self.pool)
             .await
             .map_err(|err| self.map_err(err))?;
@@ -444,10 +435,13 @@ impl SessionService for SqliteSessionService {
         let sql = format!(
             "SELECT COUNT(*) - COUNT(archived_at), COUNT(archived_at) FROM sessions {where_clause}"
         );
-        let (directory, git_root) = workspace_bindings(workspace);
+        let (directory, git_root, repository) = workspace_bindings(workspace);
         let (active, archived): (i64, i64) = sqlx::query_as(&sql)
             .bind(directory)
             .bind(git_root)
+            // `?3` is the listing's limit, unused here.
+            .bind(None::<i64>)
+            .bind(repository)
             .fetch_one(&self.pool)
             .await
             .map_err(|err| self.map_err(err))?;

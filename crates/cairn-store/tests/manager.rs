@@ -97,6 +97,8 @@ fn workspace(directory: &str, git_root: Option<&str>) -> Workspace {
         directory: PathBuf::from("/work").join(directory),
         git_root: git_root.map(|root| PathBuf::from("/work").join(root)),
         git_branch: None,
+        repository: None,
+        host: "here".to_owned(),
     }
 }
 

@@ -33,6 +33,8 @@ fn manager(service: &Arc<dyn SessionService>, clock: &ManualClock) -> SessionMan
             directory: PathBuf::from("/work/tree"),
             git_root: None,
             git_branch: None,
+            repository: None,
+            host: "here".to_owned(),
         },
         ResumePolicy {
             continue_minutes: 60,

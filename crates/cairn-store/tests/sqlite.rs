@@ -698,6 +698,8 @@ async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
         updated_at_ms: 1_720_000_002_000,
         archived_at_ms: None,
         model: None,
+        // Migration 0007 cannot know which machine wrote it, nor the repository's remote.
+        location: cairn_core::Location::default(),
     };
     assert_eq!(
         service.load_session(session_id).await.unwrap(),
@@ -735,12 +737,17 @@ async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
     );
 
     // The rows of release 0.1 were moved to the exact path columns: the workspace still
-    // resumes its session.
+    // resumes its session, on this machine (a session without a host is every machine's).
     assert_eq!(
         service
             .find_resumable(&cairn_core::service::ResumeQuery {
                 directory: PathBuf::from("/home/ada/project"),
                 git_root: Some(PathBuf::from("/home/ada/project")),
+                location: cairn_core::Location {
+                    host: Some("laptop".to_owned()),
+                    repository: Some("example.com/ada/project".to_owned()),
+                    repository_folder: Some(PathBuf::new()),
+                },
                 updated_since_ms: None,
             })
             .await
@@ -768,6 +775,7 @@ async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
             (4, "branches and forks".to_owned(), 0),
             (5, "session model".to_owned(), 0),
             (6, "search".to_owned(), 0),
+            (7, "repository identity".to_owned(), 0),
         ]
     );
 }

@@ -59,6 +59,7 @@ async fn stored_session(service: &dyn SessionService) -> (Session, EventId, Even
         updated_at_ms: NOW_MS,
         archived_at_ms: None,
         model: None,
+        location: cairn_core::Location::default(),
     };
     let mut main = Vec::with_capacity(EVENTS - BRANCHES + 1);
     let mut parent = None;
@@ -159,6 +160,8 @@ fn benches(c: &mut Criterion) {
             directory: session.directory.clone(),
             git_root: None,
             git_branch: None,
+            repository: None,
+            host: "here".to_owned(),
         },
         ResumePolicy {
             continue_minutes: 60,

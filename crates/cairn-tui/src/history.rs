@@ -188,6 +188,8 @@ mod tests {
             directory: PathBuf::from("/repo/sub"),
             git_root: Some(PathBuf::from("/repo")),
             git_branch: None,
+            repository: None,
+            host: "here".to_owned(),
         };
         assert_eq!(HistoryScope::for_workspace(&workspace), repo);
     }

@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use cairn_core::resume::describe_age;
 use cairn_core::search::SearchHit;
-use cairn_core::workspace::shorten_home;
+use cairn_core::workspace::{host_name, session_place};
 use cairn_core::{EventId, SessionId, SessionSummary};
 
 use crate::sanitize::sanitize;
@@ -124,6 +124,7 @@ impl Picker {
                 .and_then(|hit| hit.snippets.first())
                 .map(row_snippet)
         };
+        let this_host = host_name();
         let mut rows: Vec<PickerRow> = self
             .items
             .iter()
@@ -149,7 +150,7 @@ impl Picker {
                 messages: Some(item.message_count),
                 branches: item.branch_count,
                 preview: sanitize(&item.preview).replace('\n', " "),
-                directory: shorten_home(&item.session.directory),
+                directory: sanitize(&session_place(&item.session, &this_host)).into_owned(),
                 current: item.session.id == self.current,
                 archived: item.session.archived_at_ms.is_some(),
                 snippet: snippet_of(item.session.id),
@@ -175,7 +176,7 @@ impl Picker {
                 preview: listed
                     .map(|item| sanitize(&item.preview).replace('\n', " "))
                     .unwrap_or_default(),
-                directory: shorten_home(&session.directory),
+                directory: sanitize(&session_place(session, &this_host)).into_owned(),
                 current: session.id == self.current,
                 archived: session.archived_at_ms.is_some(),
                 snippet: hit.snippets.first().map(row_snippet),

@@ -131,6 +131,7 @@ async fn write_session(sandbox: &Sandbox, messages: usize) -> SessionId {
         updated_at_ms: now_ms - 60_000,
         archived_at_ms: None,
         model: None,
+        location: cairn_core::Location::default(),
     };
     service
         .create_session(&session, &events)

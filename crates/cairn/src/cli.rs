@@ -84,6 +84,9 @@ pub enum Command {
     /// Where Cairn's files are, and checking the configuration file
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Copy sessions between the local database and a shared store
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for
@@ -249,6 +252,25 @@ pub struct SearchArgs {
 pub enum ExportFormat {
     Markdown,
     Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy every session of the local database to another store (--to), or of another
+    /// store into the local database (--from). Ids are kept; sessions the target has are
+    /// skipped, so running it again copies nothing twice and completes an interrupted copy
+    Copy(CopyArgs),
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct CopyArgs {
+    /// The store to copy to: postgres://user@host:5432/db or the path of a SQLite file
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    /// The store to copy from into the local database
+    #[arg(long, value_name = "URL")]
+    pub from: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

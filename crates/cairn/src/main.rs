@@ -14,6 +14,7 @@ mod resolve;
 mod run;
 mod search;
 mod sessions;
+mod store_copy;
 mod tree_commands;
 mod tui;
 
@@ -22,7 +23,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{Cli, Command, ConfigCommand};
+use crate::cli::{Cli, Command, ConfigCommand, StoreCommand};
 use crate::context::Context;
 
 fn main() -> ExitCode {
@@ -82,6 +83,11 @@ async fn dispatch(mut cli: Cli) -> eyre::Result<ExitCode> {
         Some(Command::Sessions(command)) => {
             let context = Context::load(&cli.global)?;
             sessions::run(&context, command).await
+        }
+        Some(Command::Store(StoreCommand::Copy(args))) => {
+            let context = Context::load(&cli.global)?;
+            logging::init(&context.paths.state_dir, "store");
+            store_copy::copy(&context, &args).await
         }
         None => {
             let context = Context::load(&cli.global)?;

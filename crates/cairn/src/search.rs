@@ -45,6 +45,7 @@ pub async fn run(context: &Context, args: &SearchArgs) -> eyre::Result<()> {
         Some(WorkspaceFilter {
             directory: workspace.directory,
             git_root: workspace.git_root,
+            repository: workspace.repository,
         })
     };
     let request = SearchRequest {

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use cairn_core::resume::describe_age;
 use cairn_core::service::{SessionCounts, SessionFilter, WorkspaceFilter};
 use cairn_core::text::plural;
-use cairn_core::workspace::shorten_home;
+use cairn_core::workspace::{host_name, session_place, shorten_home};
 use cairn_core::{Clock, SessionService, SystemClock, transcript};
 use eyre::{WrapErr, bail};
 use serde_json::json;
@@ -232,6 +232,7 @@ async fn list(
         Some(WorkspaceFilter {
             directory: workspace.directory,
             git_root: workspace.git_root,
+            repository: workspace.repository,
         })
     };
     let filter = SessionFilter {
@@ -251,6 +252,8 @@ async fn list(
                     "title": session.title,
                     "directory": session.directory.to_string_lossy(),
                     "git_root": session.git_root.as_deref().map(std::path::Path::to_string_lossy),
+                    "host": session.location.host,
+                    "repository": session.location.repository,
                     "created_at_ms": session.created_at_ms,
                     "updated_at_ms": session.updated_at_ms,
                     "archived": session.archived_at_ms.is_some(),
@@ -271,6 +274,7 @@ async fn list(
         }
         return Ok(());
     }
+    let this_host = host_name();
     let mut rows = Vec::with_capacity(sessions.len());
     for summary in &sessions {
         let session = &summary.session;
@@ -281,7 +285,7 @@ async fn list(
         rows.push([
             unique_short_id(service, session.id).await,
             ellipsize(&title, TITLE_COLUMN),
-            human(&shorten_home(&session.directory)),
+            human(&session_place(session, &this_host)),
             describe_age(now - session.updated_at_ms),
             if summary.branch_count > 1 {
                 format!(

@@ -88,6 +88,7 @@ pub async fn fork_session(
         updated_at_ms: now_ms,
         archived_at_ms: None,
         model: all.session.model.clone(),
+        location: all.session.location.clone(),
     };
     let copies = copy_branch(&branch, fork.id);
     fork.head_id = copies.last().map(|event| event.id);

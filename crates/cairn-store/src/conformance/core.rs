@@ -313,6 +313,7 @@ pub async fn listing_filters_and_orders(service: Service) {
                 workspace: workspace.map(|(directory, git_root)| WorkspaceFilter {
                     directory: dir(directory),
                     git_root: git_root.map(dir),
+                    repository: None,
                 }),
                 include_archived,
                 limit,
@@ -359,6 +360,7 @@ pub async fn listing_filters_and_orders(service: Service) {
             workspace: Some(WorkspaceFilter {
                 directory: dir("plain"),
                 git_root: None,
+                repository: None,
             }),
             include_archived: false,
             limit: None,

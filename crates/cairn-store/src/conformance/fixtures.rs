@@ -7,7 +7,11 @@ pub fn dir(name: &str) -> PathBuf {
     PathBuf::from("/conformance").join(name)
 }
 
-/// A session row as a writer would create it, updated at its creation time.
+/// The machine the behaviours run on, unless they say otherwise.
+pub const HERE: &str = "here";
+
+/// A session row as a writer on [`HERE`] would create it outside any repository with a
+/// remote, updated at its creation time.
 pub fn session(directory: &str, git_root: Option<&str>, at_ms: i64) -> Session {
     Session {
         id: SessionId::new(),
@@ -19,6 +23,11 @@ pub fn session(directory: &str, git_root: Option<&str>, at_ms: i64) -> Session {
         updated_at_ms: at_ms,
         archived_at_ms: None,
         model: None,
+        location: Location {
+            host: Some(HERE.to_owned()),
+            repository: None,
+            repository_folder: None,
+        },
     }
 }
 
@@ -107,6 +116,11 @@ pub(super) fn resume_query(
     ResumeQuery {
         directory: dir(directory),
         git_root: git_root.map(dir),
+        location: Location {
+            host: Some(HERE.to_owned()),
+            repository: None,
+            repository_folder: None,
+        },
         updated_since_ms: since,
     }
 }

@@ -24,6 +24,7 @@ pub async fn counts_match_the_listing_by_workspace_and_archive_state(service: Se
         let workspace = WorkspaceFilter {
             directory: dir(directory),
             git_root: git_root.map(dir),
+            repository: None,
         };
         async move {
             service

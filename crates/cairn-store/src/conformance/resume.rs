@@ -123,6 +123,7 @@ pub async fn paths_that_differ_only_in_non_utf8_bytes_are_two_workspaces(service
     let resumed = |session: &Session| ResumeQuery {
         directory: session.directory.clone(),
         git_root: session.git_root.clone(),
+        location: session.location.clone(),
         updated_since_ms: None,
     };
     assert_eq!(
@@ -151,6 +152,7 @@ pub async fn paths_that_differ_only_in_non_utf8_bytes_are_two_workspaces(service
             workspace: Some(WorkspaceFilter {
                 directory: ff.directory.clone(),
                 git_root: ff.git_root.clone(),
+                repository: None,
             }),
             ..SessionFilter::default()
         })

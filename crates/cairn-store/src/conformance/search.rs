@@ -221,6 +221,7 @@ pub async fn search_sees_what_is_stored_and_filters(service: Service) {
         workspace: Some(WorkspaceFilter {
             directory: dir("here"),
             git_root: None,
+            repository: None,
         }),
         ..everywhere("kestrel")
     };
@@ -273,6 +274,7 @@ pub async fn search_filters_hold_below_many_better_matches(service: Service) {
         workspace: Some(WorkspaceFilter {
             directory: dir("here"),
             git_root: None,
+            repository: None,
         }),
         limit: 1,
         ..everywhere("osprey")

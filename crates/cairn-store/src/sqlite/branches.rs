@@ -149,8 +149,10 @@ impl SqliteSessionService {
             "INSERT INTO sessions (id, directory_bytes, git_root_bytes, directory, git_root, \
              head_id, title, created_at, updated_at, archived_at, message_count, \
              model_event_count, preview, branch_message_count, branch_count, \
-             forked_from_session_id, forked_from_event_id, model) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1, ?15, ?16, ?17) \
+             forked_from_session_id, forked_from_event_id, model, host, repository, \
+             repository_folder_bytes) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1, ?15, ?16, ?17, \
+             ?18, ?19, ?20) \
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(session.id.to_string())
@@ -170,6 +172,9 @@ impl SqliteSessionService {
         .bind(origin.map(|origin| origin.session_id.to_string()))
         .bind(origin.map(|origin| origin.event_id.to_string()))
         .bind(session.model.as_deref())
+        .bind(session.location.host.as_deref())
+        .bind(session.location.repository.as_deref())
+        .bind(session.location.repository_folder.as_deref().map(path_bytes))
         .execute(&mut **tx)
         .await
         .map_err(|err| self.map_err(err))?;

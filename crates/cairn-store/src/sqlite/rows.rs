@@ -12,14 +12,15 @@ use std::path::{Path, PathBuf};
 
 use cairn_core::branch::StoredEvent;
 use cairn_core::service::WorkspaceFilter;
-use cairn_core::{Event, EventKind, ForkOrigin, ServiceError, Session, SessionSummary};
+use cairn_core::{Event, EventKind, ForkOrigin, Location, ServiceError, Session, SessionSummary};
 
 /// The columns of [`SessionRow`], as a literal so queries can be `concat!`ed constants.
 macro_rules! session_columns {
     () => {
         "id, directory_bytes, git_root_bytes, head_id, title, created_at, updated_at, \
          archived_at, branch_message_count, branch_count, preview, model, \
-         forked_from_session_id, forked_from_event_id"
+         forked_from_session_id, forked_from_event_id, host, repository, \
+         repository_folder_bytes"
     };
 }
 pub(crate) use session_columns;
@@ -52,6 +53,10 @@ pub(crate) struct SessionRow {
     pub model: Option<String>,
     pub forked_from_session_id: Option<String>,
     pub forked_from_event_id: Option<String>,
+    /// Where the session was last active (migration 0007).
+    pub host: Option<String>,
+    pub repository: Option<String>,
+    pub repository_folder_bytes: Option<Vec<u8>>,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -97,6 +102,11 @@ impl SessionRow {
             updated_at_ms: self.updated_at,
             archived_at_ms: self.archived_at,
             model: self.model,
+            location: Location {
+                host: self.host,
+                repository: self.repository,
+                repository_folder: self.repository_folder_bytes.map(path_from_bytes),
+            },
         })
     }
 
@@ -129,28 +139,33 @@ pub(crate) fn path_bytes(path: &Path) -> &[u8] {
     path.as_os_str().as_bytes()
 }
 
-/// The `WHERE` condition for sessions of `workspace` (`?1` the directory, `?2` the git root;
-/// see [`workspace_bindings`]), `None` for every workspace.
+/// The `WHERE` condition for sessions of `workspace` (`?1` the directory, `?2` the git root,
+/// `?4` the repository, on any machine; see [`workspace_bindings`]), `None` for every
+/// workspace.
 pub(crate) fn workspace_condition(workspace: Option<&WorkspaceFilter>) -> Option<&'static str> {
     match workspace {
         Some(WorkspaceFilter {
             git_root: Some(_), ..
-        }) => Some("(directory_bytes = ?1 OR git_root_bytes = ?2)"),
-        Some(WorkspaceFilter { git_root: None, .. }) => Some("directory_bytes = ?1"),
+        }) => Some("(directory_bytes = ?1 OR git_root_bytes = ?2 OR repository = ?4)"),
+        Some(WorkspaceFilter { git_root: None, .. }) => {
+            Some("(directory_bytes = ?1 OR repository = ?4)")
+        }
         None => None,
     }
 }
 
-/// The values for `?1` and `?2` in [`workspace_condition`].
-pub(crate) fn workspace_bindings(
-    workspace: Option<&WorkspaceFilter>,
-) -> (Option<&[u8]>, Option<&[u8]>) {
+/// The directory, git root and repository bound in [`workspace_condition`].
+pub(crate) type WorkspaceBindings<'a> = (Option<&'a [u8]>, Option<&'a [u8]>, Option<&'a str>);
+
+/// The values for `?1`, `?2` and `?4` in [`workspace_condition`].
+pub(crate) fn workspace_bindings(workspace: Option<&WorkspaceFilter>) -> WorkspaceBindings<'_> {
     match workspace {
         Some(workspace) => (
             Some(path_bytes(&workspace.directory)),
             workspace.git_root.as_deref().map(path_bytes),
+            workspace.repository.as_deref(),
         ),
-        None => (None, None),
+        None => (None, None, None),
     }
 }
 

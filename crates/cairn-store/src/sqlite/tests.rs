@@ -2,6 +2,7 @@
 
 use super::*;
 use pretty_assertions::assert_eq;
+use resume::RESUME_QUERY;
 use rows::{EVENT_CHUNK_ROWS, PACKED_EVENT_CHUNK};
 
 /// The `detail` column of `EXPLAIN QUERY PLAN` for `sql`, with dummy arguments.
@@ -136,7 +137,7 @@ async fn hot_queries_use_their_indexes_without_sorting() {
         .await
         .unwrap();
 
-    let resume_plan = plan(&service, RESUME_QUERY, 3).await;
+    let resume_plan = plan(&service, RESUME_QUERY, 6).await;
     let searches: Vec<&String> = resume_plan
         .iter()
         .filter(|detail| {
@@ -146,8 +147,12 @@ async fn hot_queries_use_their_indexes_without_sorting() {
     assert_eq!(
         searches,
         vec![
-            "SEARCH sessions USING INDEX sessions_resumable_by_directory (directory_bytes=? AND updated_at>?)",
-            "SEARCH sessions USING INDEX sessions_resumable_by_git_root (git_root_bytes=? AND updated_at>?)",
+            "SEARCH sessions USING INDEX sessions_resumable_by_directory (directory_bytes=? AND host=? AND updated_at>?)",
+            "SEARCH sessions USING INDEX sessions_resumable_by_directory (directory_bytes=? AND host=? AND updated_at>?)",
+            "SEARCH sessions USING INDEX sessions_resumable_by_repository_folder (repository=? AND repository_folder_bytes=? AND updated_at>?)",
+            "SEARCH sessions USING INDEX sessions_resumable_by_git_root (git_root_bytes=? AND host=? AND updated_at>?)",
+            "SEARCH sessions USING INDEX sessions_resumable_by_git_root (git_root_bytes=? AND host=? AND updated_at>?)",
+            "SEARCH sessions USING INDEX sessions_resumable_by_repository (repository=? AND updated_at>?)",
         ],
         "{resume_plan:#?}"
     );

@@ -224,6 +224,7 @@ fn summary(n: u128, title: &str, minutes_ago: i64, count: u64, preview: &str) ->
             updated_at_ms: NOW_MS - minutes_ago * 60_000,
             archived_at_ms: None,
             model: None,
+            location: cairn_core::Location::default(),
         },
         message_count: count,
         branch_count: 1,

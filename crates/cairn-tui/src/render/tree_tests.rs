@@ -117,6 +117,7 @@ fn sessions_picker_shows_a_branched_session() {
             updated_at_ms: NOW_MS - 60_000 * n as i64,
             archived_at_ms: None,
             model: None,
+            location: cairn_core::Location::default(),
         },
         message_count: messages,
         branch_count: branches,

@@ -29,6 +29,7 @@ impl SessionTask {
             workspace: (!all_workspaces).then(|| WorkspaceFilter {
                 directory: workspace.directory.clone(),
                 git_root: workspace.git_root.clone(),
+                repository: workspace.repository.clone(),
             }),
             include_archived: true,
             limit: SEARCH_RESULTS,

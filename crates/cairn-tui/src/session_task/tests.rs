@@ -31,6 +31,8 @@ async fn fixture() -> Fixture {
         directory: dir.path().canonicalize().unwrap(),
         git_root: None,
         git_branch: None,
+        repository: None,
+        host: "here".to_owned(),
     };
     Fixture {
         _dir: dir,

@@ -78,6 +78,8 @@ async fn edit_tree_switch_and_fork_through_the_task() {
             directory: dir.path().canonicalize().unwrap(),
             git_root: None,
             git_branch: None,
+            repository: None,
+            host: "here".to_owned(),
         },
         ResumePolicy::default(),
     );

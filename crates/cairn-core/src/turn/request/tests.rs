@@ -32,6 +32,8 @@ fn workspace() -> Workspace {
         directory: PathBuf::from("/home/ada/src/engine/src"),
         git_root: Some(PathBuf::from("/home/ada/src/engine")),
         git_branch: Some("main".into()),
+        repository: None,
+        host: "here".to_owned(),
     }
 }
 

@@ -60,7 +60,8 @@ impl PostgresSessionService {
             workspace_condition(request.workspace.as_ref(), 2),
             archived_condition(request),
         );
-        let (directory, git_root) = workspace_bindings(request.workspace.as_ref());
+        // Search ignores the repository (see `WorkspaceFilter::repository`).
+        let (directory, git_root, _) = workspace_bindings(request.workspace.as_ref());
         sqlx::query_as(&sql)
             .bind(tsquery)
             .bind(directory)
@@ -99,7 +100,8 @@ impl PostgresSessionService {
             workspace_condition(request.workspace.as_ref(), 2),
             archived_condition(request),
         );
-        let (directory, git_root) = workspace_bindings(request.workspace.as_ref());
+        // Search ignores the repository (see `WorkspaceFilter::repository`).
+        let (directory, git_root, _) = workspace_bindings(request.workspace.as_ref());
         let sessions: Vec<String> = sqlx::query_scalar(&sql)
             .bind(&literals)
             .bind(directory)

@@ -77,6 +77,7 @@ fn the_sessions_picker_lists_filters_toggles_and_switches() {
             updated_at_ms: NOW_MS,
             archived_at_ms: None,
             model: None,
+            location: cairn_core::Location::default(),
         },
         message_count: 2,
         branch_count: 1,

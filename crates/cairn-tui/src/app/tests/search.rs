@@ -23,6 +23,7 @@ fn hit(n: u128, title: &str, passage: &str, event_id: EventId) -> SearchHit {
             updated_at_ms: NOW_MS,
             archived_at_ms: None,
             model: None,
+            location: cairn_core::Location::default(),
         },
         score: 1.0,
         snippets: vec![Snippet::from_marked(session_id, event_id, passage)],
