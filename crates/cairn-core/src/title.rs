@@ -8,7 +8,9 @@
 //! user set is never replaced by one the model made (the store enforces it atomically).
 
 use crate::event::{Event, EventKind};
-use crate::provider::{Message, ModelRequest, Role};
+use futures::StreamExt;
+
+use crate::provider::{Message, ModelProvider, ModelRequest, ProviderError, Role, StreamEvent};
 use crate::session::{TITLE_MAX_WIDTH, clean_title};
 use crate::shorten::ellipsize;
 
@@ -118,6 +120,36 @@ pub fn title_request(input: &TitleInput, model: &str) -> ModelRequest {
         max_output_tokens: Some(TITLE_MAX_OUTPUT_TOKENS),
     }
 }
+
+/// Asks `provider` for a title with `request` (see [`title_request`]) and cleans the reply;
+/// `Ok(None)` when the reply has nothing usable. The caller bounds the time it may take and
+/// runs it beside the conversation, never in its way.
+pub async fn generate_title(
+    provider: &dyn ModelProvider,
+    request: ModelRequest,
+) -> Result<Option<String>, ProviderError> {
+    let mut stream = provider.stream(request).await?;
+    let mut reply = String::new();
+    while let Some(event) = stream.next().await {
+        match event? {
+            StreamEvent::TextDelta(text) => {
+                // A title is a few words: a model that rambles is cut off, not read to the end.
+                if reply.len() > MAX_REPLY_BYTES {
+                    break;
+                }
+                reply.push_str(&text);
+            }
+            StreamEvent::Finished(_) => break,
+            StreamEvent::ToolCallDelta { .. }
+            | StreamEvent::Usage(_)
+            | StreamEvent::Retrying { .. } => {}
+        }
+    }
+    Ok(clean_generated_title(&reply))
+}
+
+/// The most of a title reply that is read.
+const MAX_REPLY_BYTES: usize = 16 * 1024;
 
 fn quote(text: &str) -> String {
     match text.char_indices().nth(QUOTED_CHARS) {
