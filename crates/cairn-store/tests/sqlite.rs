@@ -768,6 +768,7 @@ async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
             (4, "branches and forks".to_owned(), 0),
             (5, "session model".to_owned(), 0),
             (6, "search".to_owned(), 0),
+            (8, "title source".to_owned(), 0),
         ]
     );
 }

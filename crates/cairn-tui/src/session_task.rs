@@ -311,9 +311,6 @@ impl SessionTask {
                     self.manager.push(kind);
                 }
                 self.persist().await;
-                if answered && self.manager.pending_count() == 0 {
-                    self.ask_for_title_if_first_answer();
-                }
                 self.refresh_branches_if_stale().await;
                 if self.manager.pending_count() == 0
                     && let Err(error) = self.manager.release_turn().await
@@ -322,6 +319,9 @@ impl SessionTask {
                     tracing::warn!(%error, "could not release the turn lease");
                 }
                 self.reply(AppEvent::SessionChanged(self.view().await));
+                if answered && self.manager.pending_count() == 0 {
+                    self.ask_for_title_if_first_answer();
+                }
             }
             SessionJob::SetGeneratedTitle { session_id, title } => {
                 self.set_generated_title(session_id, &title).await;
@@ -511,6 +511,8 @@ mod saving;
 mod search;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod title_tests;
 mod tree;
 #[cfg(test)]
 mod tree_tests;
