@@ -238,7 +238,7 @@ impl SessionTask {
         let applied = if self.manager.session().id == session_id {
             self.manager.set_generated_title(title).await
         } else {
-            let now = cairn_core::Clock::now_ms(&cairn_core::SystemClock);
+            let now = self.manager.now_ms();
             self.manager
                 .service()
                 .set_title(session_id, title, TitleSource::Model, now)
