@@ -193,6 +193,7 @@ impl ProviderError {
             | ProviderError::Timeout { .. }
             | ProviderError::StreamDropped { .. }
             | ProviderError::Malformed { .. }
+            | ProviderError::ContextTooLong { .. }
             | ProviderError::Config(_) => false,
         }
     }

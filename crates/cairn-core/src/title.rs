@@ -93,6 +93,7 @@ pub fn title_input(branch: &[Event]) -> Option<TitleInput> {
             EventKind::UserMessage { .. }
             | EventKind::ToolCall { .. }
             | EventKind::ToolResult { .. }
+            | EventKind::ToolDecision { .. }
             | EventKind::Note { .. }
             | EventKind::SystemContext { .. }
             | EventKind::Error { .. } => {}
@@ -118,6 +119,8 @@ pub fn title_request(input: &TitleInput, model: &str) -> ModelRequest {
             format!("<question>\n{question}\n</question>\n<answer>\n{answer}\n</answer>"),
         )],
         max_output_tokens: Some(TITLE_MAX_OUTPUT_TOKENS),
+        // A title needs no tools.
+        tools: Vec::new(),
     }
 }
 
