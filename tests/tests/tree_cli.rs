@@ -188,6 +188,19 @@ fn asking_from_an_earlier_point_switching_back_and_forking() {
     );
     let (stdout, _) = env.run_ok(&["run", "-s", &fork, "in the fork"]);
     assert!(stdout.contains("3 user messages in context"), "{stdout}");
+    // A title typed for the fork is the user's, which no automatic title replaces.
+    let (stdout, _) = env.run_ok(&["sessions", "list", "--json"]);
+    let rows: Value = serde_json::from_str(&stdout).unwrap();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["id"] == fork.as_str())
+        .unwrap();
+    assert_eq!(
+        (&row["title"], &row["title_source"]),
+        (&Value::from("side"), &Value::from("user"))
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! only break things (a zero timeout, endless retries) are out of range, with the ranges
 //! documented in `config.example.toml`.
 
+mod conversation;
 mod store;
 mod tools;
 
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use conversation::ConversationConfig;
 pub use store::{DEFAULT_CONNECT_TIMEOUT_SECS, STORE_URL_VARIABLE, StoreConfig};
 pub use tools::{DEFAULT_COMMAND_TIMEOUT_SECS, DEFAULT_MAX_STEPS, ToolsConfig};
 
@@ -86,6 +88,7 @@ struct ConfigFile {
     provider: Option<ProviderConfig>,
     store: Option<StoreConfig>,
     tools: Option<ToolsConfig>,
+    conversation: Option<ConversationConfig>,
 }
 
 /// The resolved configuration.
@@ -98,6 +101,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// The `[tools]` table (defaults when absent).
     pub tools: ToolsConfig,
+    /// Titles (and, later, compaction) of conversations.
+    pub conversation: ConversationConfig,
     /// The file that was read, if one existed.
     pub source: Option<PathBuf>,
 }
@@ -246,6 +251,7 @@ impl Config {
             provider: file.provider.unwrap_or_default(),
             store: store::resolve(file.store, env)?,
             tools: file.tools.unwrap_or_default(),
+            conversation: file.conversation.unwrap_or_default(),
             source,
         })
     }
@@ -299,6 +305,9 @@ fn parse_file(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
     }
     if let Some(tools) = &file.tools {
         tools::validate(tools, &invalid)?;
+    }
+    if let Some(conversation) = &file.conversation {
+        conversation::validate(conversation, &invalid)?;
     }
     if let Some(provider) = &file.provider {
         if provider
@@ -533,6 +542,21 @@ mod tests {
     }
 
     #[test]
+    fn the_title_model_is_read_and_an_empty_one_rejected() {
+        let config = load_text("[conversation]\ntitle_model = \"small\"\n", &[]).unwrap();
+        assert_eq!(config.conversation.title_model("big"), "small");
+        assert_eq!(
+            load_text("", &[]).unwrap().conversation.title_model("big"),
+            "big"
+        );
+        let err = load_text("[conversation]\ntitle_model = \" \"\n", &[]).unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_deref()),
+            (Some(2), Some("conversation.title_model"))
+        );
+    }
+
+    #[test]
     fn values_that_can_only_break_things_are_rejected_with_key_and_line() {
         let rejected = |text: &str| {
             let err = load_text(&format!("# settings\n[provider]\n{text}\n"), &[]).unwrap_err();
@@ -661,6 +685,8 @@ mod tests {
             "deny",
             "command_timeout_secs",
             "max_steps",
+            "[conversation]",
+            "title_model",
         ] {
             assert!(
                 text.contains(key),

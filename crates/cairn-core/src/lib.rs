@@ -25,6 +25,7 @@ pub mod service;
 pub mod session;
 pub mod shorten;
 pub mod text;
+pub mod title;
 pub mod tool;
 pub mod transcript;
 pub mod transfer;

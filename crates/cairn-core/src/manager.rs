@@ -29,6 +29,7 @@ use crate::provider::ModelRequest;
 use crate::resume::{ResumePolicy, describe_age};
 use crate::service::{LoadedSession, Result, ServiceError, SessionService, SessionVersion};
 use crate::session::{Session, title_from_message};
+use crate::title::TitleSource;
 use crate::turn::build_request;
 use crate::workspace::Workspace;
 
@@ -359,6 +360,8 @@ impl SessionManager {
             if pending.is_empty() {
                 return Ok(outcome);
             }
+            // Before its first write, a session has a title only if the user gave it one.
+            let renamed_before_stored = !self.session_stored && !self.session.title.is_empty();
             let result = if self.session_stored {
                 self.service
                     .append_events(self.session.id, self.stored_head, &pending)
@@ -384,13 +387,30 @@ impl SessionManager {
                     if let Some(last) = pending.last() {
                         self.session.updated_at_ms = last.created_at_ms;
                     }
+                    if renamed_before_stored {
+                        // `create_session` stored the title as the first message's; mark it
+                        // the user's so no automatic title replaces it.
+                        self.service
+                            .set_title(
+                                self.session.id,
+                                &self.session.title,
+                                TitleSource::User,
+                                self.clock.now_ms(),
+                            )
+                            .await?;
+                    }
                     if self.session.title.is_empty()
                         && let Some(title) = first_user_title(&self.events)
                     {
                         // A new row already got this title from `create_session`.
                         if was_stored {
                             self.service
-                                .set_title(self.session.id, &title, self.clock.now_ms())
+                                .set_title(
+                                    self.session.id,
+                                    &title,
+                                    TitleSource::FirstMessage,
+                                    self.clock.now_ms(),
+                                )
                                 .await?;
                         }
                         self.session.title = title;
@@ -458,15 +478,43 @@ impl SessionManager {
 
     /// Renames the current session (written at once if the session is stored, else with
     /// its first event).
+    /// The title is the user's: no automatic title replaces it.
     pub async fn rename(&mut self, title: &str) -> Result<()> {
         let title = crate::session::clean_title(title);
         if self.session_stored {
             self.service
-                .set_title(self.session.id, &title, self.clock.now_ms())
+                .set_title(
+                    self.session.id,
+                    &title,
+                    TitleSource::User,
+                    self.clock.now_ms(),
+                )
                 .await?;
         }
         self.session.title = title;
         Ok(())
+    }
+
+    /// Gives the stored session a title the model made (already cleaned, see
+    /// [`clean_generated_title`](crate::title::clean_generated_title)), unless the user has
+    /// named it: `false` when the title was kept, or the session is not stored.
+    pub async fn set_generated_title(&mut self, title: &str) -> Result<bool> {
+        if !self.session_stored {
+            return Ok(false);
+        }
+        let applied = self
+            .service
+            .set_title(
+                self.session.id,
+                title,
+                TitleSource::Model,
+                self.clock.now_ms(),
+            )
+            .await?;
+        if applied {
+            self.session.title = title.to_owned();
+        }
+        Ok(applied)
     }
 
     fn make_event(&self, kind: EventKind, now: i64) -> Event {

@@ -146,9 +146,14 @@ pub enum ProviderError {
         attempts: u32,
         message: String,
     },
-    /// A 4xx the request itself caused (bad model name, too long...).
+    /// A 4xx the request itself caused (bad model name...).
     #[error("the provider rejected the request ({status}): {message}")]
     BadRequest { status: u16, message: String },
+    /// The request does not fit the model's context window (OpenAI's
+    /// `context_length_exceeded`, Anthropic's "prompt is too long", llama.cpp's
+    /// `exceed_context_size_error`). Not retryable as it was: only with less history.
+    #[error("the conversation is too long for the model's context window ({status}): {message}")]
+    ContextTooLong { status: u16, message: String },
     #[error("could not connect to {url}: {reason}{hint}")]
     Connect {
         url: String,
@@ -188,6 +193,7 @@ impl ProviderError {
             | ProviderError::Timeout { .. }
             | ProviderError::StreamDropped { .. }
             | ProviderError::Malformed { .. }
+            | ProviderError::ContextTooLong { .. }
             | ProviderError::Config(_) => false,
         }
     }

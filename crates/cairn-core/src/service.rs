@@ -21,6 +21,7 @@ use crate::ids::{EventId, InvocationId, SessionId};
 use crate::lease::{AnswerDraft, LeaseHolder, LeaseOutcome, TurnLease};
 use crate::search::{SearchHit, SearchRequest};
 use crate::session::{Location, Session};
+use crate::title::TitleSource;
 use crate::transfer::{ImportOutcome, SessionExport};
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
@@ -184,6 +185,8 @@ pub struct SessionSummary {
     pub branch_count: u64,
     /// The first line of the latest user message, if any.
     pub preview: String,
+    /// Where the session's title came from: automatic or set by the user.
+    pub title_source: TitleSource,
 }
 
 /// How many sessions a workspace (or every workspace) has, archived ones apart.
@@ -333,7 +336,18 @@ pub trait SessionService: Send + Sync {
     /// workspace): what a listing cut by its limit, or hiding archived sessions, left out.
     async fn count_sessions(&self, workspace: Option<&WorkspaceFilter>) -> Result<SessionCounts>;
 
-    async fn set_title(&self, session_id: SessionId, title: &str, now_ms: i64) -> Result<()>;
+    /// Gives the session `title` from `source`, atomically only if the stored title's source
+    /// is not stronger (first message < model < user), so a title the user set is never
+    /// replaced by an automatic one, whatever runs at the same time. `Ok(false)` when the
+    /// stored title was kept. Moves `updated_at` to `now_ms` if that is later. `NotFound` if
+    /// the session is not stored.
+    async fn set_title(
+        &self,
+        session_id: SessionId,
+        title: &str,
+        source: TitleSource,
+        now_ms: i64,
+    ) -> Result<bool>;
 
     /// Sets the model the session uses (`None`: the configured one). Like archiving, it does
     /// not move `updated_at`. `NotFound` if the session is not stored.

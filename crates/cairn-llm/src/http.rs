@@ -426,6 +426,7 @@ enum FailureKind {
     Overloaded,
     Server,
     BadRequest,
+    ContextTooLong,
 }
 
 impl Failure {
@@ -451,6 +452,7 @@ impl Failure {
                 message,
             },
             FailureKind::BadRequest => ProviderError::BadRequest { status, message },
+            FailureKind::ContextTooLong => ProviderError::ContextTooLong { status, message },
         }
     }
 }
@@ -473,6 +475,8 @@ fn classify_failure(settings: &ProviderSettings, status: StatusCode, body: &str)
         (FailureKind::BadRequest, None)
     } else if error_type == "overloaded_error" || code == 529 {
         (FailureKind::Overloaded, Some(format!("{code} overloaded")))
+    } else if (400..500).contains(&code) && is_context_too_long(body) {
+        (FailureKind::ContextTooLong, None)
     } else {
         match code {
             401 | 403 => (FailureKind::Auth, None),
@@ -491,6 +495,24 @@ fn classify_failure(settings: &ProviderSettings, status: StatusCode, body: &str)
         message,
         key_env: settings.api_key_env.clone(),
     }
+}
+
+/// Whether an error body says the request exceeds the model's context window, in any of the
+/// ways servers say it: OpenAI's `code` `context_length_exceeded`, llama.cpp's `type`
+/// `exceed_context_size_error`, Anthropic's `invalid_request_error` "prompt is too long".
+fn is_context_too_long(body: &str) -> bool {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(body.trim()) else {
+        return false;
+    };
+    let Some(error) = value.get("error") else {
+        return false;
+    };
+    let field = |name: &str| error.get(name).and_then(serde_json::Value::as_str);
+    ["code", "type"]
+        .into_iter()
+        .filter_map(field)
+        .any(|value| value == "context_length_exceeded" || value == "exceed_context_size_error")
+        || field("message").is_some_and(|message| message.starts_with("prompt is too long"))
 }
 
 /// `(type, message)` from the error bodies both dialects use:

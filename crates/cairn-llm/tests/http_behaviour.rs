@@ -320,6 +320,52 @@ async fn other_client_errors_are_bad_requests() {
 }
 
 #[tokio::test]
+async fn a_request_too_long_for_the_context_window_is_told_apart() {
+    // As OpenAI, llama.cpp's server and Anthropic word it.
+    let bodies = [
+        (
+            r#"{"error":{"message":"This model's maximum context length is 128000 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}"#,
+            "This model's maximum context length is 128000 tokens.",
+        ),
+        (
+            r#"{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error","n_prompt_tokens":9000,"n_ctx":8192}}"#,
+            "the request exceeds the available context size, try increasing it",
+        ),
+        (
+            r#"{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 208000 tokens > 200000 maximum"}}"#,
+            "prompt is too long: 208000 tokens > 200000 maximum",
+        ),
+    ];
+    for (body, message) in bodies {
+        let server = Server::start(vec![Reply::status(400, "application/json", body)]).await;
+        let err = openai(&server).stream(request()).await.err().unwrap();
+        assert_eq!(
+            err,
+            ProviderError::ContextTooLong {
+                status: 400,
+                message: message.into()
+            }
+        );
+        assert!(
+            err.to_string()
+                .starts_with("the conversation is too long for the model's context window (400)"),
+            "{err}"
+        );
+        // Sending it again as it was cannot help: it is not retried.
+        assert_eq!(server.requests().len(), 1);
+    }
+    // Another invalid request stays a bad request.
+    let server = Server::start(vec![Reply::status(
+        400,
+        "application/json",
+        r#"{"error":{"message":"temperature is out of range","type":"invalid_request_error","code":"invalid_value"}}"#,
+    )])
+    .await;
+    let err = openai(&server).stream(request()).await.err().unwrap();
+    assert!(matches!(err, ProviderError::BadRequest { .. }), "{err:?}");
+}
+
+#[tokio::test]
 async fn dropping_a_slow_stream_closes_the_connection() {
     let server = Server::start(vec![
         Reply::sse(openai_words(200)).in_writes_of(80, Duration::from_millis(20)),

@@ -29,6 +29,7 @@ mod machines;
 mod model;
 mod resume;
 mod search;
+mod titles;
 mod tree;
 mod turns;
 pub use copy::*;
@@ -39,6 +40,7 @@ pub use machines::*;
 pub use model::*;
 pub use resume::*;
 pub use search::*;
+pub use titles::*;
 pub use tree::*;
 pub use turns::*;
 
@@ -113,6 +115,9 @@ macro_rules! conformance_tests {
                 listing_filters_and_orders,
                 prefix_lookup_ignores_hyphens_and_case,
                 rename_sets_title,
+                a_user_title_is_never_replaced_by_an_automatic_one,
+                automatic_titles_are_listed_as_such_and_replace_each_other,
+                concurrent_automatic_titles_never_overwrite_a_rename,
                 archive_and_unarchive_keep_updated_at,
                 delete_removes_session_and_events,
                 unknown_ids_are_not_found,
@@ -237,6 +242,7 @@ pub fn behaviours() -> Vec<&'static str> {
         include_str!("conformance/model.rs"),
         include_str!("conformance/resume.rs"),
         include_str!("conformance/search.rs"),
+        include_str!("conformance/titles.rs"),
         include_str!("conformance/turns.rs"),
         include_str!("conformance/tree.rs"),
     ]

@@ -36,6 +36,7 @@ use cairn_core::search::{SearchHit, SearchRequest};
 use cairn_core::service::{
     Result, ResumeQuery, SearchIndexProgress, SessionCounts, WorkspaceFilter,
 };
+use cairn_core::title::TitleSource;
 use cairn_core::transfer::{ImportOutcome, SessionExport};
 use cairn_core::{
     Event, EventId, ForkOrigin, InvocationId, LoadedSession, ServiceError, Session, SessionEvents,
@@ -46,7 +47,9 @@ use sqlx::{Postgres, Transaction};
 
 use events::EventRow;
 
-use crate::sqlite::rows::{Counters, SessionRow, session_columns, workspace_bindings};
+use crate::sqlite::rows::{
+    Counters, SessionRow, session_columns, title_source_rank, workspace_bindings,
+};
 use filters::workspace_condition;
 
 const SESSION_BY_ID: &str = concat!(
@@ -302,17 +305,36 @@ impl SessionService for PostgresSessionService {
         rows.into_iter().map(SessionRow::into_summary).collect()
     }
 
-    async fn set_title(&self, session_id: SessionId, title: &str, now_ms: i64) -> Result<()> {
-        let result = sqlx::query(
-            "UPDATE sessions SET title = $1, updated_at = GREATEST(updated_at, $2) WHERE id = $3",
-        )
+    async fn set_title(
+        &self,
+        session_id: SessionId,
+        title: &str,
+        source: TitleSource,
+        now_ms: i64,
+    ) -> Result<bool> {
+        // One statement: the row lock makes the source check and the write atomic against a
+        // concurrent rename.
+        let result = sqlx::query(concat!(
+            "UPDATE sessions SET title = $1, title_source = $2, \
+             updated_at = GREATEST(updated_at, $3) WHERE id = $4 AND ",
+            title_source_rank!("title_source"),
+            " <= ",
+            title_source_rank!("$2")
+        ))
         .bind(title)
+        .bind(source.as_str())
         .bind(now_ms)
         .bind(session_id.to_string())
         .execute(&self.pool)
         .await
         .map_err(|err| self.map_err(err))?;
-        Self::expect_one_row(session_id, &result)
+        if result.rows_affected() > 0 {
+            return Ok(true);
+        }
+        match self.get_session(session_id).await? {
+            Some(_) => Ok(false),
+            None => Err(ServiceError::NotFound(session_id)),
+        }
     }
 
     async fn count_sessions(&self, workspace: Option<&WorkspaceFilter>) -> Result<SessionCounts> {

@@ -44,8 +44,10 @@ use cairn_core::{
 use sqlx::sqlite::{SqlitePool, SqliteQueryResult};
 use sqlx::{Sqlite, Transaction};
 
+use cairn_core::title::TitleSource;
 use rows::{
-    Counters, SESSION_BY_ID, SessionRow, session_columns, workspace_bindings, workspace_condition,
+    Counters, SESSION_BY_ID, SessionRow, session_columns, title_source_rank, workspace_bindings,
+    workspace_condition,
 };
 
 const INSERT_EVENT: &str = "INSERT INTO session_events \
@@ -451,17 +453,36 @@ impl SessionService for SqliteSessionService {
         })
     }
 
-    async fn set_title(&self, session_id: SessionId, title: &str, now_ms: i64) -> Result<()> {
-        let result = sqlx::query(
-            "UPDATE sessions SET title = ?1, updated_at = MAX(updated_at, ?2) WHERE id = ?3",
-        )
+    async fn set_title(
+        &self,
+        session_id: SessionId,
+        title: &str,
+        source: TitleSource,
+        now_ms: i64,
+    ) -> Result<bool> {
+        // The check of the stored source and the write are one statement, so an automatic
+        // title racing a rename can never land after it.
+        let result = sqlx::query(concat!(
+            "UPDATE sessions SET title = ?1, title_source = ?2, updated_at = MAX(updated_at, ?3) \
+             WHERE id = ?4 AND ",
+            title_source_rank!("title_source"),
+            " <= ",
+            title_source_rank!("?2")
+        ))
         .bind(title)
+        .bind(source.as_str())
         .bind(now_ms)
         .bind(session_id.to_string())
         .execute(&self.pool)
         .await
         .map_err(|err| self.map_err(err))?;
-        Self::expect_one_row(session_id, &result)
+        if result.rows_affected() > 0 {
+            return Ok(true);
+        }
+        match self.get_session(session_id).await? {
+            Some(_) => Ok(false),
+            None => Err(ServiceError::NotFound(session_id)),
+        }
     }
 
     async fn set_model(&self, session_id: SessionId, model: Option<&str>) -> Result<()> {

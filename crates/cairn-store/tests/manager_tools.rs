@@ -27,6 +27,8 @@ fn manager(service: &Arc<dyn SessionService>, clock: &ManualClock) -> SessionMan
             directory: PathBuf::from("/work/repo"),
             git_root: Some(PathBuf::from("/work/repo")),
             git_branch: None,
+            repository: None,
+            host: "here".to_owned(),
         },
         ResumePolicy {
             continue_minutes: 60,

@@ -51,6 +51,7 @@ fn streaming_app() -> App {
         size: (WIDTH, HEIGHT),
         loading_rest: false,
         store: None,
+        title_model: None,
     });
     app.handle(AppEvent::Key(KeyEvent::new(
         KeyCode::Char('q'),

@@ -92,6 +92,7 @@ fn open(events: Vec<Event>) -> App {
         size: (WIDTH, HEIGHT),
         loading_rest: false,
         store: None,
+        title_model: None,
     })
 }
 

@@ -128,6 +128,7 @@ fn app(events: Vec<Event>, session: &Session) -> App {
         size: (120, 40),
         loading_rest: false,
         store: None,
+        title_model: None,
     })
 }
 

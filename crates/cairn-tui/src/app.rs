@@ -31,6 +31,7 @@ mod rewind;
 mod session;
 mod stream;
 mod submit;
+mod title;
 mod turn;
 
 use cairn_core::{Event, ProviderInfo};
@@ -86,6 +87,8 @@ pub struct AppInit {
     /// The shared store in use (`postgres host:port/db`), for the status line; `None` for
     /// the local file, which goes unmentioned.
     pub store: Option<String>,
+    /// The model that names sessions (`[conversation] title_model`); `None`: the session's.
+    pub title_model: Option<String>,
 }
 
 /// The chat screen's state. Outside this crate it is driven only through [`App::new`],
@@ -97,6 +100,7 @@ pub struct App {
     /// The model put in requests: the session's own, else `default_model`.
     pub(crate) model: String,
     default_model: String,
+    title_model: Option<String>,
     pub(crate) store: Option<String>,
     pub(crate) transcript: Transcript,
     /// The part of a streaming answer not yet committed to `transcript`.
@@ -137,6 +141,7 @@ impl App {
         let mut app = Self {
             model: init.session.model.clone().unwrap_or(init.model.clone()),
             default_model: init.model,
+            title_model: init.title_model,
             session: init.session,
             origin: init.origin,
             provider: init.provider,
@@ -323,6 +328,15 @@ impl App {
             }
             AppEvent::Renamed { title } => {
                 self.note(&format!("Renamed this session to “{title}”."))
+            }
+            AppEvent::TitleWanted { session_id, input } => {
+                self.on_title_wanted(session_id, &input, &mut effects)
+            }
+            AppEvent::TitleGenerated { session_id, title } => {
+                effects.push(Effect::Job(SessionJob::SetGeneratedTitle {
+                    session_id,
+                    title,
+                }))
             }
             AppEvent::ExportWritten { result } => match result {
                 Ok(path) => self.note(&format!("Exported the conversation to {}", path.display())),

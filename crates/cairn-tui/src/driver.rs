@@ -27,9 +27,12 @@ use crate::session_task::{SessionTask, session_view};
 use crate::terminal::{self, TerminalGuard, TerminalOutput};
 use crate::{Opening, TuiExit, TuiOptions, history};
 use cairn_core::service::unique_short_id;
+use cairn_core::title::generate_title;
 
 /// The shortest time between two frames (about 60 frames a second).
 pub const FRAME_INTERVAL: Duration = Duration::from_millis(16);
+/// The longest a title may take: past it the first line stays the title.
+const TITLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often the spinner moves while an answer is on its way.
 const TICK_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -102,6 +105,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         max_output_tokens,
         state_dir,
         store,
+        title_model,
     } = options;
     let history_scope = history::HistoryScope::for_workspace(manager.workspace());
     let mut notes = startup_notes;
@@ -148,6 +152,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         size,
         loading_rest: opening.is_some(),
         store,
+        title_model,
     });
 
     let (event_sender, mut event_receiver) = mpsc::unbounded_channel();
@@ -328,6 +333,30 @@ impl Driver {
                         let _ = events.send(AppEvent::ModelsListed(result));
                     });
                 }
+                Effect::GenerateTitle {
+                    session_id,
+                    request,
+                } => {
+                    let provider = self.provider.clone();
+                    let events = self.events.clone();
+                    // Not tracked: it writes nothing itself, and one left running at exit
+                    // ends with the runtime.
+                    tokio::spawn(async move {
+                        let generated = tokio::time::timeout(
+                            TITLE_TIMEOUT,
+                            generate_title(provider.as_ref(), request),
+                        )
+                        .await;
+                        match generated {
+                            Ok(Ok(Some(title))) => {
+                                let _ = events.send(AppEvent::TitleGenerated { session_id, title });
+                            }
+                            Ok(Ok(None)) => tracing::debug!("the model gave no usable title"),
+                            Ok(Err(error)) => tracing::debug!(%error, "naming the session failed"),
+                            Err(_) => tracing::debug!("naming the session timed out"),
+                        }
+                    });
+                }
                 Effect::Quit => return Ok(Flow::Quit),
             }
         }
@@ -357,6 +386,7 @@ impl Driver {
                 | Effect::SaveHistory(_)
                 | Effect::CopyToClipboard(_)
                 | Effect::ListModels
+                | Effect::GenerateTitle { .. }
                 | Effect::ClearScreen
                 | Effect::Quit => {}
             }

@@ -63,6 +63,8 @@ pub struct TuiOptions {
     /// The shared store in use (`postgres host:port/db`), shown in the status line; `None`
     /// for the local file.
     pub store: Option<String>,
+    /// The model that names sessions; `None`: the session's own.
+    pub title_model: Option<String>,
 }
 
 /// How the chat opens.

@@ -16,6 +16,7 @@
 use cairn_core::paths::expand_home;
 use cairn_core::private_file::{Overwrite, write_private};
 use cairn_core::service::{WorkspaceFilter, lasting_short_id, unique_short_id};
+use cairn_core::title::{TitleSource, title_input};
 use cairn_core::transcript;
 use cairn_core::{EventKind, SessionFilter, SessionId, SessionManager};
 use std::path::PathBuf;
@@ -219,6 +220,40 @@ impl SessionTask {
         }
     }
 
+    /// After the session's first complete answer is stored, the screen may have the model
+    /// name the session.
+    fn ask_for_title_if_first_answer(&self) {
+        let branch: Vec<_> = self.manager.events().cloned().collect();
+        if let Some(input) = title_input(&branch) {
+            self.reply(AppEvent::TitleWanted {
+                session_id: self.manager.session().id,
+                input,
+            });
+        }
+    }
+
+    /// Stores a title the model made for `session_id` (no longer the current session, if
+    /// the user moved on meanwhile); the status line follows when it was taken.
+    async fn set_generated_title(&mut self, session_id: SessionId, title: &str) {
+        let applied = if self.manager.session().id == session_id {
+            self.manager.set_generated_title(title).await
+        } else {
+            let now = self.manager.now_ms();
+            self.manager
+                .service()
+                .set_title(session_id, title, TitleSource::Model, now)
+                .await
+        };
+        match applied {
+            Ok(true) if self.manager.session().id == session_id => {
+                self.reply(AppEvent::SessionChanged(self.view().await));
+            }
+            Ok(_) => {}
+            // Naming is a convenience: the first line stays the title.
+            Err(error) => tracing::debug!(%error, "could not store the generated title"),
+        }
+    }
+
     fn request_for(&self, turn: u64, model: &str) -> AppEvent {
         let request = self
             .manager
@@ -269,6 +304,9 @@ impl SessionTask {
                 }
             }
             SessionJob::Record(kinds) => {
+                let answered = kinds
+                    .iter()
+                    .any(|kind| matches!(kind, EventKind::AssistantMessage { .. }));
                 for kind in kinds {
                     self.manager.push(kind);
                 }
@@ -281,6 +319,12 @@ impl SessionTask {
                     tracing::warn!(%error, "could not release the turn lease");
                 }
                 self.reply(AppEvent::SessionChanged(self.view().await));
+                if answered && self.manager.pending_count() == 0 {
+                    self.ask_for_title_if_first_answer();
+                }
+            }
+            SessionJob::SetGeneratedTitle { session_id, title } => {
+                self.set_generated_title(session_id, &title).await;
             }
             SessionJob::Heartbeat {
                 answer_so_far,
@@ -468,6 +512,8 @@ mod saving;
 mod search;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod title_tests;
 mod tree;
 #[cfg(test)]
 mod tree_tests;

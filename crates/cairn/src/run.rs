@@ -37,6 +37,8 @@ use crate::context::Context;
 use crate::resolve::resolve_session;
 use cairn_core::service::lasting_short_id;
 
+mod title;
+
 /// Exit code after Ctrl+C, as shells expect (128 + SIGINT).
 const INTERRUPTED_EXIT: u8 = 130;
 
@@ -253,6 +255,16 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
         );
     }
     saved.wrap_err("could not save the answer")?;
+    if failure.is_none() && !interrupted {
+        let title_model = context.config.conversation.title_model(&model);
+        title::name_if_first_answer(
+            &mut manager,
+            selection.provider.as_ref(),
+            title_model,
+            &mut signals,
+        )
+        .await;
+    }
     if let Some(error) = out.write_error.take() {
         // The answer is saved; a reader that went away (`| head`) is no failure.
         if error.kind() != std::io::ErrorKind::BrokenPipe {

@@ -24,6 +24,7 @@ use cairn_core::private_file::{Overwrite, write_private};
 use cairn_core::service::unique_short_id;
 use cairn_core::session::clean_title;
 use cairn_core::shorten::ellipsize;
+use cairn_core::title::TitleSource;
 
 const TITLE_COLUMN: usize = 40;
 
@@ -168,7 +169,10 @@ pub async fn run(context: &Context, command: SessionsCommand) -> eyre::Result<Ex
             if title.is_empty() {
                 bail!("a title needs at least one visible character");
             }
-            service.set_title(session.id, &title, now).await?;
+            // The user's title: automatic titles never replace it.
+            service
+                .set_title(session.id, &title, TitleSource::User, now)
+                .await?;
             outln!(
                 "renamed {} to \"{title}\"",
                 unique_short_id(service, session.id).await
@@ -250,6 +254,7 @@ async fn list(
                 json!({
                     "id": session.id.to_string(),
                     "title": session.title,
+                    "title_source": summary.title_source.as_str(),
                     "directory": session.directory.to_string_lossy(),
                     "git_root": session.git_root.as_deref().map(std::path::Path::to_string_lossy),
                     "host": session.location.host,

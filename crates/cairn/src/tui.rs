@@ -102,6 +102,7 @@ pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode>
             .url
             .is_some()
             .then(|| cairn_store::describe_store(&context.config)),
+        title_model: context.config.conversation.title_model.clone(),
     })
     .await?;
 

@@ -13,6 +13,7 @@ use crate::service::{
     ForkOrigin, LoadedSession, Result, ServiceError, SessionEvents, SessionService,
 };
 use crate::session::{Session, clean_title};
+use crate::title::TitleSource;
 use crate::tree::{ConversationTree, copy_branch};
 
 /// Makes the branch through `event` the active one: the head moves to the newest leaf under
@@ -102,6 +103,12 @@ pub async fn fork_session(
             },
         )
         .await?;
+    if title.is_some() {
+        // A title typed for the fork is the user's: no automatic title replaces it.
+        service
+            .set_title(fork.id, &fork.title, TitleSource::User, now_ms)
+            .await?;
+    }
     Ok(fork)
 }
 

@@ -1,6 +1,8 @@
 //! The core behaviours every backend shows: creating, appending with compare-and-swap,
 //! loading branches, listing, renaming, archiving, deleting, counting and unknown ids.
 
+use cairn_core::title::TitleSource;
+
 use super::*;
 use pretty_assertions::assert_eq;
 
@@ -142,6 +144,7 @@ pub async fn append_with_current_head_moves_head_and_counts(service: Service) {
             message_count: 3,
             branch_count: 1,
             preview: "follow-up".to_owned(),
+            title_source: TitleSource::FirstMessage,
         }]
     );
     let loaded = service.load_session(session.id).await.expect("load");
@@ -205,6 +208,7 @@ pub async fn append_with_stale_head_conflicts_and_writes_nothing(service: Servic
             message_count: 2,
             branch_count: 1,
             preview: "q".to_owned(),
+            title_source: TitleSource::FirstMessage,
         }]
     );
 }
@@ -374,6 +378,7 @@ pub async fn listing_filters_and_orders(service: Service) {
             message_count: 1,
             branch_count: 1,
             preview: "hello".to_owned(),
+            title_source: TitleSource::FirstMessage,
         }]
     );
 }
@@ -410,10 +415,11 @@ pub async fn prefix_lookup_ignores_hyphens_and_case(service: Service) {
 
 pub async fn rename_sets_title(service: Service) {
     let session = stored_conversation(&service, "rename", None, 1_000).await;
-    service
-        .set_title(session.id, "Build fixes", 3_000)
+    let applied = service
+        .set_title(session.id, "Build fixes", TitleSource::User, 3_000)
         .await
         .expect("rename");
+    assert!(applied);
     assert_eq!(
         service.get_session(session.id).await.expect("get"),
         Some(Session {
@@ -424,7 +430,7 @@ pub async fn rename_sets_title(service: Service) {
     );
     // A rename stamped earlier than the last change does not move `updated_at` back.
     service
-        .set_title(session.id, "Older clock", 2_000)
+        .set_title(session.id, "Older clock", TitleSource::User, 2_000)
         .await
         .expect("rename");
     assert_eq!(
@@ -517,7 +523,13 @@ pub async fn unknown_ids_are_not_found(service: Service) {
         service.load_session(missing.id).await.map(|_| ()),
         "load_session",
     );
-    not_found(service.set_title(missing.id, "t", 1).await, "set_title");
+    not_found(
+        service
+            .set_title(missing.id, "t", TitleSource::Model, 1)
+            .await
+            .map(|_| ()),
+        "set_title",
+    );
     not_found(
         service.set_archived(missing.id, Some(1)).await,
         "set_archived",

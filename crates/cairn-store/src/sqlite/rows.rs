@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use cairn_core::branch::StoredEvent;
 use cairn_core::service::WorkspaceFilter;
+use cairn_core::title::TitleSource;
 use cairn_core::{Event, EventKind, ForkOrigin, Location, ServiceError, Session, SessionSummary};
 
 /// The columns of [`SessionRow`], as a literal so queries can be `concat!`ed constants.
@@ -20,10 +21,24 @@ macro_rules! session_columns {
         "id, directory_bytes, git_root_bytes, head_id, title, created_at, updated_at, \
          archived_at, branch_message_count, branch_count, preview, model, \
          forked_from_session_id, forked_from_event_id, host, repository, \
-         repository_folder_bytes"
+         repository_folder_bytes, title_source"
     };
 }
 pub(crate) use session_columns;
+
+/// SQL for the strength of a stored title source, as a literal to `concat!`: a title may only
+/// be replaced by one whose source is at least as strong (first message < model < user). An
+/// unknown source (a newer build's) counts as the user's, which nothing automatic replaces.
+macro_rules! title_source_rank {
+    ($column:literal) => {
+        concat!(
+            "(CASE ",
+            $column,
+            " WHEN 'first_message' THEN 0 WHEN 'model' THEN 1 ELSE 2 END)"
+        )
+    };
+}
+pub(crate) use title_source_rank;
 
 /// One session row by id.
 pub(crate) const SESSION_BY_ID: &str = concat!(
@@ -57,6 +72,8 @@ pub(crate) struct SessionRow {
     pub host: Option<String>,
     pub repository: Option<String>,
     pub repository_folder_bytes: Option<Vec<u8>>,
+    /// Where the title came from (migration 0008); see [`TitleSource`].
+    pub title_source: String,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -115,11 +132,13 @@ impl SessionRow {
         let message_count = u64::try_from(self.branch_message_count).unwrap_or(0);
         let branch_count = u64::try_from(self.branch_count).unwrap_or(0);
         let preview = self.preview.clone();
+        let title_source = TitleSource::from_stored(&self.title_source);
         Ok(SessionSummary {
             session: self.into_session()?,
             message_count,
             branch_count,
             preview,
+            title_source,
         })
     }
 

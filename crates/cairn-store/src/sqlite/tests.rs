@@ -118,7 +118,10 @@ async fn a_read_only_database_reads_and_refuses_writes_saying_so() {
         .collect();
     assert_eq!(listed, vec![first.id]);
     assert_eq!(reader.load_session(first.id).await.unwrap().events, events);
-    let err = reader.set_title(first.id, "renamed", 2).await.unwrap_err();
+    let err = reader
+        .set_title(first.id, "renamed", cairn_core::title::TitleSource::User, 2)
+        .await
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use cairn_core::private_file::Overwrite;
 use cairn_core::search::SearchHit;
+use cairn_core::title::TitleInput;
 use cairn_core::tree::ConversationTree;
 use cairn_core::{
     Event, EventId, EventKind, ModelRequest, ProviderError, SessionId, SessionSummary, StreamEvent,
@@ -126,6 +127,16 @@ pub enum AppEvent {
     JobFailed { what: String, error: String },
     /// `/rename` was stored.
     Renamed { title: String },
+    /// The session received its first complete answer: the model may name it now.
+    TitleWanted {
+        session_id: SessionId,
+        input: TitleInput,
+    },
+    /// The model named the session (the title is cleaned already).
+    TitleGenerated {
+        session_id: SessionId,
+        title: String,
+    },
     /// `/export` wrote the file (its path), or why it could not.
     ExportWritten { result: Result<PathBuf, String> },
     /// A piece of the model's answer for `turn`.
@@ -209,6 +220,11 @@ pub enum SessionJob {
     Tree(TreeJob),
     /// `/rename`: give the session this title.
     Rename(String),
+    /// Give the session the title the model made, unless the user has named it.
+    SetGeneratedTitle {
+        session_id: SessionId,
+        title: String,
+    },
     /// `/model NAME`: the session uses this model from now on, also when continued later.
     SetModel(String),
     /// List the sessions for the picker: this workspace's, or every workspace's.
@@ -248,6 +264,12 @@ pub enum Effect {
     SaveHistory(String),
     /// Ask the provider which models it offers; the answer comes back as `ModelsListed`.
     ListModels,
+    /// Ask the model for the session's title in the background, never in the way of the
+    /// conversation; the title comes back as `TitleGenerated`.
+    GenerateTitle {
+        session_id: SessionId,
+        request: ModelRequest,
+    },
     /// Put this text on the clipboard (through the terminal, OSC 52).
     CopyToClipboard(String),
     /// Ctrl+L: clear the terminal and draw everything again.

@@ -8,6 +8,7 @@ mod overlay;
 mod search;
 mod session;
 mod stream;
+mod title;
 mod tree;
 mod turn;
 

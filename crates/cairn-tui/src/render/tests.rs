@@ -229,6 +229,7 @@ fn summary(n: u128, title: &str, minutes_ago: i64, count: u64, preview: &str) ->
         message_count: count,
         branch_count: 1,
         preview: preview.into(),
+        title_source: cairn_core::title::TitleSource::FirstMessage,
     }
 }
 

@@ -122,6 +122,7 @@ fn sessions_picker_shows_a_branched_session() {
         message_count: messages,
         branch_count: branches,
         preview: "a question".into(),
+        title_source: cairn_core::title::TitleSource::FirstMessage,
     };
     app.handle(AppEvent::SessionsListed {
         all_workspaces: false,

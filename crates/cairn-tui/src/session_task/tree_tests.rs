@@ -14,11 +14,12 @@ use super::*;
 use crate::app::TreeJob;
 use crate::test_support::NOW_MS;
 
-/// The next reply that is not a live update from the watch.
+/// The next reply that is not a live update from the watch nor the ask for a title.
 async fn reply(events: &mut UnboundedReceiver<AppEvent>) -> AppEvent {
     loop {
         match events.recv().await.expect("a reply") {
-            AppEvent::LiveUpdate(_) => continue,
+            // A title is asked for after the first answer: not what these tests follow.
+            AppEvent::LiveUpdate(_) | AppEvent::TitleWanted { .. } => continue,
             other => return other,
         }
     }

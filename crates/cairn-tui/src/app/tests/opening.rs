@@ -27,6 +27,7 @@ fn opening_app(recent: Vec<cairn_core::EventKind>) -> App {
         size: (80, 20),
         loading_rest: true,
         store: None,
+        title_model: None,
     })
 }
 

@@ -82,6 +82,7 @@ fn the_sessions_picker_lists_filters_toggles_and_switches() {
         message_count: 2,
         branch_count: 1,
         preview: "p".into(),
+        title_source: cairn_core::title::TitleSource::FirstMessage,
     };
     app.handle(AppEvent::SessionsListed {
         all_workspaces: false,

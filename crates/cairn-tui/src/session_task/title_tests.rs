@@ -1,0 +1,148 @@
+//! The session task and titles, against the real SQLite store: the first complete answer
+//! asks for a title, later ones do not, and a title the model made is stored as automatic
+//! unless the user named the session, also when the session is no longer on screen.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cairn_core::title::{TitleInput, TitleSource};
+use cairn_core::{EventKind, ManualClock, ResumePolicy, SessionManager, SessionService, Workspace};
+use cairn_store::SqliteSessionService;
+use pretty_assertions::assert_eq;
+use tokio::sync::mpsc;
+
+use super::*;
+use crate::test_support::NOW_MS;
+
+async fn service() -> (tempfile::TempDir, Arc<dyn SessionService>, Workspace) {
+    let dir = tempfile::tempdir().unwrap();
+    let service: Arc<dyn SessionService> = Arc::new(
+        SqliteSessionService::open(&dir.path().join("s.db"))
+            .await
+            .unwrap(),
+    );
+    let workspace = Workspace {
+        directory: dir.path().canonicalize().unwrap(),
+        git_root: None,
+        git_branch: None,
+        repository: None,
+        host: "here".to_owned(),
+    };
+    (dir, service, workspace)
+}
+
+fn answer(text: &str) -> EventKind {
+    EventKind::AssistantMessage {
+        text: text.into(),
+        usage: None,
+        interrupted: false,
+        model: Some("m".into()),
+    }
+}
+
+/// Replies until one `pick` recognises, failing the test if none comes soon.
+async fn wait_for<T>(
+    events: &mut mpsc::UnboundedReceiver<AppEvent>,
+    mut pick: impl FnMut(AppEvent) -> Option<T>,
+) -> T {
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
+            .await
+            .expect("a reply within a few seconds")
+            .expect("the task is running");
+        if let Some(found) = pick(event) {
+            return found;
+        }
+    }
+}
+
+async fn source_of(service: &Arc<dyn SessionService>, id: SessionId) -> (String, TitleSource) {
+    let listed = service
+        .list_sessions(&SessionFilter {
+            include_archived: true,
+            ..SessionFilter::default()
+        })
+        .await
+        .unwrap();
+    let summary = listed.into_iter().find(|s| s.session.id == id).unwrap();
+    (summary.session.title, summary.title_source)
+}
+
+#[tokio::test]
+async fn the_first_answer_asks_for_a_title_and_the_model_s_title_is_stored_as_automatic() {
+    let (_dir, service, workspace) = service().await;
+    let manager = SessionManager::new(
+        service.clone(),
+        Arc::new(ManualClock::new(NOW_MS)),
+        workspace,
+        ResumePolicy::default(),
+    );
+    let (replies, mut events) = mpsc::unbounded_channel();
+    let (jobs, receiver) = mpsc::unbounded_channel();
+    let task = SessionTask::new(manager, 8_000, None, replies).spawn(receiver);
+
+    for (text, reply) in [("why does it move?", "Borrow it."), ("and now?", "Still.")] {
+        jobs.send(SessionJob::SendUserMessage {
+            turn: 1,
+            text: text.into(),
+            model: "m".into(),
+        })
+        .unwrap();
+        jobs.send(SessionJob::Record(vec![answer(reply)])).unwrap();
+    }
+    jobs.send(SessionJob::ListSessions {
+        all_workspaces: true,
+    })
+    .unwrap();
+    let mut wanted = Vec::new();
+    wait_for(&mut events, |event| match event {
+        AppEvent::TitleWanted { session_id, input } => {
+            wanted.push((session_id, input));
+            None
+        }
+        AppEvent::SessionsListed { .. } => Some(()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(wanted.len(), 1, "only the first answer asks: {wanted:?}");
+    let (session_id, input) = wanted.remove(0);
+    assert_eq!(
+        input,
+        TitleInput {
+            question: "why does it move?".into(),
+            answer: "Borrow it.".into(),
+        }
+    );
+
+    jobs.send(SessionJob::SetGeneratedTitle {
+        session_id,
+        title: "Moves and borrows".into(),
+    })
+    .unwrap();
+    let view = wait_for(&mut events, |event| match event {
+        AppEvent::SessionChanged(view) => Some(view),
+        _ => None,
+    })
+    .await;
+    assert_eq!(view.title, "Moves and borrows");
+    assert_eq!(
+        source_of(&service, session_id).await,
+        ("Moves and borrows".to_owned(), TitleSource::Model)
+    );
+
+    // Renamed, then a late title from the model (and for a session no longer on screen):
+    // the user's title stays.
+    jobs.send(SessionJob::Rename("Mine".into())).unwrap();
+    jobs.send(SessionJob::NewSession).unwrap();
+    jobs.send(SessionJob::SetGeneratedTitle {
+        session_id,
+        title: "Late".into(),
+    })
+    .unwrap();
+    drop(jobs);
+    task.await.unwrap();
+    assert_eq!(
+        source_of(&service, session_id).await,
+        ("Mine".to_owned(), TitleSource::User)
+    );
+}
