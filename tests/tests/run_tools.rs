@@ -204,6 +204,7 @@ fn a_command_never_sees_the_api_keys() {
             ("CAIRN_TEST_KEY", "sk-configured-secret"),
             ("OPENAI_API_KEY", "sk-openai-secret"),
             ("ANTHROPIC_API_KEY", "sk-anthropic-secret"),
+            ("PGPASSWORD", "pg-database-secret"),
         ],
     );
     let results = tool_messages(&server.requests()[1]);
@@ -213,6 +214,7 @@ fn a_command_never_sees_the_api_keys() {
         "sk-configured-secret",
         "sk-openai-secret",
         "sk-anthropic-secret",
+        "pg-database-secret",
     ] {
         assert!(!content.contains(secret), "{secret} leaked: {content}");
     }
@@ -229,7 +231,7 @@ fn the_step_limit_stops_the_turn_with_a_note() {
     let output = run(&env, &["look around"], &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("Stopped after 1 rounds of tool calls"),
+        stderr.contains("Stopped after 1 round of tool calls"),
         "{stderr}"
     );
     assert_eq!(server.requests().len(), 2);

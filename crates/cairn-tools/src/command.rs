@@ -27,8 +27,14 @@ pub const OUTPUT_HEAD_BYTES: usize = 16 * 1024;
 /// Kept from the end of the output, where errors and summaries usually are.
 pub const OUTPUT_TAIL_BYTES: usize = 16 * 1024;
 
-/// Variables a command never sees, whatever the configuration names.
-pub const ALWAYS_HIDDEN_VARIABLES: &[&str] = &["OPENAI_API_KEY", "ANTHROPIC_API_KEY"];
+/// Variables a command never sees, whatever the configuration names: the providers' API
+/// keys, and the session store's password and address (a url may hold a password).
+pub const ALWAYS_HIDDEN_VARIABLES: &[&str] = &[
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "PGPASSWORD",
+    "CAIRN_STORE_URL",
+];
 
 /// How long output is still read after the shell exits: a process it left running in the
 /// background may hold the pipe open forever.

@@ -38,9 +38,9 @@ impl StepBudget {
     /// The note shown when the limit stops a turn.
     pub fn limit_note(&self) -> String {
         format!(
-            "Stopped after {} rounds of tool calls in one turn (the [tools] max_steps limit); \
+            "Stopped after {} of tool calls in one turn (the [tools] max_steps limit); \
              send a message to let the model go on.",
-            self.max_steps
+            crate::text::plural(u64::from(self.max_steps), "round")
         )
     }
 }
