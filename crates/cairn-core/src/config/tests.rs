@@ -1,0 +1,273 @@
+use super::*;
+use pretty_assertions::assert_eq;
+
+fn load_text(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("config.toml");
+    std::fs::write(&config_file, text).unwrap();
+    let paths = Paths {
+        config_file,
+        config_is_explicit: false,
+        data_dir: dir.path().join("data"),
+        state_dir: dir.path().join("state"),
+    };
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Config::load(&paths, &move |key| {
+        env.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    })
+    .map(|mut config| {
+        // The temp dir is gone after this function; keep only what tests compare.
+        config.source = config.source.map(|_| PathBuf::from("config.toml"));
+        config.db_path = config
+            .db_path
+            .strip_prefix(dir.path())
+            .map(Path::to_path_buf)
+            .unwrap_or(config.db_path.clone());
+        config
+    })
+}
+
+#[test]
+fn a_missing_file_is_fine_unless_it_was_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Paths {
+        config_file: dir.path().join("absent.toml"),
+        config_is_explicit: false,
+        data_dir: dir.path().join("data"),
+        state_dir: dir.path().join("state"),
+    };
+    let no_env = |_: &str| None;
+    assert_eq!(Config::load(&paths, &no_env).unwrap().source, None);
+    paths.config_is_explicit = true;
+    let err = Config::load(&paths, &no_env).unwrap_err();
+    assert!(err.to_string().contains("absent.toml"), "{err}");
+    assert!(err.to_string().contains("does not exist"), "{err}");
+}
+
+#[test]
+fn empty_file_gives_defaults() {
+    let config = load_text("", &[]).unwrap();
+    assert_eq!(config.session_continue_minutes, 60);
+    assert_eq!(config.db_path, PathBuf::from("data/sessions.db"));
+    assert_eq!(config.provider, ProviderConfig::default());
+}
+
+#[test]
+fn unknown_key_names_key_and_line() {
+    let err = load_text(
+        "session_continue_minutes = 5\n\n[provider]\nmodle = \"x\"\n",
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(err.line, Some(4));
+    assert_eq!(err.key.as_deref(), Some("provider.modle"));
+    assert!(
+        err.to_string()
+            .contains("config.toml line 4, key `provider.modle`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn wrong_type_names_key_and_line() {
+    let err = load_text("# comment\nsession_continue_minutes = \"soon\"\n", &[]).unwrap_err();
+    assert_eq!(err.line, Some(2));
+    assert_eq!(err.key.as_deref(), Some("session_continue_minutes"));
+}
+
+#[test]
+fn negative_window_is_an_error_and_zero_is_allowed() {
+    let err = load_text("\n\nsession_continue_minutes = -5\n", &[]).unwrap_err();
+    assert_eq!(
+        (err.line, err.key.as_deref()),
+        (Some(3), Some("session_continue_minutes"))
+    );
+    assert_eq!(
+        load_text("session_continue_minutes = 0", &[])
+            .unwrap()
+            .session_continue_minutes,
+        0
+    );
+}
+
+#[test]
+fn bad_provider_values_are_errors() {
+    let err = load_text("[provider]\nkind = \"gpt\"\n", &[]).unwrap_err();
+    assert_eq!(
+        (err.line, err.key.as_deref()),
+        (Some(2), Some("provider.kind"))
+    );
+    let err = load_text("[provider]\nbase_url = \"localhost:8080\"\n", &[]).unwrap_err();
+    assert_eq!(
+        (err.line, err.key.as_deref()),
+        (Some(2), Some("provider.base_url"))
+    );
+}
+
+#[test]
+fn a_relative_db_path_is_next_to_the_config_file() {
+    let config = load_text("db_path = \"db/chats.db\"\n", &[]).unwrap();
+    // `load_text` shows paths relative to the folder that holds config.toml.
+    assert_eq!(config.db_path, PathBuf::from("db/chats.db"));
+    let config = load_text("db_path = \"/abs/chats.db\"\n", &[]).unwrap();
+    assert_eq!(config.db_path, PathBuf::from("/abs/chats.db"));
+    let config = load_text("", &[("CAIRN_DB_PATH", "rel.db")]).unwrap();
+    assert_eq!(config.db_path, PathBuf::from("rel.db"));
+}
+
+#[test]
+fn the_title_model_is_read_and_an_empty_one_rejected() {
+    let config = load_text("[conversation]\ntitle_model = \"small\"\n", &[]).unwrap();
+    assert_eq!(config.conversation.title_model("big"), "small");
+    assert_eq!(
+        load_text("", &[]).unwrap().conversation.title_model("big"),
+        "big"
+    );
+    let err = load_text("[conversation]\ntitle_model = \" \"\n", &[]).unwrap_err();
+    assert_eq!(
+        (err.line, err.key.as_deref()),
+        (Some(2), Some("conversation.title_model"))
+    );
+}
+
+#[test]
+fn values_that_can_only_break_things_are_rejected_with_key_and_line() {
+    let rejected = |text: &str| {
+        let err = load_text(&format!("# settings\n[provider]\n{text}\n"), &[]).unwrap_err();
+        (err.line, err.key, err.message)
+    };
+    let day = "must be from 1 to 86400 seconds (a day)".to_owned();
+    assert_eq!(
+        [
+            rejected("idle_timeout_secs = 0"),
+            rejected("connect_timeout_secs = 86401"),
+            rejected("max_retries = 11"),
+            rejected("context_window = 0"),
+            rejected("max_output_tokens = 0"),
+            rejected("echo_word_delay_ms = 60001"),
+        ],
+        [
+            (
+                Some(3),
+                Some("provider.idle_timeout_secs".into()),
+                day.clone()
+            ),
+            (Some(3), Some("provider.connect_timeout_secs".into()), day),
+            (
+                Some(3),
+                Some("provider.max_retries".into()),
+                "must be from 0 to 10".into()
+            ),
+            (
+                Some(3),
+                Some("provider.context_window".into()),
+                "must be greater than 0".into()
+            ),
+            (
+                Some(3),
+                Some("provider.max_output_tokens".into()),
+                "must be greater than 0".into()
+            ),
+            (
+                Some(3),
+                Some("provider.echo_word_delay_ms".into()),
+                "must be from 0 to 60000 milliseconds".into()
+            ),
+        ]
+    );
+    let edges = load_text(
+        "[provider]\nidle_timeout_secs = 86400\nconnect_timeout_secs = 1\nmax_retries = 0\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            edges.provider.idle_timeout_secs,
+            edges.provider.connect_timeout_secs,
+            edges.provider.max_retries
+        ),
+        (Some(86_400), Some(1), Some(0))
+    );
+}
+
+#[test]
+fn keys_are_found_by_structure_not_by_text() {
+    // A dotted key, an inline table and a key mentioned in a comment or a string: the
+    // line is where the key is really assigned.
+    let err = load_text(
+        "# provider.model = \"x\"\nsession_continue_minutes = 5\nprovider.model = \"\"\n",
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(
+        (err.line, err.key.as_deref()),
+        (Some(3), Some("provider.model"))
+    );
+    let err = load_text("\nprovider = { kind = \"echo\", modle = \"m\" }\n", &[]).unwrap_err();
+    assert_eq!(
+        (err.line, err.key.as_deref()),
+        (Some(2), Some("provider.modle"))
+    );
+    let err = load_text("[provider]\nkind = \"echo\"\n[provider]\n", &[]).unwrap_err();
+    assert_eq!(err.line, Some(3), "{err}");
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let config = load_text(
+        "session_continue_minutes = 5\ndb_path = \"/elsewhere.db\"\n",
+        &[
+            ("CAIRN_SESSION_CONTINUE_MINUTES", "7"),
+            ("CAIRN_DB_PATH", "/x/y.db"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(config.session_continue_minutes, 7);
+    assert_eq!(config.db_path, PathBuf::from("/x/y.db"));
+    let err = load_text("", &[("CAIRN_SESSION_CONTINUE_MINUTES", "-1")]).unwrap_err();
+    assert_eq!(err.key.as_deref(), Some("CAIRN_SESSION_CONTINUE_MINUTES"));
+}
+
+#[test]
+fn example_config_parses_and_documents_the_defaults() {
+    let text = include_str!("../../../../config.example.toml");
+    let file = parse_file(text, Path::new("config.example.toml")).unwrap();
+    assert_eq!(
+        file.session_continue_minutes,
+        Some(i64::from(DEFAULT_CONTINUE_MINUTES))
+    );
+    // Every key the file format accepts is shown in the example (commented or not).
+    for key in [
+        "session_continue_minutes",
+        "db_path",
+        "[provider]",
+        "kind",
+        "model",
+        "base_url",
+        "api_key_env",
+        "connect_timeout_secs",
+        "idle_timeout_secs",
+        "max_output_tokens",
+        "context_window",
+        "max_retries",
+        "echo_word_delay_ms",
+        "[store]",
+        "url",
+        "[tools]",
+        "enabled",
+        "allow",
+        "deny",
+        "command_timeout_secs",
+        "max_steps",
+        "[conversation]",
+        "title_model",
+    ] {
+        assert!(
+            text.contains(key),
+            "config.example.toml does not document {key}"
+        );
+    }
+}
