@@ -739,7 +739,8 @@ fn escape_sequences_never_reach_the_terminal_through_titles_or_listings() {
     let hostile = "hi \u{1b}[2J \u{1b}]0;pwned\u{7} there \u{1b}]52;c;cHduZWQ=\u{7} end";
     let (_, stderr) = env.run_ok(&["run", hostile]);
     let id = session_id_from(&stderr);
-    env.run_ok(&["run", "a second session for an ambiguous prefix"]);
+    let (_, stderr) = env.run_ok(&["run", "a second session for an ambiguous prefix"]);
+    let second = session_id_from(&stderr);
 
     let (stdout, _) = env.run_ok(&["sessions", "list", "--json"]);
     let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
@@ -764,7 +765,17 @@ fn escape_sequences_never_reach_the_terminal_through_titles_or_listings() {
         "{stderr}"
     );
 
-    let (_, stderr) = fails(&env, &["sessions", "show", &id[..8]]);
+    // What both ids start with: their first eight digits, unless the clock crossed a
+    // 65-second step of the uuid v7 time prefix between the two runs.
+    let shared: String = id
+        .chars()
+        .zip(second.chars())
+        .take(8)
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a)
+        .collect();
+    assert!(shared.len() >= 4, "{id} {second}");
+    let (_, stderr) = fails(&env, &["sessions", "show", &shared]);
     assert!(stderr.contains("ambiguous"), "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
 }
