@@ -81,13 +81,23 @@ impl SessionTask {
             if self.manager.pending_count() == 0 {
                 return None;
             }
-            match self.manager.persist_pending().await {
-                Ok(_) => return None,
-                Err(error) if started.elapsed() >= LEAVING_PATIENCE => break error,
-                Err(_) => tokio::time::sleep(LEAVING_RETRY_PAUSE).await,
+            // One attempt can wait on the store far longer than the user waits to leave (a
+            // pool's acquire timeout): it is cut at the patience left. A cut attempt writes
+            // nothing (its transaction is dropped) and keeps the events pending.
+            let left = LEAVING_PATIENCE
+                .saturating_sub(started.elapsed())
+                .max(LEAVING_RETRY_PAUSE);
+            let error = match tokio::time::timeout(left, self.manager.persist_pending()).await {
+                Ok(Ok(_)) => return None,
+                Ok(Err(error)) => error.to_string(),
+                Err(_) => "the session store did not answer in time".to_owned(),
+            };
+            if started.elapsed() >= LEAVING_PATIENCE {
+                break error;
             }
+            tokio::time::sleep(LEAVING_RETRY_PAUSE).await;
         };
-        tracing::error!(%error, "could not save the last events on exit");
+        tracing::error!(error, "could not save the last events on exit");
         let pending = self.manager.pending_events();
         let markdown = transcript::to_markdown(self.manager.session(), pending.iter().copied());
         let file = match &self.unsaved_dir {
@@ -103,7 +113,7 @@ impl SessionTask {
         };
         Some(Unsaved {
             count: pending.len(),
-            error: error.to_string(),
+            error,
             file,
         })
     }
