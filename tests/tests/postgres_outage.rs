@@ -112,6 +112,7 @@ fn what_cannot_be_saved_before_quitting_is_kept_in_a_private_file() {
     proxy.cut();
     tui.submit("the words at risk");
     tui.wait_for("Could not save to the session store");
+    tui.wait_for("echo: the words at risk");
     tui.send("\x04");
     let status = tui.wait_exit();
     assert!(!status.success(), "an unsaved exit is a failure");

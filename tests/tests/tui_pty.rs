@@ -361,3 +361,37 @@ fn a_fresh_start_past_the_resume_window_says_where_the_last_conversation_is() {
     assert!(!screen.contains("echo: remember me"), "{screen}");
     tui.quit_cleanly("/quit\r");
 }
+
+#[test]
+fn a_message_typed_while_the_answer_streams_goes_out_after_it() {
+    let env = TestEnv::new();
+    let slow = [("CAIRN_ECHO_WORD_DELAY_MS", "60")];
+    let tui = Tui::spawn_with(&env, &env.work_dir(), &[], &slow);
+    tui.wait_for("echo/");
+    tui.submit("one two three four five six seven eight nine ten");
+    tui.wait_for("echo: one two");
+    tui.submit("the follow-up");
+    let screen = tui.wait_for("queued: the follow-up");
+    assert!(!screen.contains("echo: the follow-up"), "{screen}");
+    tui.wait_for("(offline echo provider: 2 user messages in context)");
+    tui.quit_cleanly("\x04");
+    // First lines: the echo provider adds a line about its context.
+    let said: Vec<String> = env
+        .newest_session_events()
+        .into_iter()
+        .filter(|(kind, _)| kind == "user_message" || kind == "assistant_message")
+        .map(|(_, data)| {
+            let text = data["text"].as_str().unwrap_or_default();
+            text.lines().next().unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "one two three four five six seven eight nine ten",
+            "echo: one two three four five six seven eight nine ten",
+            "the follow-up",
+            "echo: the follow-up",
+        ]
+    );
+}

@@ -109,8 +109,8 @@ pub struct App {
     /// Another terminal answering in this session: who, and its answer so far (shown where
     /// our own live answer would be, while we have none).
     pub(crate) other_turn: Option<(String, Option<Cell>)>,
-    /// A message sent while another terminal answers: it goes out when that turn ends
-    /// (Esc takes it back into the input).
+    /// A message sent while an answer streams, here or in another terminal: it goes out
+    /// when that turn ends (Esc takes it back into the input).
     pub(crate) queued: Option<String>,
     next_turn: u64,
     pub(crate) composer: Composer,
@@ -377,8 +377,9 @@ impl App {
         }
         match key.code {
             KeyCode::Char('c') if ctrl => self.ctrl_c(effects),
-            KeyCode::Esc if self.turn.is_some() => self.cancel_turn(effects),
+            // The newest thing is undone first: a queued message, then the answer.
             KeyCode::Esc if self.queued.is_some() => self.unqueue(),
+            KeyCode::Esc if self.turn.is_some() => self.cancel_turn(effects),
             KeyCode::Esc if self.completions().is_empty() => {
                 self.esc_armed = esc_was_armed;
                 self.on_idle_esc(effects);

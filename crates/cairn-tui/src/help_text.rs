@@ -11,7 +11,7 @@ use crate::wrap::wrap_words;
 
 /// Every key, for the help overlay. Descriptions stay short enough for an 80-column screen.
 const KEYS: &[(&str, &str)] = &[
-    ("Enter", "send (after an error: retry)"),
+    ("Enter", "send; queue while answering; retry an error"),
     ("Shift+Enter  Alt+Enter  Ctrl+J", "new line"),
     ("← → Home End  Ctrl+A  Ctrl+E", "move in the line"),
     ("Ctrl+← →  Alt+B  Alt+F", "move by word"),
@@ -19,7 +19,7 @@ const KEYS: &[(&str, &str)] = &[
     ("↑ ↓ (first/last line)", "earlier prompts here"),
     ("PageUp PageDown  wheel", "scroll the conversation"),
     ("Home End (empty line)", "top / bottom of the conversation"),
-    ("Esc", "cancel a streaming answer"),
+    ("Esc", "take back a queued message, else cancel"),
     ("Esc Esc", "edit an earlier message (/rewind)"),
     ("Ctrl+C", "cancel, clear, or quit (twice)"),
     ("Ctrl+D", "quit (on an empty line)"),

@@ -49,6 +49,27 @@ impl App {
         self.queued = Some(text);
     }
 
+    /// Our own answer ended: a message queued meanwhile goes out if it finished, and goes
+    /// back into the input if it failed or was cancelled (the user may not want to send it
+    /// after all, or wants to retry first).
+    pub(super) fn send_queued_after_turn(&mut self, completed: bool, effects: &mut Vec<Effect>) {
+        if self.other_turn.is_some() {
+            return;
+        }
+        let Some(message) = self.queued.take() else {
+            return;
+        };
+        if completed {
+            self.send_message(message, effects);
+        } else if self.composer.text().is_empty() {
+            self.composer.paste(&message);
+            self.hint = Some("the queued message was not sent · Enter sends it".into());
+        } else {
+            // Never overwrite what is being typed: the queued text is in the prompt history.
+            self.hint = Some("the queued message was not sent · Up recalls it".into());
+        }
+    }
+
     /// Esc on a queued message: it goes back into the input, nothing is sent.
     pub(super) fn unqueue(&mut self) {
         if let Some(text) = self.queued.take() {
@@ -69,10 +90,6 @@ impl App {
         }
         match commands::parse(&text) {
             Submission::Message(message) => {
-                if self.turn.is_some() {
-                    self.hint = Some("an answer is streaming · Esc cancels".into());
-                    return;
-                }
                 if self.queued.is_some() {
                     self.hint = Some("a message is queued already · Esc takes it back".into());
                     return;
@@ -81,9 +98,10 @@ impl App {
                 self.composer.remember(&text);
                 effects.push(Effect::SaveHistory(text));
                 self.branch_if_editing(effects);
-                if self.other_turn.is_some() || self.opening.is_some() {
-                    // Sent when the other terminal's turn ends, so turns never interleave, or
-                    // when the session resumed at start is loaded whole.
+                if self.turn.is_some() || self.other_turn.is_some() || self.opening.is_some() {
+                    // Sent when the answer streaming now ends (here or in another terminal),
+                    // so turns never interleave, or when the session resumed at start is
+                    // loaded whole.
                     self.queued = Some(message);
                     return;
                 }

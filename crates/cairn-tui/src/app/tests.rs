@@ -5,6 +5,7 @@ mod commands;
 mod composer;
 mod opening;
 mod overlay;
+mod queue;
 mod search;
 mod session;
 mod stream;

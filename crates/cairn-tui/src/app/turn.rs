@@ -159,6 +159,8 @@ impl App {
         if !record.is_empty() {
             effects.push(Effect::Job(SessionJob::Record(record)));
         }
+        // After the record job, so the session task stores this answer before the next message.
+        self.send_queued_after_turn(error.is_none() && !interrupted, effects);
     }
 }
 

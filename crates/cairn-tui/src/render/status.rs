@@ -33,10 +33,10 @@ pub(super) fn render_activity(app: &App, area: Rect, buf: &mut Buffer) {
             what.into(),
             format!(" · {seconds}s").dim(),
         ];
-        // A hint (Enter pressed while streaming) replaces the reminder, which it includes.
-        match &app.hint {
-            Some(hint) => spans.extend([" · ".dim(), hint.clone().yellow()]),
-            None => spans.push(" · Esc to cancel".dim()),
+        match (&app.queued, &app.hint) {
+            (Some(message), _) => spans.extend(queued_spans(message)),
+            (None, Some(hint)) => spans.extend([" · ".dim(), hint.clone().yellow()]),
+            (None, None) => spans.push(" · Esc to cancel".dim()),
         }
         Line::from(spans)
     } else if let Some((holder, _)) = &app.other_turn {
@@ -45,13 +45,8 @@ pub(super) fn render_activity(app: &App, area: Rect, buf: &mut Buffer) {
         match &app.queued {
             Some(message) => {
                 // The queued message needs the room more than the holder's name does.
-                let first_line = sanitize(message).lines().next().unwrap_or("").to_owned();
-                spans.extend([
-                    "another terminal is answering".into(),
-                    " · queued: ".dim(),
-                    ellipsize(&first_line, 24).yellow(),
-                    " · Esc to take back".dim(),
-                ]);
+                spans.push("another terminal is answering".into());
+                spans.extend(queued_spans(message));
             }
             None => {
                 spans.push(format!("another terminal ({holder}) is answering").into());
@@ -67,6 +62,16 @@ pub(super) fn render_activity(app: &App, area: Rect, buf: &mut Buffer) {
         Line::default()
     };
     buf.set_line(area.x, area.y, &line, area.width);
+}
+
+/// ` · queued: <its first line> · Esc to take back`.
+fn queued_spans(message: &str) -> [Span<'static>; 3] {
+    let first_line = sanitize(message).lines().next().unwrap_or("").to_owned();
+    [
+        " · queued: ".dim(),
+        ellipsize(&first_line, 24).yellow(),
+        " · Esc to take back".dim(),
+    ]
 }
 
 pub(super) fn render_status(app: &App, area: Rect, buf: &mut Buffer) {

@@ -174,23 +174,6 @@ fn enter_on_an_empty_line_does_nothing_without_an_error() {
 }
 
 #[test]
-fn sending_while_an_answer_streams_keeps_the_text_and_says_why() {
-    let mut app = streaming("hi");
-    type_text(&mut app, "follow-up");
-    assert!(app.handle(key(KeyCode::Enter)).is_empty());
-    assert_eq!(app.input_text(), "follow-up");
-    assert_eq!(
-        app.hint.as_deref(),
-        Some("an answer is streaming · Esc cancels")
-    );
-    let drawn = draw(&app).backend().to_string();
-    assert!(
-        drawn.contains("an answer is streaming · Esc cancels"),
-        "{drawn}"
-    );
-}
-
-#[test]
 fn errors_in_a_loaded_session_make_enter_retry() {
     let mut app = app_with(
         (80, 20),
