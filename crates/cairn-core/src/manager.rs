@@ -16,7 +16,7 @@ mod tree;
 mod turns;
 
 pub use live::{OtherTurn, SessionChanges};
-pub use tree::{fork_session, switch_branch};
+pub use tree::{SeenTree, fork_session, switch_branch};
 pub use turns::{RecoveredAnswer, TurnHeartbeat};
 
 use std::collections::HashSet;

@@ -151,7 +151,7 @@ impl ConversationTree {
             }
         });
 
-        let mut row_of_event: HashMap<usize, usize> = HashMap::new();
+        let mut row_of_event: Vec<Option<usize>> = vec![None; count];
         let mut rows: Vec<TreeRow> = Vec::new();
         let mut child_rows: Vec<usize> = Vec::new();
         let mut top_rows = 0;
@@ -160,12 +160,12 @@ impl ConversationTree {
             let EventKind::UserMessage { text } = &event.kind else {
                 continue;
             };
-            let parent_row = user_above[at].and_then(|user| row_of_event.get(&user).copied());
+            let parent_row = user_above[at].and_then(|user| row_of_event[user]);
             match parent_row {
                 Some(parent) => child_rows[parent] += 1,
                 None => top_rows += 1,
             }
-            row_of_event.insert(at, rows.len());
+            row_of_event[at] = Some(rows.len());
             let leaf = newest_leaf[at];
             rows.push(TreeRow {
                 event_id: event.id,
@@ -187,7 +187,7 @@ impl ConversationTree {
             if is_user(&events[at]) {
                 continue;
             }
-            let Some(row) = user_above[at].and_then(|user| row_of_event.get(&user).copied()) else {
+            let Some(row) = user_above[at].and_then(|user| row_of_event[user]) else {
                 continue;
             };
             if matches!(events[at].kind, EventKind::AssistantMessage { .. }) {
@@ -230,6 +230,29 @@ impl ConversationTree {
     /// The events from the first one down to `event`, oldest first: the branch as it was
     /// when `event` was its end. `None` for an event not in the tree.
     pub fn path_to(&self, event: EventId) -> Option<Vec<EventId>> {
+        Some(
+            self.path_positions(event)?
+                .into_iter()
+                .map(|at| self.ids[at])
+                .collect(),
+        )
+    }
+
+    /// [`path_to`](Self::path_to) as the events themselves, cloned from `events`, which must
+    /// be the events the tree was built from (their positions are the tree's indices, so no
+    /// lookup by id is needed).
+    pub fn branch_to(&self, events: &[Event], event: EventId) -> Option<Vec<Event>> {
+        if events.len() != self.ids.len() {
+            return None;
+        }
+        self.path_positions(event)?
+            .into_iter()
+            .map(|at| (events[at].id == self.ids[at]).then(|| events[at].clone()))
+            .collect()
+    }
+
+    /// Positions (in the events given to `build`) from the first event down to `event`.
+    fn path_positions(&self, event: EventId) -> Option<Vec<usize>> {
         let mut cursor = Some(*self.index.get(&event)?);
         let mut path = Vec::new();
         while let Some(at) = cursor {
@@ -238,7 +261,7 @@ impl ConversationTree {
             if path.len() > self.ids.len() {
                 return None;
             }
-            path.push(self.ids[at]);
+            path.push(at);
             cursor = self.parent[at];
         }
         path.reverse();

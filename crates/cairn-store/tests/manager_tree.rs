@@ -191,3 +191,92 @@ async fn a_fork_becomes_the_current_session_and_leaves_the_original_alone() {
         vec!["q1", "a1", "q2", "a2", "in the fork"]
     );
 }
+
+/// q1 a1 q2 a2 q3 a3, then q2 edited into a second branch (the head is on it).
+async fn two_branches(manager: &mut SessionManager, clock: &ManualClock) -> Vec<Event> {
+    let events = three_turns(manager, clock).await;
+    manager.branch_at(events[2].parent_id).await.unwrap();
+    manager.push(user("q2, edited"));
+    clock.advance_ms(1_000);
+    manager.push(assistant("a2b"));
+    manager.persist_pending().await.unwrap();
+    events
+}
+
+#[tokio::test]
+async fn a_branch_picked_from_the_tree_on_screen_is_switched_to_without_reading_again() {
+    let (_dir, service, clock) = fixture().await;
+    let mut manager = manager(&service, &clock);
+    let events = two_branches(&mut manager, &clock).await;
+    let seen = manager.seen_tree().await.unwrap().unwrap();
+    assert_eq!(seen.tree.branch_count, 2);
+    let (head, branches) = manager
+        .switch_branch_seen(seen, events[2].id)
+        .await
+        .unwrap();
+    assert_eq!((head, branches), (events[5].id, 2));
+    assert_eq!(
+        texts(manager.events()),
+        vec!["q1", "a1", "q2", "a2", "q3", "a3"]
+    );
+    let stored = service.load_session(manager.session().id).await.unwrap();
+    assert_eq!(stored.session.head_id, Some(events[5].id), "the head moved");
+}
+
+#[tokio::test]
+async fn a_tree_seen_before_another_terminal_wrote_still_switches_to_what_is_stored_now() {
+    let (_dir, service, clock) = fixture().await;
+    let mut manager = manager(&service, &clock);
+    let events = two_branches(&mut manager, &clock).await;
+    let seen = manager.seen_tree().await.unwrap().unwrap();
+
+    // Another terminal answers again under q3 (moving the head) while the tree is on screen.
+    let mut other = self::manager(&service, &clock);
+    other.resume(manager.session().id).await.unwrap();
+    other.switch_branch(events[4].id).await.unwrap();
+    clock.advance_ms(1_000);
+    other.push(user("q4 from the other terminal"));
+    other.persist_pending().await.unwrap();
+
+    let (head, branches) = manager
+        .switch_branch_seen(seen, events[2].id)
+        .await
+        .unwrap();
+    let newest = other.events().last().unwrap().id;
+    assert_eq!(
+        head, newest,
+        "the newest leaf under q2 is the other terminal's"
+    );
+    assert_eq!(branches, 2);
+    assert_eq!(
+        texts(manager.events()),
+        vec![
+            "q1",
+            "a1",
+            "q2",
+            "a2",
+            "q3",
+            "a3",
+            "q4 from the other terminal"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_tree_seen_before_our_own_unsaved_message_is_read_again() {
+    let (_dir, service, clock) = fixture().await;
+    let mut manager = manager(&service, &clock);
+    let events = two_branches(&mut manager, &clock).await;
+    let seen = manager.seen_tree().await.unwrap().unwrap();
+    manager.push(user("typed after opening the tree"));
+    let (head, branches) = manager
+        .switch_branch_seen(seen, events[2].id)
+        .await
+        .unwrap();
+    assert_eq!((head, branches), (events[5].id, 2));
+    let all = service.load_all_events(manager.session().id).await.unwrap();
+    assert!(
+        texts(&all.events).contains(&"typed after opening the tree".to_owned()),
+        "the pending message was stored on its own branch first"
+    );
+}

@@ -13,6 +13,7 @@
 //! When the job channel closes (the screen is leaving), the task writes anything still
 //! pending and returns the session id and whether the session was stored; `run` awaits it.
 
+use cairn_core::manager::SeenTree;
 use cairn_core::paths::expand_home;
 use cairn_core::private_file::{Overwrite, write_private};
 use cairn_core::service::{WorkspaceFilter, lasting_short_id, unique_short_id};
@@ -28,7 +29,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-use crate::app::{AppEvent, LiveUpdate, SessionJob, SessionView};
+use crate::app::{AppEvent, LiveUpdate, SessionJob, SessionView, TreeJob};
 pub use saving::Unsaved;
 
 /// How often the session is checked for writes by other processes.
@@ -59,6 +60,9 @@ pub struct SessionTask {
     branches: usize,
     /// A branch may have been added since `branches` was read.
     branches_stale: bool,
+    /// The session as `/tree` last read it, so a branch picked there switches without
+    /// reading every event again.
+    seen_tree: Option<SeenTree>,
     /// The last write failed: the store is unreachable or refusing, and events wait here.
     store_failing: bool,
     /// Where events the store never took are written when the chat ends (the state folder).
@@ -99,6 +103,7 @@ impl SessionTask {
             indexing_old_messages: true,
             branches: 1,
             branches_stale: true,
+            seen_tree: None,
             store_failing: false,
             unsaved_dir: None,
         }
@@ -262,6 +267,10 @@ impl SessionTask {
     }
 
     async fn apply(&mut self, job: SessionJob) {
+        if !matches!(job, SessionJob::Tree(TreeJob::SwitchBranch(_))) {
+            // Only a switch picked from `/tree` uses it; anything else may change the session.
+            self.seen_tree = None;
+        }
         match job {
             SessionJob::Tree(job) => self.apply_tree_job(job).await,
             SessionJob::SendUserMessage { turn, text, model } => {

@@ -4,8 +4,6 @@
 //! for the session it holds and keep its in-memory branch in step, so the model only ever
 //! sees the branch the head is on.
 
-use std::collections::HashMap;
-
 use super::{MAX_CONFLICT_RETRIES, SessionManager};
 use crate::event::Event;
 use crate::ids::{EventId, SessionId};
@@ -25,39 +23,76 @@ pub async fn switch_branch(
     session_id: SessionId,
     event: EventId,
 ) -> Result<EventId> {
-    Ok(switch_and_read(service, session_id, event).await?.0)
+    Ok(switch_and_read(service, session_id, event).await?.head)
 }
 
-/// [`switch_branch`], also returning what it read: every event, and the new head's branch.
+/// What a switch read and did.
+struct Switched {
+    head: EventId,
+    all: SessionEvents,
+    branch: Vec<Event>,
+    branch_count: usize,
+}
+
+/// [`switch_branch`], also returning what it read.
 async fn switch_and_read(
     service: &dyn SessionService,
     session_id: SessionId,
     event: EventId,
-) -> Result<(EventId, SessionEvents, Vec<Event>)> {
+) -> Result<Switched> {
     for _ in 0..=MAX_CONFLICT_RETRIES {
         let all = service.load_all_events(session_id).await?;
         let tree = ConversationTree::build(&all.events, all.session.head_id);
-        let leaf = tree
-            .newest_leaf_under(event)
-            .ok_or(ServiceError::EventNotFound {
-                session_id,
-                event_id: event,
-            })?;
-        match service
-            .switch_head(session_id, all.session.head_id, leaf)
-            .await
-        {
-            Ok(()) => {
-                let branch = branch_ending_at(&all, leaf)?;
-                return Ok((leaf, all, branch));
-            }
-            Err(ServiceError::Conflict { .. }) => continue,
-            Err(other) => return Err(other),
+        if let Some(switched) = switch_from(service, all, &tree, event).await? {
+            return Ok(switched);
         }
     }
     Err(ServiceError::storage(format!(
         "session {session_id} kept changing under us; gave up after {MAX_CONFLICT_RETRIES} retries"
     )))
+}
+
+/// One compare-and-swap of the head, from the head `all` was read at to the newest leaf
+/// under `event` in `tree` (built from `all`). `None` when the head moved meanwhile.
+async fn switch_from(
+    service: &dyn SessionService,
+    all: SessionEvents,
+    tree: &ConversationTree,
+    event: EventId,
+) -> Result<Option<Switched>> {
+    let not_found = |event_id| ServiceError::EventNotFound {
+        session_id: all.session.id,
+        event_id,
+    };
+    let leaf = tree
+        .newest_leaf_under(event)
+        .ok_or_else(|| not_found(event))?;
+    match service
+        .switch_head(all.session.id, all.session.head_id, leaf)
+        .await
+    {
+        Ok(()) => {
+            let branch = tree
+                .branch_to(&all.events, leaf)
+                .ok_or_else(|| not_found(leaf))?;
+            Ok(Some(Switched {
+                head: leaf,
+                all,
+                branch,
+                branch_count: tree.branch_count,
+            }))
+        }
+        Err(ServiceError::Conflict { .. }) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+/// A session's events and their tree as read at one moment: what `/tree` shows. A switch
+/// picked from it needs no second read while the session has not changed since.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeenTree {
+    pub all: SessionEvents,
+    pub tree: ConversationTree,
 }
 
 /// Starts a new session, in the same workspace, holding copies of `session_id`'s branch that
@@ -118,12 +153,8 @@ fn branch_ending_at(all: &SessionEvents, end: EventId) -> Result<Vec<Event>> {
         session_id: all.session.id,
         event_id: end,
     };
-    let tree = ConversationTree::build(&all.events, all.session.head_id);
-    let path = tree.path_to(end).ok_or_else(not_found)?;
-    let by_id: HashMap<EventId, &Event> = all.events.iter().map(|e| (e.id, e)).collect();
-    path.iter()
-        .map(|id| by_id.get(id).map(|event| (*event).clone()))
-        .collect::<Option<Vec<Event>>>()
+    ConversationTree::build(&all.events, all.session.head_id)
+        .branch_to(&all.events, end)
         .ok_or_else(not_found)
 }
 
@@ -144,8 +175,52 @@ impl SessionManager {
         self.persist_pending().await?;
         // The branch comes from the events read for the switch: reading the session again
         // would double the cost on a long session.
-        let (head, all, branch) =
-            switch_and_read(self.service.as_ref(), self.session.id, event).await?;
+        let switched = switch_and_read(self.service.as_ref(), self.session.id, event).await?;
+        Ok(self.adopt_switched(switched).0)
+    }
+
+    /// Reads the current session's events and builds their tree, for a person to pick a
+    /// branch from; `None` for a session not yet stored.
+    pub async fn seen_tree(&self) -> Result<Option<SeenTree>> {
+        if !self.session_stored {
+            return Ok(None);
+        }
+        let all = self.service.load_all_events(self.session.id).await?;
+        let tree = ConversationTree::build(&all.events, all.session.head_id);
+        Ok(Some(SeenTree { all, tree }))
+    }
+
+    /// [`switch_branch`](Self::switch_branch) to a branch picked from `seen`: while the
+    /// session is as it was read, the switch is one compare-and-swap and the branch comes
+    /// from `seen`, with nothing read again. When it changed meanwhile (our own pending
+    /// events, another terminal), the switch reads the session afresh. Returns the new head
+    /// and how many branches the session has.
+    pub async fn switch_branch_seen(
+        &mut self,
+        seen: SeenTree,
+        event: EventId,
+    ) -> Result<(EventId, usize)> {
+        let outcome = self.persist_pending().await?;
+        let switched = if outcome.written == 0 && seen.all.session.id == self.session.id {
+            switch_from(self.service.as_ref(), seen.all, &seen.tree, event).await?
+        } else {
+            None
+        };
+        let switched = match switched {
+            Some(switched) => switched,
+            None => switch_and_read(self.service.as_ref(), self.session.id, event).await?,
+        };
+        Ok(self.adopt_switched(switched))
+    }
+
+    /// Holds the branch a switch made active; returns its head and the branch count.
+    fn adopt_switched(&mut self, switched: Switched) -> (EventId, usize) {
+        let Switched {
+            head,
+            all,
+            branch,
+            branch_count,
+        } = switched;
         let loaded = LoadedSession {
             session: Session {
                 head_id: Some(head),
@@ -159,7 +234,7 @@ impl SessionManager {
         let boundary = self.held_boundary.take();
         self.adopt(loaded);
         self.held_boundary = boundary;
-        Ok(head)
+        (head, branch_count)
     }
 
     /// Makes the next event follow `event` (`None`: start from nothing), which may lie on any

@@ -41,42 +41,49 @@ impl SessionTask {
             }
             TreeJob::LoadTree => {
                 self.persist().await;
-                let result = match self
-                    .manager
-                    .service()
-                    .load_all_events(self.manager.session().id)
-                    .await
-                {
-                    Ok(all) => {
-                        let tree = cairn_core::tree::ConversationTree::build(
-                            &all.events,
-                            all.session.head_id,
-                        );
-                        self.branches = tree.branch_count.max(1);
+                let result = match self.manager.seen_tree().await {
+                    Ok(Some(seen)) => {
+                        self.branches = seen.tree.branch_count.max(1);
+                        let tree = seen.tree.clone();
+                        self.seen_tree = Some(seen);
                         Ok(tree)
                     }
-                    Err(_) if !self.manager.is_stored() => Ok(Default::default()),
+                    Ok(None) => Ok(Default::default()),
                     Err(error) => Err(error.to_string()),
                 };
                 self.reply(AppEvent::TreeLoaded(result));
             }
-            TreeJob::SwitchBranch(event) => match self.manager.switch_branch(event).await {
-                Ok(_) => {
-                    self.refresh_branches().await;
-                    self.reply(AppEvent::SessionLoaded {
-                        view: self.view().await,
-                        events: self.manager.events().cloned().collect(),
-                        notes: vec![format!(
-                            "Switched to another branch of this session ({} branches; /tree shows them all).",
-                            self.branches
-                        )],
-                    });
+            TreeJob::SwitchBranch(event) => {
+                let switched = match self.seen_tree.take() {
+                    Some(seen) => self.manager.switch_branch_seen(seen, event).await,
+                    None => match self.manager.switch_branch(event).await {
+                        Ok(head) => self
+                            .manager
+                            .tree()
+                            .await
+                            .map(|tree| (head, tree.branch_count)),
+                        Err(error) => Err(error),
+                    },
+                };
+                match switched {
+                    Ok((_, branches)) => {
+                        self.branches = branches.max(1);
+                        self.branches_stale = false;
+                        self.reply(AppEvent::SessionLoaded {
+                            view: self.view().await,
+                            events: self.manager.events().cloned().collect(),
+                            notes: vec![format!(
+                                "Switched to another branch of this session ({} branches; /tree shows them all).",
+                                self.branches
+                            )],
+                        });
+                    }
+                    Err(error) => self.reply(AppEvent::JobFailed {
+                        what: "switching branches".to_owned(),
+                        error: error.to_string(),
+                    }),
                 }
-                Err(error) => self.reply(AppEvent::JobFailed {
-                    what: "switching branches".to_owned(),
-                    error: error.to_string(),
-                }),
-            },
+            }
             TreeJob::Fork { at } => match self.manager.fork(at, None).await {
                 Ok(original) => {
                     self.refresh_branches().await;
