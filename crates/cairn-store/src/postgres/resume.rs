@@ -1,7 +1,7 @@
 //! The resume lookup and where a session was last active, on PostgreSQL.
 //!
 //! The lookup is the policy of [`SessionService::find_resumable`] in one round trip: each
-//! step is an arm seeking its own partial index (migration 0002) and stopping at the first
+//! step is an arm seeking its own partial index (migrations 0002 and 0006) and stopping at the first
 //! row, `ORDER BY updated_at DESC LIMIT 1`, so no arm reads more than one row whatever the
 //! number of sessions; the earliest step with a row wins. "This machine" is two arms per
 //! path step, the host and the sessions without one, so each stays a seek.
@@ -32,6 +32,10 @@ macro_rules! resume_arm {
 
 /// `$1` directory, `$2` window start, `$3` git root, `$4` host, `$5` repository, `$6` folder
 /// inside it. Outside a repository `$3`, `$5` and `$6` are NULL and their arms are empty.
+/// The arms for sessions without a host (stored before hosts were recorded) seek indexes of
+/// their own (migration 0006): `host IS NULL` is no equality to PostgreSQL, so the host
+/// indexes cannot give those rows in `updated_at` order, and without them the arm walked
+/// every session of the window whenever the folder had none.
 const RESUME_QUERY: &str = concat!(
     "SELECT * FROM (",
     resume_arm!("0", "directory_bytes = $1 AND host = $4"),
