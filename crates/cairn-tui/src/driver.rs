@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::app::{App, AppEvent, AppInit, Effect, Origin, SessionJob};
+use crate::driver::tool_runner::ToolRunner;
 use crate::session_task::{SessionTask, session_view};
 use crate::terminal::{self, TerminalGuard, TerminalOutput};
 use crate::{Opening, TuiExit, TuiOptions, history};
@@ -83,6 +84,7 @@ struct Driver {
     jobs: UnboundedSender<SessionJob>,
     events: UnboundedSender<AppEvent>,
     stream: Option<(u64, JoinHandle<()>)>,
+    tools: ToolRunner,
     /// Prompts to append to the history file, written one at a time and in order.
     history: UnboundedSender<String>,
     /// Loading the whole of a resumed session: sent after the first frame, so drawing the
@@ -106,7 +108,9 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         state_dir,
         store,
         title_model,
+        tools,
     } = options;
+    let (toolbox, tool_settings) = tools.map(|tools| (tools.toolbox, tools.settings)).unzip();
     let history_scope = history::HistoryScope::for_workspace(manager.workspace());
     let mut notes = startup_notes;
     let now_ms = SystemClock.now_ms();
@@ -153,6 +157,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         loading_rest: opening.is_some(),
         store,
         title_model,
+        tools: tool_settings,
     });
 
     let (event_sender, mut event_receiver) = mpsc::unbounded_channel();
@@ -172,6 +177,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         app,
         provider,
         jobs: job_sender,
+        tools: ToolRunner::new(toolbox, event_sender.clone()),
         events: event_sender,
         stream: None,
         history: history_sender,
@@ -303,6 +309,9 @@ impl Driver {
                         }
                     }
                 }
+                Effect::PlaceTool { call_id, request } => self.tools.place(call_id, request),
+                Effect::RunTool { call_id, request } => self.tools.run(call_id, request),
+                Effect::CancelTool => self.tools.cancel(),
                 Effect::SaveHistory(text) => {
                     // The writer only stops after the driver is gone.
                     let _ = self.history.send(text);
@@ -381,8 +390,12 @@ impl Driver {
                     // A closed channel means the session task already stopped; it logged why.
                     let _ = self.jobs.send(job);
                 }
+                // A command still running is stopped when the driver (its runner) goes.
+                Effect::CancelTool => self.tools.cancel(),
                 Effect::StartStream { .. }
                 | Effect::CancelStream { .. }
+                | Effect::PlaceTool { .. }
+                | Effect::RunTool { .. }
                 | Effect::SaveHistory(_)
                 | Effect::CopyToClipboard(_)
                 | Effect::ListModels
@@ -493,6 +506,8 @@ fn terminal_event(event: TerminalEvent) -> Option<AppEvent> {
         TerminalEvent::FocusGained | TerminalEvent::FocusLost => None,
     }
 }
+
+mod tool_runner;
 
 #[cfg(test)]
 mod tests {
