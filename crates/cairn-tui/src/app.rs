@@ -15,7 +15,9 @@
 //! - `submit`: what Enter does with a line (a message, a slash command);
 //! - `overlay`: the help and the sessions picker, each with its own keys;
 //! - `session`: loading, resetting and merging the conversation;
-//! - `rewind`: the rewind list, editing an earlier message, `/tree` and `/fork`.
+//! - `rewind`: the rewind list, editing an earlier message, `/tree` and `/fork`;
+//! - `tools` and `approval`: the tool loop of a turn and the prompt asking about a call;
+//! - `scroll`: scrolling the transcript.
 //!
 //! Invariants:
 //! - At most one turn (a request to the model) is active; every stream event carries the
@@ -29,6 +31,7 @@ mod composer;
 mod event;
 mod overlay;
 mod rewind;
+mod scroll;
 mod session;
 mod stream;
 mod submit;
@@ -469,60 +472,6 @@ impl App {
     fn error(&mut self, text: &str) {
         self.transcript.push(Cell::new(CellKind::Error, text));
         self.scroll = 0;
-    }
-
-    fn transcript_area(&self) -> Rect {
-        self.areas(self.screen()).transcript
-    }
-
-    fn page_rows(&self) -> usize {
-        usize::from(self.transcript_area().height)
-            .saturating_sub(2)
-            .max(1)
-    }
-
-    /// Scrolls so that the message of `event_id` starts at the top of the transcript (or as
-    /// near as the end of the conversation allows); nothing happens if it is not shown.
-    pub(crate) fn focus_event(&mut self, event_id: cairn_core::EventId) {
-        let cells = self.transcript.cells();
-        let Some(index) = cells
-            .iter()
-            .position(|cell| cell.event_id == Some(event_id))
-        else {
-            return;
-        };
-        let area = self.transcript_area();
-        let from_message: usize = self.live_cell().map_or(0, |live| live.height(area.width))
-            + cells[index..]
-                .iter()
-                .map(|cell| cell.height(area.width))
-                .sum::<usize>();
-        self.scroll = from_message.saturating_sub(usize::from(area.height));
-        self.clamp_scroll();
-    }
-
-    fn scroll_up(&mut self, rows: usize) {
-        self.scroll += rows;
-        self.clamp_scroll();
-    }
-
-    fn clamp_scroll(&mut self) {
-        if self.scroll == 0 {
-            return;
-        }
-        let area = self.transcript_area();
-        let height = usize::from(area.height);
-        let total =
-            self.transcript
-                .height_up_to(self.live_cell(), area.width, self.scroll + height);
-        self.scroll = self.scroll.min(total.saturating_sub(height));
-    }
-
-    /// Rows the whole transcript (and the live answer) takes at the current width.
-    fn content_height(&self) -> usize {
-        let width = self.transcript_area().width;
-        self.transcript
-            .height_up_to(self.live_cell(), width, usize::MAX)
     }
 }
 

@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use cairn_core::tool::{Place, ToolPolicy, ToolRequest, declarations};
 use cairn_core::turn::{
     CallStep, PendingCall, StepBudget, TOOLS_REFUSED_NOTE, decide_call, decision_events,
-    interrupted_call_events, over_limit_events, parse_call,
+    over_limit_events, parse_call,
 };
 use cairn_core::{EventKind, ModelRequest, ProviderError, ToolVerdict};
 
@@ -56,6 +56,9 @@ pub(crate) struct ToolState {
 }
 
 /// The calls of one answer.
+mod cells;
+mod stop;
+
 #[derive(Debug)]
 pub(crate) struct ToolRound {
     waiting: VecDeque<PendingCall>,
@@ -175,7 +178,7 @@ impl App {
     }
 
     /// Starts the next call of the round, or calls the model again when none is left.
-    fn next_call(&mut self, effects: &mut Vec<Effect>) {
+    pub(in crate::app) fn next_call(&mut self, effects: &mut Vec<Effect>) {
         loop {
             let Some(round) = self.tools.as_mut().and_then(|tools| tools.round.as_mut()) else {
                 return;
@@ -291,7 +294,7 @@ impl App {
         true
     }
 
-    fn apply_decision(
+    pub(in crate::app) fn apply_decision(
         &mut self,
         decision: EventKind,
         not_run: Option<EventKind>,
@@ -327,7 +330,7 @@ impl App {
         }
     }
 
-    fn running_call_id(&self) -> Option<String> {
+    pub(in crate::app) fn running_call_id(&self) -> Option<String> {
         let current = self.tools.as_ref()?.round.as_ref()?.current.as_ref()?;
         matches!(current.stage, Stage::Running { .. }).then(|| current.call.call_id.clone())
     }
@@ -371,178 +374,9 @@ impl App {
         self.send_queued_after_turn(/*completed*/ false, effects);
     }
 
-    /// Esc/Ctrl+C during the round (not at the prompt, which takes its own keys): the running
-    /// command is stopped and its result comes back marked so; the rest never run.
-    /// `false` when no round is active.
-    pub(super) fn cancel_round(&mut self, effects: &mut Vec<Effect>) -> bool {
-        let Some(round) = self.tools.as_mut().and_then(|tools| tools.round.as_mut()) else {
-            return false;
-        };
-        if matches!(
-            round.current.as_ref().map(|current| &current.stage),
-            Some(Stage::Running { .. })
-        ) {
-            round.cancelled = true;
-            effects.push(Effect::CancelTool);
-            self.hint = Some("stopping the command…".to_owned());
-            return true;
-        }
-        let events = self.close_round();
-        for event in &events {
-            self.show_tool_event(event);
-        }
-        effects.push(Effect::Job(SessionJob::Record(events)));
-        self.note("Cancelled.");
-        true
-    }
-
-    /// Quitting during the round: the call running or waiting and the rest are recorded as
-    /// interrupted (never run again), the running command is stopped.
-    pub(super) fn quit_round(&mut self, effects: &mut Vec<Effect>) {
-        let running = self.running_call_id();
-        let Some(round) = self.tools.as_mut().and_then(|tools| tools.round.as_mut()) else {
-            return;
-        };
-        let mut events = Vec::new();
-        if let Some(call_id) = running {
-            round.current = None;
-            effects.push(Effect::CancelTool);
-            events.push(EventKind::ToolResult {
-                call_id,
-                output: "Stopped: Cairn was closed while this call ran. It will not be run \
-                         again; ask the user if it is still needed."
-                    .to_owned(),
-                is_error: true,
-            });
-        }
-        events.extend(self.close_round());
-        effects.push(Effect::Job(SessionJob::Record(events)));
-    }
-
-    /// Ends the round: the current call (unless it has its result) and the waiting ones
-    /// get events saying they were interrupted.
-    fn close_round(&mut self) -> Vec<EventKind> {
-        let Some(round) = self.tools.as_mut().and_then(|tools| tools.round.take()) else {
-            return Vec::new();
-        };
-        round
-            .current
-            .map(|current| current.call)
-            .into_iter()
-            .chain(round.waiting)
-            .flat_map(|call| interrupted_call_events(call.call_id))
-            .collect()
-    }
-
-    /// Ctrl+O: tool cells show their whole output, or fold it again.
-    pub(super) fn toggle_tool_output(&mut self) {
-        let Some(tools) = self.tools.as_mut() else {
-            return;
-        };
-        tools.expanded = !tools.expanded;
-        let expanded = tools.expanded;
-        for cell in self.transcript.cells_mut() {
-            cell.update_tool(expanded, |_| {});
-        }
-        self.clamp_scroll();
-    }
-
-    /// The running call's elapsed seconds, as the clock moves.
-    pub(super) fn tick_tools(&mut self) {
-        let Some(CurrentCall {
-            call,
-            stage: Stage::Running { started_ms },
-            ..
-        }) = self
-            .tools
-            .as_ref()
-            .and_then(|tools| tools.round.as_ref())
-            .and_then(|round| round.current.as_ref())
-        else {
-            return;
-        };
-        let seconds = u64::try_from((self.now_ms - started_ms) / 1000).unwrap_or(0);
-        let call_id = call.call_id.clone();
-        self.update_tool_cell(&call_id, |view| {
-            if view.status != (ToolStatus::Running { seconds }) {
-                view.status = ToolStatus::Running { seconds };
-            }
-        });
-    }
-
-    /// Keeps the turn's lease while calls wait for the user or run, about once a second, so
-    /// another terminal does not take the session in the middle of the turn.
-    pub(super) fn heartbeat_during_round(&mut self, effects: &mut Vec<Effect>) {
-        let now_ms = self.now_ms;
-        let Some(tools) = self.tools.as_mut().filter(|tools| tools.round.is_some()) else {
-            return;
-        };
-        if now_ms - tools.last_heartbeat_ms < cairn_core::lease::LEASE_RENEW_MS {
-            return;
-        }
-        tools.last_heartbeat_ms = now_ms;
-        effects.push(Effect::Job(SessionJob::Heartbeat {
-            // The answer is recorded already: no draft to keep.
-            answer_so_far: String::new(),
-            model: self.model.clone(),
-        }));
-    }
-
-    /// Whether a round of calls is being worked through.
-    pub(crate) fn in_tool_round(&self) -> bool {
-        self.tools
-            .as_ref()
-            .is_some_and(|tools| tools.round.is_some())
-    }
-
-    fn record_tool_events(&mut self, events: Vec<EventKind>, effects: &mut Vec<Effect>) {
-        for event in &events {
-            self.show_tool_event(event);
-        }
-        effects.push(Effect::Job(SessionJob::RecordStep(events)));
-    }
-
-    /// Shows a decision or a result on its call's cell (live, and when a session loads).
-    pub(super) fn show_tool_event(&mut self, event: &EventKind) {
-        match event {
-            EventKind::ToolDecision {
-                call_id,
-                decision,
-                rule,
-                reason,
-            } => self.update_tool_cell(call_id, |view| {
-                view.decided(*decision, rule.as_deref(), reason.as_deref());
-            }),
-            EventKind::ToolResult {
-                call_id,
-                output,
-                is_error,
-            } => self.update_tool_cell(call_id, |view| view.finished(output, *is_error)),
-            EventKind::UserMessage { .. }
-            | EventKind::AssistantMessage { .. }
-            | EventKind::ToolCall { .. }
-            | EventKind::Note { .. }
-            | EventKind::SystemContext { .. }
-            | EventKind::Error { .. } => {}
-        }
-    }
-
-    fn update_tool_cell(&mut self, call_id: &str, change: impl FnOnce(&mut ToolCellView)) {
-        let expanded = self.tools.as_ref().is_some_and(|tools| tools.expanded);
-        if let Some(cell) = self
-            .transcript
-            .cells_mut()
-            .iter_mut()
-            .rev()
-            .find(|cell| cell.tool_view().is_some_and(|view| view.call_id == call_id))
-        {
-            cell.update_tool(expanded, change);
-        }
-    }
-
     /// Calls the model again in the same turn (after the results, or without tools), with
     /// a request the session task builds from the stored branch.
-    fn continue_turn(&mut self, effects: &mut Vec<Effect>) {
+    pub(in crate::app) fn continue_turn(&mut self, effects: &mut Vec<Effect>) {
         let budget = self.tools.as_ref().map(|tools| tools.budget);
         let turn = self.begin_turn();
         if let (Some(tools), Some(budget)) = (self.tools.as_mut(), budget) {
