@@ -398,3 +398,18 @@ fn the_step_limit_closes_the_calls_and_notes_it() {
     ));
     assert!(!app.is_busy());
 }
+
+#[test]
+fn a_message_sent_while_a_command_runs_waits_for_the_turn_to_end() {
+    let mut app = asking(&["sleep 30"]);
+    app.handle(key(KeyCode::Enter));
+    type_text(&mut app, "also check the logs");
+    let effects = app.handle(key(KeyCode::Enter));
+    assert!(
+        !effects
+            .iter()
+            .any(|effect| matches!(effect, Effect::Job(SessionJob::SendUserMessage { .. }))),
+        "{effects:?}"
+    );
+    assert_eq!(app.queued.as_deref(), Some("also check the logs"));
+}

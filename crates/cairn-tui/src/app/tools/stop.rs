@@ -31,6 +31,7 @@ impl App {
         }
         effects.push(Effect::Job(SessionJob::Record(events)));
         self.note("Cancelled.");
+        self.send_queued_after_turn(/*completed*/ false, effects);
         true
     }
 
