@@ -104,7 +104,8 @@ fn cairn_run(env: &TestEnv, args: &[&str]) -> std::process::Output {
 /// Checks an OpenAI Chat Completions body the way a strict chat template does: one system
 /// message first; then user and assistant turns alternating, where the user's side of a
 /// turn may open with the `tool` results of the answer before it; an assistant's tool calls
-/// are each answered by exactly one `tool` message right after it.
+/// are each answered by exactly one `tool` message right after it; the request ends with the
+/// user, or with the results of the calls the turn goes on from.
 fn check_openai_shape(body: &str) -> Result<(), String> {
     let request: Value = serde_json::from_str(body).map_err(|error| error.to_string())?;
     let messages = request["messages"].as_array().ok_or("no messages")?;
@@ -147,13 +148,16 @@ fn check_openai_shape(body: &str) -> Result<(), String> {
             (role, _) => return Err(format!("message {index}: {role} out of turn: {roles:?}")),
         }
     }
-    if expect_user_side {
+    // A request may end with the results of the last answer's calls (the turn goes on),
+    // else it ends with the user.
+    let ends_with_results = roles.last() == Some(&"tool") && open_calls.is_empty();
+    if expect_user_side && !ends_with_results {
         return Err(format!("the request does not end with the user: {roles:?}"));
     }
     Ok(())
 }
 
-/// Leaves the tools undeclared, as the chat still has them.
+/// Leaves the tools undeclared: both front ends answer every call as unavailable.
 const TOOLS_OFF: &str = "\n[tools]\nenabled = false\n";
 
 #[test]
@@ -164,8 +168,8 @@ fn the_chat_and_cairn_run_store_the_same_turns_and_build_valid_requests() {
         // `cairn run`, twice: the question, then a follow-up in the same session.
         let run_env = TestEnv::new();
         let run_server = ScriptedServer::start(vec![first_answer.clone(), follow_up.clone()]);
-        // Tools off in both: the chat does not run tools yet, so with them on `cairn run`
-        // would answer the calls and the two would rightly differ.
+        // Tools off in both: each call gets the same "unavailable" result and the follow-up
+        // is the next question. With tools on see the test below.
         run_env.write_config(&format!("{}{TOOLS_OFF}", run_server.openai_config()));
         cairn_run(&run_env, &["what's the weather in SF?"]);
         let run_events = wait_for_events(&run_env, 1 + answer_events);
@@ -207,6 +211,57 @@ fn the_chat_and_cairn_run_store_the_same_turns_and_build_valid_requests() {
                     requests[1]
                 );
             }
+        }
+    }
+}
+
+#[test]
+fn with_tools_on_the_chat_and_cairn_run_answer_the_calls_the_same_and_ask_again() {
+    // The recorded calls name a tool Cairn does not have: each gets a result saying so,
+    // then the model is called again, in both front ends.
+    let replies = || {
+        vec![
+            Reply::sse(fixture("parallel-tool-calls.sse")),
+            Reply::sse(fixture("text.sse")),
+        ]
+    };
+    // The question, the answer, two calls, two results, the next answer.
+    let stored = 7;
+
+    let run_env = TestEnv::new();
+    let run_server = ScriptedServer::start(replies());
+    run_env.write_config(&run_server.openai_config());
+    let output = cairn_run(&run_env, &["how are the stocks?"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let run_events = wait_for_events(&run_env, stored);
+
+    let chat_env = TestEnv::new();
+    let chat_server = ScriptedServer::start(replies());
+    chat_env.write_config(&chat_server.openai_config());
+    let tui = Tui::spawn_with(
+        &chat_env,
+        &chat_env.work_dir(),
+        &[],
+        &[("CAIRN_PROVIDER", ""), ("CAIRN_TEST_KEY", "sk-test")],
+    );
+    tui.wait_for("gpt-test");
+    tui.submit("how are the stocks?");
+    let chat_events = wait_for_events(&chat_env, stored);
+    tui.quit_cleanly("\x04");
+
+    assert_eq!(contents(&chat_events), contents(&run_events));
+    for (front_end, server) in [("cairn run", &run_server), ("the chat", &chat_server)] {
+        let requests = server.requests();
+        assert_eq!(requests.len(), 2, "{front_end}: {requests:?}");
+        if let Err(violation) = check_openai_shape(&requests[1]) {
+            panic!(
+                "{front_end}: the request after the results is malformed: {violation}\n{}",
+                requests[1]
+            );
         }
     }
 }

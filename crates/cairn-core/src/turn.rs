@@ -17,4 +17,7 @@ pub use record::{
     interrupted_call_events,
 };
 pub use request::{UNANSWERED_CALL_RESULT, build_request, check_strict_shape, omission_notice};
-pub use tools::{StepBudget, TOOLS_REFUSED_NOTE, decision_events, unanswered_calls};
+pub use tools::{
+    CallStep, StepBudget, TOOLS_REFUSED_NOTE, decide_call, decision_events, over_limit_events,
+    parse_call, unanswered_calls,
+};

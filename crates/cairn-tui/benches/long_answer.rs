@@ -52,6 +52,7 @@ fn streaming_app() -> App {
         loading_rest: false,
         store: None,
         title_model: None,
+        tools: None,
     });
     app.handle(AppEvent::Key(KeyEvent::new(
         KeyCode::Char('q'),

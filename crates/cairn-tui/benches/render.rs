@@ -93,6 +93,7 @@ fn open(events: Vec<Event>) -> App {
         loading_rest: false,
         store: None,
         title_model: None,
+        tools: None,
     })
 }
 

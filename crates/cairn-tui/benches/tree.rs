@@ -130,6 +130,7 @@ fn app(events: Vec<Event>, session: &Session) -> App {
         loading_rest: false,
         store: None,
         title_model: None,
+        tools: None,
     })
 }
 

@@ -15,7 +15,9 @@
 //! - `submit`: what Enter does with a line (a message, a slash command);
 //! - `overlay`: the help and the sessions picker, each with its own keys;
 //! - `session`: loading, resetting and merging the conversation;
-//! - `rewind`: the rewind list, editing an earlier message, `/tree` and `/fork`.
+//! - `rewind`: the rewind list, editing an earlier message, `/tree` and `/fork`;
+//! - `tools` and `approval`: the tool loop of a turn and the prompt asking about a call;
+//! - `scroll`: scrolling the transcript.
 //!
 //! Invariants:
 //! - At most one turn (a request to the model) is active; every stream event carries the
@@ -24,14 +26,17 @@
 //!   persistence job for what it produced, before any later job.
 //! - Text enters the transcript only through [`Cell`], which sanitises it.
 
+mod approval;
 mod composer;
 mod event;
 mod overlay;
 mod rewind;
+mod scroll;
 mod session;
 mod stream;
 mod submit;
 mod title;
+mod tools;
 mod turn;
 
 use cairn_core::{Event, ProviderInfo};
@@ -42,12 +47,16 @@ use crate::commands::CommandSpec;
 use crate::layout::Areas;
 use crate::transcript::{Cell, CellKind, Transcript};
 
+pub(crate) use self::approval::ApprovalPrompt;
 pub(crate) use self::composer::Composer;
 pub use self::event::{
     AppEvent, Effect, LiveUpdate, Origin, PersistReport, SessionJob, SessionView, TreeJob,
 };
 pub(crate) use self::overlay::{ModelPicker, Overlay};
 pub(crate) use self::stream::ActiveTurn;
+pub use self::tools::ToolSettings;
+#[cfg(test)]
+pub(crate) use self::tools::ToolState;
 
 /// Rows the mouse wheel scrolls per notch.
 const WHEEL_ROWS: usize = 3;
@@ -89,6 +98,8 @@ pub struct AppInit {
     pub store: Option<String>,
     /// The model that names sessions (`[conversation] title_model`); `None`: the session's.
     pub title_model: Option<String>,
+    /// The tools the model may call; `None` when `[tools] enabled = false`.
+    pub tools: Option<ToolSettings>,
 }
 
 /// The chat screen's state. Outside this crate it is driven only through [`App::new`],
@@ -133,6 +144,7 @@ pub struct App {
     pub(crate) editing: Option<rewind::EditPoint>,
     /// Esc was pressed once with nothing to cancel: a second one opens the rewind list.
     esc_armed: bool,
+    pub(crate) tools: Option<tools::ToolState>,
 }
 
 impl App {
@@ -165,6 +177,7 @@ impl App {
             opening: init.loading_rest.then(|| init.notes.clone()),
             editing: None,
             esc_armed: false,
+            tools: init.tools.map(tools::ToolState::new),
         };
         app.load_events(&init.events);
         for note in init.notes {
@@ -187,7 +200,7 @@ impl App {
     /// Whether a turn is active here or in another terminal (the driver ticks the clock, for
     /// the spinner, only then).
     pub fn is_busy(&self) -> bool {
-        self.turn.is_some() || self.other_turn.is_some()
+        self.turn.is_some() || self.other_turn.is_some() || self.in_tool_round()
     }
 
     /// The slash commands the popup offers for the current input (none under an overlay).
@@ -200,9 +213,13 @@ impl App {
 
     /// Where everything goes on the screen `area`.
     pub(crate) fn areas(&self, area: Rect) -> Areas {
+        let prompt = self.tools.as_ref().and_then(|tools| tools.prompt());
         Areas::new(
             area,
-            self.composer.rows(area.width, self.size.1),
+            prompt.map_or_else(
+                || self.composer.rows(area.width, self.size.1),
+                |prompt| prompt.height(area.width),
+            ),
             self.turn.is_some() || self.hint.is_some() || self.other_turn.is_some(),
         )
     }
@@ -239,7 +256,8 @@ impl App {
                 }
             }
             AppEvent::Paste(text) => {
-                if let Overlay::Sessions(picker) = &mut self.overlay {
+                if self.on_approval_paste(&text) {
+                } else if let Overlay::Sessions(picker) = &mut self.overlay {
                     picker.filter.push_str(text.lines().next().unwrap_or(""));
                     picker.selected = 0;
                 } else {
@@ -259,15 +277,18 @@ impl App {
             }
             AppEvent::Tick { now_ms } => {
                 self.now_ms = now_ms;
+                self.tick_tools();
                 self.heartbeat_if_due(&mut effects);
             }
             AppEvent::TurnWaiting { turn, text, holder } => {
                 self.on_turn_waiting(turn, text, holder)
             }
             AppEvent::Terminate => self.quit(&mut effects),
-            AppEvent::RequestReady { turn, request } => {
+            AppEvent::RequestReady { turn, mut request } => {
                 if let Some(active) = self.turn.as_mut().filter(|active| active.id == turn) {
                     active.streaming = true;
+                    active.declared_tools =
+                        (self.tools.as_ref()).is_some_and(|tools| tools.declare(&mut request));
                     effects.push(Effect::StartStream { turn, request });
                 }
             }
@@ -348,6 +369,14 @@ impl App {
                     self.finish_turn(/*interrupted*/ true, Some(error), &mut effects);
                 }
             }
+            AppEvent::ToolPlaced { call_id, place } => {
+                self.on_tool_placed(&call_id, place, &mut effects)
+            }
+            AppEvent::ToolFinished {
+                call_id,
+                output,
+                is_error,
+            } => self.on_tool_finished(&call_id, output, is_error, &mut effects),
             AppEvent::StreamEnded { turn } => {
                 if self.turn.as_ref().is_some_and(|active| active.id == turn) {
                     self.finish_turn(/*interrupted*/ false, None, &mut effects);
@@ -372,7 +401,7 @@ impl App {
                 .is_some()
                 .then(|| rewind::EDITING_HINT.to_owned());
         }
-        if self.on_overlay_key(key, effects) {
+        if self.on_approval_key(key, effects) || self.on_overlay_key(key, effects) {
             return;
         }
         match key.code {
@@ -380,6 +409,8 @@ impl App {
             // The newest thing is undone first: a queued message, then the answer.
             KeyCode::Esc if self.queued.is_some() => self.unqueue(),
             KeyCode::Esc if self.turn.is_some() => self.cancel_turn(effects),
+            KeyCode::Esc if self.in_tool_round() => _ = self.cancel_round(effects),
+            KeyCode::Char('o') if ctrl => self.toggle_tool_output(),
             KeyCode::Esc if self.completions().is_empty() => {
                 self.esc_armed = esc_was_armed;
                 self.on_idle_esc(effects);
@@ -422,6 +453,7 @@ impl App {
     fn ctrl_c(&mut self, effects: &mut Vec<Effect>) {
         if self.turn.is_some() {
             self.cancel_turn(effects);
+        } else if self.cancel_round(effects) {
         } else if !self.input_text().is_empty() {
             self.composer.discard();
         } else if self.quit_armed {
@@ -440,60 +472,6 @@ impl App {
     fn error(&mut self, text: &str) {
         self.transcript.push(Cell::new(CellKind::Error, text));
         self.scroll = 0;
-    }
-
-    fn transcript_area(&self) -> Rect {
-        self.areas(self.screen()).transcript
-    }
-
-    fn page_rows(&self) -> usize {
-        usize::from(self.transcript_area().height)
-            .saturating_sub(2)
-            .max(1)
-    }
-
-    /// Scrolls so that the message of `event_id` starts at the top of the transcript (or as
-    /// near as the end of the conversation allows); nothing happens if it is not shown.
-    pub(crate) fn focus_event(&mut self, event_id: cairn_core::EventId) {
-        let cells = self.transcript.cells();
-        let Some(index) = cells
-            .iter()
-            .position(|cell| cell.event_id == Some(event_id))
-        else {
-            return;
-        };
-        let area = self.transcript_area();
-        let from_message: usize = self.live_cell().map_or(0, |live| live.height(area.width))
-            + cells[index..]
-                .iter()
-                .map(|cell| cell.height(area.width))
-                .sum::<usize>();
-        self.scroll = from_message.saturating_sub(usize::from(area.height));
-        self.clamp_scroll();
-    }
-
-    fn scroll_up(&mut self, rows: usize) {
-        self.scroll += rows;
-        self.clamp_scroll();
-    }
-
-    fn clamp_scroll(&mut self) {
-        if self.scroll == 0 {
-            return;
-        }
-        let area = self.transcript_area();
-        let height = usize::from(area.height);
-        let total =
-            self.transcript
-                .height_up_to(self.live_cell(), area.width, self.scroll + height);
-        self.scroll = self.scroll.min(total.saturating_sub(height));
-    }
-
-    /// Rows the whole transcript (and the live answer) takes at the current width.
-    fn content_height(&self) -> usize {
-        let width = self.transcript_area().width;
-        self.transcript
-            .height_up_to(self.live_cell(), width, usize::MAX)
     }
 }
 

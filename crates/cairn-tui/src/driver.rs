@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use base64::Engine;
 use cairn_core::{Clock, ModelProvider, ModelRequest, StartOutcome, SystemClock, continuing_note};
-use crossterm::event::{Event as TerminalEvent, MouseEventKind};
 use eyre::WrapErr;
 use futures::StreamExt;
 use ratatui::Terminal;
@@ -23,6 +22,8 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::app::{App, AppEvent, AppInit, Effect, Origin, SessionJob};
+use crate::driver::background::{spawn_history_writer, spawn_input_reader, terminal_event};
+use crate::driver::tool_runner::ToolRunner;
 use crate::session_task::{SessionTask, session_view};
 use crate::terminal::{self, TerminalGuard, TerminalOutput};
 use crate::{Opening, TuiExit, TuiOptions, history};
@@ -83,6 +84,7 @@ struct Driver {
     jobs: UnboundedSender<SessionJob>,
     events: UnboundedSender<AppEvent>,
     stream: Option<(u64, JoinHandle<()>)>,
+    tools: ToolRunner,
     /// Prompts to append to the history file, written one at a time and in order.
     history: UnboundedSender<String>,
     /// Loading the whole of a resumed session: sent after the first frame, so drawing the
@@ -106,7 +108,9 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         state_dir,
         store,
         title_model,
+        tools,
     } = options;
+    let (toolbox, tool_settings) = tools.map(|tools| (tools.toolbox, tools.settings)).unzip();
     let history_scope = history::HistoryScope::for_workspace(manager.workspace());
     let mut notes = startup_notes;
     let now_ms = SystemClock.now_ms();
@@ -153,6 +157,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         loading_rest: opening.is_some(),
         store,
         title_model,
+        tools: tool_settings,
     });
 
     let (event_sender, mut event_receiver) = mpsc::unbounded_channel();
@@ -172,6 +177,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         app,
         provider,
         jobs: job_sender,
+        tools: ToolRunner::new(toolbox, event_sender.clone()),
         events: event_sender,
         stream: None,
         history: history_sender,
@@ -303,6 +309,9 @@ impl Driver {
                         }
                     }
                 }
+                Effect::PlaceTool { call_id, request } => self.tools.place(call_id, request),
+                Effect::RunTool { call_id, request } => self.tools.run(call_id, request),
+                Effect::CancelTool => self.tools.cancel(),
                 Effect::SaveHistory(text) => {
                     // The writer only stops after the driver is gone.
                     let _ = self.history.send(text);
@@ -381,8 +390,12 @@ impl Driver {
                     // A closed channel means the session task already stopped; it logged why.
                     let _ = self.jobs.send(job);
                 }
+                // A command still running is stopped when the driver (its runner) goes.
+                Effect::CancelTool => self.tools.cancel(),
                 Effect::StartStream { .. }
                 | Effect::CancelStream { .. }
+                | Effect::PlaceTool { .. }
+                | Effect::RunTool { .. }
                 | Effect::SaveHistory(_)
                 | Effect::CopyToClipboard(_)
                 | Effect::ListModels
@@ -431,68 +444,8 @@ impl Driver {
     }
 }
 
-/// One task appends prompts to the history file, in the order they were sent; file IO runs
-/// on the blocking pool so the screen never waits for the disk.
-fn spawn_history_writer(
-    state_dir: std::path::PathBuf,
-    scope: history::HistoryScope,
-) -> (UnboundedSender<String>, JoinHandle<()>) {
-    let (sender, mut receiver) = mpsc::unbounded_channel::<String>();
-    let handle = tokio::spawn(async move {
-        while let Some(text) = receiver.recv().await {
-            let state_dir = state_dir.clone();
-            let scope = scope.clone();
-            let written =
-                tokio::task::spawn_blocking(move || history::append(&state_dir, &scope, &text))
-                    .await;
-            match written {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => tracing::warn!(%error, "could not save the prompt history"),
-                Err(error) => tracing::warn!(%error, "the prompt history write failed"),
-            }
-        }
-    });
-    (sender, handle)
-}
-
-/// Reads terminal input on a thread of its own and hands it over through a channel.
-///
-/// Not on the event loop: once the terminal is gone, crossterm's reader can loop forever
-/// inside one read call (end of file and EIO are retried, not returned), which would starve
-/// the loop of the SIGHUP that ends it. On its own thread such a loop only lasts until the
-/// process exits, which the hang-up then makes it do.
-fn spawn_input_reader() -> mpsc::UnboundedReceiver<std::io::Result<TerminalEvent>> {
-    let (sender, receiver) = mpsc::unbounded_channel();
-    let spawned = std::thread::Builder::new()
-        .name("terminal-input".to_owned())
-        .spawn(move || {
-            loop {
-                let event = crossterm::event::read();
-                let failed = event.is_err();
-                if sender.send(event).is_err() || failed {
-                    break;
-                }
-            }
-        });
-    if let Err(error) = spawned {
-        tracing::error!(%error, "could not start reading the terminal");
-    }
-    receiver
-}
-
-fn terminal_event(event: TerminalEvent) -> Option<AppEvent> {
-    match event {
-        TerminalEvent::Key(key) => Some(AppEvent::Key(key)),
-        TerminalEvent::Paste(text) => Some(AppEvent::Paste(text)),
-        TerminalEvent::Resize(width, height) => Some(AppEvent::Resize { width, height }),
-        TerminalEvent::Mouse(mouse) => match mouse.kind {
-            MouseEventKind::ScrollUp => Some(AppEvent::Wheel { up: true }),
-            MouseEventKind::ScrollDown => Some(AppEvent::Wheel { up: false }),
-            _ => None,
-        },
-        TerminalEvent::FocusGained | TerminalEvent::FocusLost => None,
-    }
-}
+mod background;
+mod tool_runner;
 
 #[cfg(test)]
 mod tests {

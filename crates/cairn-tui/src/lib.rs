@@ -43,7 +43,9 @@ use std::sync::Arc;
 
 use cairn_core::{ModelProvider, RecentEvents, SessionId, SessionManager, StartOutcome};
 
-pub use app::{App, AppEvent, AppInit, Effect, Origin, PersistReport, SessionJob, SessionView};
+pub use app::{
+    App, AppEvent, AppInit, Effect, Origin, PersistReport, SessionJob, SessionView, ToolSettings,
+};
 pub use driver::FrameScheduler;
 
 /// What the binary hands the TUI.
@@ -65,6 +67,14 @@ pub struct TuiOptions {
     pub store: Option<String>,
     /// The model that names sessions; `None`: the session's own.
     pub title_model: Option<String>,
+    /// The tools the model may call; `None` when `[tools] enabled = false`.
+    pub tools: Option<ChatTools>,
+}
+
+/// The chat's tools: the workspace's toolbox that runs them and the rules that decide.
+pub struct ChatTools {
+    pub toolbox: cairn_tools::Toolbox,
+    pub settings: ToolSettings,
 }
 
 /// How the chat opens.

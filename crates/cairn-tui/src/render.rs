@@ -11,6 +11,7 @@
 //!
 //! Colours come from the terminal's ANSI palette via `Stylize`, so themes are respected.
 
+mod approval;
 mod composer;
 mod help;
 mod models;
@@ -36,7 +37,10 @@ impl Widget for &App {
         transcript::render_transcript(self, areas.transcript, buf);
         status::render_activity(self, areas.activity, buf);
         transcript::render_rule(self, areas.rule, buf);
-        composer::render_input(self, areas.input, buf);
+        match self.tools.as_ref().and_then(|tools| tools.prompt()) {
+            Some(prompt) => approval::render_approval(prompt, areas.input, buf),
+            None => composer::render_input(self, areas.input, buf),
+        }
         status::render_status(self, areas.status, buf);
         let completions = self.completions();
         if !completions.is_empty() {
@@ -61,5 +65,7 @@ impl Widget for &App {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tool_tests;
 #[cfg(test)]
 mod tree_tests;

@@ -332,6 +332,13 @@ impl SessionTask {
                     self.ask_for_title_if_first_answer();
                 }
             }
+            SessionJob::RecordStep(kinds) => {
+                for kind in kinds {
+                    self.manager.push(kind);
+                }
+                self.persist().await;
+            }
+            SessionJob::NextRequest { turn, model } => self.reply(self.request_for(turn, &model)),
             SessionJob::SetGeneratedTitle { session_id, title } => {
                 self.set_generated_title(session_id, &title).await;
             }

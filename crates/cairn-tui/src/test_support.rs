@@ -93,6 +93,7 @@ pub fn app_with(size: (u16, u16), origin: Origin, kinds: Vec<EventKind>, notes: 
         loading_rest: false,
         store: None,
         title_model: None,
+        tools: None,
     })
 }
 

@@ -20,6 +20,7 @@ use cairn_core::EventId;
 use ratatui::style::Stylize;
 use ratatui::text::{Line, Span};
 
+pub use self::tool_cell::{FOLDED_OUTPUT_LINES, ToolCellView, ToolStatus};
 use crate::logical_line::LogicalLine;
 use crate::markdown::render_markdown;
 use crate::sanitize::sanitize;
@@ -47,6 +48,8 @@ pub struct Cell {
     pub text: String,
     /// The stored event this cell shows, when known (used to branch on `/retry`).
     pub event_id: Option<EventId>,
+    /// The call a tool cell shows (see [`tool_cell`]).
+    tool: Option<Box<ToolCellView>>,
     /// The text as given, before sanitising: comparing with it is how [`Cell::set_text`]
     /// recognises an answer that only grew.
     raw: String,
@@ -111,6 +114,7 @@ impl Cell {
             kind,
             text: sanitize(text).into_owned(),
             event_id: None,
+            tool: None,
             raw: text.to_owned(),
             cache: RefCell::new(None),
         }
@@ -284,10 +288,15 @@ impl Cell {
                 plain_lines(&self.text, |text| text.red()),
                 vec!["✗ ".red().bold()],
             ),
-            CellKind::ToolCall => with_marker(
-                plain_lines(&self.text, |text| text.magenta().dim()),
-                vec!["⚙ ".magenta()],
-            ),
+            CellKind::ToolCall => {
+                // The call on the first line, its status and output dimmed below.
+                let mut lines = plain_lines(&self.text, |text| text.dim());
+                if let Some(first) = lines.first_mut() {
+                    let call = self.text.split('\n').next().unwrap_or_default();
+                    *first = LogicalLine::plain(vec![call.to_owned().magenta()]);
+                }
+                with_marker(lines, vec!["⚙ ".magenta()])
+            }
         };
         let mut lines = vec![Line::default()];
         let mut last_row = None;
@@ -419,3 +428,4 @@ impl Transcript {
 
 #[cfg(test)]
 mod tests;
+mod tool_cell;

@@ -15,6 +15,7 @@ mod run;
 mod search;
 mod sessions;
 mod store_copy;
+mod tool_setup;
 mod tree_commands;
 mod tui;
 

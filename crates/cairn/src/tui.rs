@@ -38,6 +38,17 @@ pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode>
     }
     let service = context.open_store().await?;
     let workspace = context.workspace()?;
+    let tools =
+        crate::tool_setup::workspace_tools(context, &workspace, /*can_ask*/ true)?.map(|tools| {
+            cairn_tui::ChatTools {
+                settings: cairn_tui::ToolSettings {
+                    folder: cairn_core::workspace::shorten_home(tools.toolbox.root()),
+                    policy: tools.policy,
+                    max_steps: tools.max_steps,
+                },
+                toolbox: tools.toolbox,
+            }
+        });
     let manager = SessionManager::new(
         service.clone(),
         Arc::new(SystemClock),
@@ -103,6 +114,7 @@ pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode>
             .is_some()
             .then(|| cairn_store::describe_store(&context.config)),
         title_model: context.config.conversation.title_model.clone(),
+        tools,
     })
     .await?;
 

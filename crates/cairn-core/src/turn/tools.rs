@@ -8,7 +8,8 @@
 //! run again.
 
 use crate::event::{Event, EventKind, ToolVerdict};
-use crate::tool::not_run_result;
+use crate::tool::{CommandPrefix, Decision, Place, ToolPolicy, ToolRequest, not_run_result};
+use crate::turn::PendingCall;
 
 /// How many rounds of calls one turn may still make.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +70,73 @@ pub fn decision_events(
         reason,
     };
     (event, result)
+}
+
+/// What to do next with one call of an answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallStep {
+    /// Decided without asking: record `decision`, then `not_run` when it does not run, or
+    /// else run the call and record its result.
+    Decided {
+        decision: EventKind,
+        not_run: Option<EventKind>,
+    },
+    /// Ask the user (only where someone can be asked), offering to allow commands
+    /// starting with `grant` for the session when a prefix can cover the command.
+    Ask { grant: Option<CommandPrefix> },
+}
+
+/// The call's arguments read into a request, or the result telling the model why they could
+/// not be (nothing is decided about such a call: there is nothing to run).
+pub fn parse_call(call: &PendingCall) -> Result<ToolRequest, EventKind> {
+    ToolRequest::parse(&call.name, &call.arguments).map_err(|problem| EventKind::ToolResult {
+        call_id: call.call_id.clone(),
+        output: problem,
+        is_error: true,
+    })
+}
+
+/// Decides about a parsed call with `policy`; `place` is where a read tool's path resolved
+/// to. Where nobody can be asked (`can_ask` false), what would ask is denied.
+pub fn decide_call(
+    call_id: &str,
+    request: &ToolRequest,
+    policy: &ToolPolicy,
+    place: Place,
+) -> CallStep {
+    let (verdict, rule, reason) = match policy.decide(request, place) {
+        Decision::Decided {
+            verdict,
+            rule,
+            reason,
+        } => (verdict, rule, reason),
+        Decision::Ask { grant } if policy.can_ask => return CallStep::Ask { grant },
+        // The policy never asks when `can_ask` is false; denying is the safe reading.
+        Decision::Ask { .. } => (
+            ToolVerdict::Denied,
+            None,
+            Some("it needs the user's approval".to_owned()),
+        ),
+    };
+    let (decision, not_run) = decision_events(call_id, verdict, rule, reason);
+    CallStep::Decided { decision, not_run }
+}
+
+/// What the calls of an answer past the step limit record: each denied, with a result
+/// saying why, so the history stays valid and the model learns what happened next time.
+pub fn over_limit_events(calls: &[PendingCall]) -> Vec<EventKind> {
+    let mut events = Vec::new();
+    for call in calls {
+        let (decision, result) = decision_events(
+            &call.call_id,
+            ToolVerdict::Denied,
+            None,
+            Some("the turn reached its limit of rounds of tool calls".to_owned()),
+        );
+        events.push(decision);
+        events.extend(result);
+    }
+    events
 }
 
 /// The calls at the end of the branch that have no result and were not written by

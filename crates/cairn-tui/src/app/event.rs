@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use cairn_core::private_file::Overwrite;
 use cairn_core::search::SearchHit;
 use cairn_core::title::TitleInput;
+use cairn_core::tool::{Place, ToolRequest};
 use cairn_core::tree::ConversationTree;
 use cairn_core::{
     Event, EventId, EventKind, ModelRequest, ProviderError, SessionId, SessionSummary, StreamEvent,
@@ -145,6 +146,14 @@ pub enum AppEvent {
     StreamFailed { turn: u64, error: ProviderError },
     /// The model stream for `turn` closed (possibly without a finish reason).
     StreamEnded { turn: u64 },
+    /// Where the path of the tool call `call_id` resolved to (after [`Effect::PlaceTool`]).
+    ToolPlaced { call_id: String, place: Place },
+    /// The tool call `call_id` ran (after [`Effect::RunTool`]): the result for the model.
+    ToolFinished {
+        call_id: String,
+        output: String,
+        is_error: bool,
+    },
 }
 
 /// What a persist did, as the screen needs to know it.
@@ -195,6 +204,11 @@ pub enum SessionJob {
     /// Push and persist these events (an answer, an error, tool calls), then give the turn's
     /// lease back.
     Record(Vec<EventKind>),
+    /// Push and persist these events of a turn that goes on (an answer with calls, a
+    /// decision, a result), keeping the turn's lease.
+    RecordStep(Vec<EventKind>),
+    /// Build the next request of the turn from the stored branch (after tool results).
+    NextRequest { turn: u64, model: String },
     /// Keep the turn's lease alive and save the answer so far as its draft, so another
     /// terminal knows this one is answering and a crash loses at most a second of text.
     Heartbeat {
@@ -260,6 +274,20 @@ pub enum Effect {
     StartStream { turn: u64, request: ModelRequest },
     /// Stop the model stream of `turn`.
     CancelStream { turn: u64 },
+    /// Find where a read tool's path is (inside the workspace or not); the answer comes
+    /// back as [`AppEvent::ToolPlaced`].
+    PlaceTool {
+        call_id: String,
+        request: ToolRequest,
+    },
+    /// Run an allowed call off the UI thread; its result comes back as
+    /// [`AppEvent::ToolFinished`].
+    RunTool {
+        call_id: String,
+        request: ToolRequest,
+    },
+    /// Stop the running call (a command's whole process group); its result still comes back.
+    CancelTool,
     /// Append this sent line to the prompt-history file.
     SaveHistory(String),
     /// Ask the provider which models it offers; the answer comes back as `ModelsListed`.

@@ -8,9 +8,8 @@
 use cairn_core::{Event, EventKind};
 
 use super::event::{LiveUpdate, Origin, PersistReport, SessionView};
-use super::turn::tool_call_summary;
 use super::{App, Effect, UsageTotals};
-use crate::transcript::{Cell, CellKind};
+use crate::transcript::{Cell, CellKind, ToolCellView};
 
 impl App {
     pub(super) fn on_persisted(&mut self, report: PersistReport) {
@@ -233,16 +232,23 @@ impl App {
                     )
                 }
                 EventKind::ToolCall {
-                    name, arguments, ..
-                } => Cell::new(CellKind::ToolCall, &tool_call_summary(name, arguments)),
+                    call_id,
+                    name,
+                    arguments,
+                } => Cell::tool(
+                    ToolCellView::new(call_id, name, arguments),
+                    self.tools.as_ref().is_some_and(|tools| tools.expanded),
+                ),
                 EventKind::Note { text } => Cell::new(CellKind::Note, text),
                 EventKind::Error { message } => {
                     self.last_turn_failed = true;
                     Cell::new(CellKind::Error, message)
                 }
-                EventKind::ToolResult { .. }
-                | EventKind::ToolDecision { .. }
-                | EventKind::SystemContext { .. } => continue,
+                EventKind::ToolResult { .. } | EventKind::ToolDecision { .. } => {
+                    self.show_tool_event(&event.kind);
+                    continue;
+                }
+                EventKind::SystemContext { .. } => continue,
             };
             self.transcript.push(cell.with_event_id(event.id));
         }

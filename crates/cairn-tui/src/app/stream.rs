@@ -20,6 +20,8 @@ pub(crate) struct ActiveTurn {
     pub(crate) started_ms: i64,
     /// The stream was started (the request is with the provider).
     pub(crate) streaming: bool,
+    /// The request declared the tools (so a refusal of them can be recognised).
+    pub(crate) declared_tools: bool,
     /// Everything the model said so far, raw: text, tool calls, usage, finish reason.
     pub(super) answer: AnswerAccumulator,
     /// Byte offset up to which the answer text has been committed to transcript cells.
@@ -54,6 +56,7 @@ impl ActiveTurn {
             id,
             started_ms,
             streaming: false,
+            declared_tools: false,
             answer: AnswerAccumulator::new(),
             committed: 0,
             retrying: None,

@@ -98,10 +98,14 @@ impl App {
                 self.composer.remember(&text);
                 effects.push(Effect::SaveHistory(text));
                 self.branch_if_editing(effects);
-                if self.turn.is_some() || self.other_turn.is_some() || self.opening.is_some() {
-                    // Sent when the answer streaming now ends (here or in another terminal),
-                    // so turns never interleave, or when the session resumed at start is
-                    // loaded whole.
+                if self.turn.is_some()
+                    || self.in_tool_round()
+                    || self.other_turn.is_some()
+                    || self.opening.is_some()
+                {
+                    // Sent when the answer streaming now (or the tool calls) ends, here or in
+                    // another terminal, so turns never interleave, or when the session
+                    // resumed at start is loaded whole.
                     self.queued = Some(message);
                     return;
                 }

@@ -10,6 +10,7 @@ mod search;
 mod session;
 mod stream;
 mod title;
+mod tools;
 mod tree;
 mod turn;
 

@@ -10,13 +10,12 @@
 
 use cairn_core::lease::LEASE_RENEW_MS;
 use cairn_core::provider::FinishReason;
-use cairn_core::shorten::ellipsize;
-use cairn_core::turn::{TurnEnd, answer_events};
+use cairn_core::turn::{TurnEnd, answer_events, answer_events_with_tools};
 use cairn_core::{EventKind, ProviderError, StreamEvent};
 
 use super::stream::ActiveTurn;
 use super::{App, Effect, SessionJob};
-use crate::transcript::{Cell, CellKind};
+use crate::transcript::{Cell, CellKind, ToolCellView};
 
 impl App {
     /// Starts turn number `next_turn` (the request is built by the session task) and
@@ -25,6 +24,9 @@ impl App {
         let id = self.next_turn;
         self.next_turn += 1;
         self.last_turn_failed = false;
+        if let Some(tools) = self.tools.as_mut() {
+            tools.new_turn();
+        }
         self.turn = Some(ActiveTurn::new(id, self.now_ms));
         self.scroll = 0;
         id
@@ -35,6 +37,7 @@ impl App {
         if self.turn.is_some() {
             self.cancel_turn(effects);
         }
+        self.quit_round(effects);
         effects.push(Effect::Quit);
     }
 
@@ -72,6 +75,7 @@ impl App {
     /// turn's lease and save the answer so far.
     pub(super) fn heartbeat_if_due(&mut self, effects: &mut Vec<Effect>) {
         let Some(active) = self.turn.as_mut().filter(|active| active.streaming) else {
+            self.heartbeat_during_round(effects);
             return;
         };
         if self.now_ms - active.last_heartbeat_ms < LEASE_RENEW_MS {
@@ -101,7 +105,14 @@ impl App {
             None if interrupted => TurnEnd::Cancelled,
             None => TurnEnd::Completed,
         };
-        let record = answer_events(&active.answer, &end, &self.model);
+        let produced = active.has_text() || !active.answer.tool_calls.is_empty();
+        if self.tools_refused(active.declared_tools, produced, error.as_ref(), effects) {
+            return;
+        }
+        let (record, calls) = match &self.tools {
+            Some(_) => answer_events_with_tools(&active.answer, &end, &self.model),
+            None => (answer_events(&active.answer, &end, &self.model), Vec::new()),
+        };
         let tail = active.answer.text[active.committed..].trim_end();
         if !tail.is_empty() || (active.committed > 0 && interrupted) {
             self.transcript.push(Cell::new(
@@ -119,15 +130,21 @@ impl App {
             }
             self.last_answer = Some(active.answer.text.clone());
         }
-        for event in &record {
-            if let EventKind::ToolCall {
-                name, arguments, ..
-            } = event
-            {
-                self.transcript.push(Cell::new(
-                    CellKind::ToolCall,
-                    &tool_call_summary(name, arguments),
-                ));
+        if calls.is_empty() {
+            // Calls that will not run show with their results at once.
+            for event in &record {
+                if let EventKind::ToolCall {
+                    call_id,
+                    name,
+                    arguments,
+                } = event
+                {
+                    let view = ToolCellView::new(call_id, name, arguments);
+                    self.transcript.push(Cell::tool(view, /*expanded*/ false));
+                }
+            }
+            for event in &record {
+                self.show_tool_event(event);
             }
         }
         match (&error, &active.answer.finish_reason) {
@@ -156,18 +173,16 @@ impl App {
                 self.note("Cancelled.");
             }
         }
+        if !calls.is_empty() {
+            // The turn goes on: its lease is kept while the calls are worked through.
+            effects.push(Effect::Job(SessionJob::RecordStep(record)));
+            self.start_round(calls, effects);
+            return;
+        }
         if !record.is_empty() {
             effects.push(Effect::Job(SessionJob::Record(record)));
         }
         // After the record job, so the session task stores this answer before the next message.
         self.send_queued_after_turn(error.is_none() && !interrupted, effects);
     }
-}
-
-/// `tool call: name(args…)`, arguments shortened to one line.
-pub(super) fn tool_call_summary(name: &str, arguments: &str) -> String {
-    const MAX_ARGUMENT_WIDTH: usize = 60;
-    let flat = arguments.split_whitespace().collect::<Vec<_>>().join(" ");
-    let shown = ellipsize(&flat, MAX_ARGUMENT_WIDTH);
-    format!("tool call: {name}({shown})")
 }

@@ -7,15 +7,19 @@
 //! interrupted, never run twice.
 
 use cairn_core::text::neutralize_controls;
-use cairn_core::tool::{CommandPrefix, Decision, ToolPolicy, ToolRequest, declarations};
-use cairn_core::turn::{PendingCall, StepBudget, decision_events, interrupted_call_events};
+use cairn_core::tool::{CommandPrefix, ToolPolicy, declarations};
+use cairn_core::turn::{
+    CallStep, PendingCall, StepBudget, decide_call, decision_events, interrupted_call_events,
+    over_limit_events, parse_call,
+};
 use cairn_core::{EventKind, SessionManager, ToolVerdict};
-use cairn_tools::{ALWAYS_HIDDEN_VARIABLES, CommandSpec, ToolOutput, Toolbox};
+use cairn_tools::{ToolOutput, Toolbox};
 use eyre::{WrapErr, eyre};
 use serde_json::json;
 
 use super::{Output, StopSignals};
 use crate::context::Context;
+use crate::tool_setup::workspace_tools;
 
 /// The tools of one `cairn run`.
 pub(super) struct RunTools {
@@ -33,34 +37,18 @@ impl RunTools {
         workspace: &cairn_core::Workspace,
         allow: &[String],
     ) -> eyre::Result<Option<Self>> {
-        let config = &context.config.tools;
-        if !config.enabled() {
+        let Some(mut tools) = workspace_tools(context, workspace, /*can_ask*/ false)? else {
             return Ok(None);
-        }
-        let mut policy = ToolPolicy {
-            allow: config.allow_prefixes(),
-            deny: config.deny_prefixes(),
-            grants: Vec::new(),
-            can_ask: false,
         };
         for rule in allow {
             let prefix = CommandPrefix::parse(rule)
                 .map_err(|refusal| eyre!("--allow {rule:?}: {refusal}"))?;
-            policy.allow.push(prefix);
+            tools.policy.allow.push(prefix);
         }
-        let mut hidden: Vec<String> = ALWAYS_HIDDEN_VARIABLES
-            .iter()
-            .map(|name| (*name).to_owned())
-            .collect();
-        hidden.extend(context.config.provider.api_key_env.clone());
-        let root = workspace.git_root.as_ref().unwrap_or(&workspace.directory);
-        let shell = CommandSpec::user_shell(&|key| std::env::var(key).ok());
-        let toolbox = Toolbox::new(root, shell, config.command_timeout(), hidden)
-            .wrap_err_with(|| format!("could not open the workspace {}", root.display()))?;
         Ok(Some(Self {
-            toolbox,
-            policy,
-            budget: StepBudget::new(config.max_steps()),
+            toolbox: tools.toolbox,
+            policy: tools.policy,
+            budget: StepBudget::new(tools.max_steps),
             refused: false,
         }))
     }
@@ -74,20 +62,10 @@ impl RunTools {
         }
     }
 
-    /// Records the calls of an answer past the step limit as denied, with a result saying
-    /// why, so the history stays valid and the model learns what happened next time.
+    /// Records the calls of an answer past the step limit as denied.
     pub(super) fn close_over_limit(&self, calls: &[PendingCall], manager: &mut SessionManager) {
-        for call in calls {
-            let (decision, result) = decision_events(
-                &call.call_id,
-                ToolVerdict::Denied,
-                None,
-                Some("the turn reached its limit of rounds of tool calls".to_owned()),
-            );
-            manager.push(decision);
-            if let Some(result) = result {
-                manager.push(result);
-            }
+        for event in over_limit_events(calls) {
+            manager.push(event);
         }
     }
 
@@ -103,42 +81,34 @@ impl RunTools {
     ) -> eyre::Result<bool> {
         for (index, call) in calls.iter().enumerate() {
             out.tool_call(call);
-            let request = match ToolRequest::parse(&call.name, &call.arguments) {
+            let request = match parse_call(call) {
                 Ok(request) => request,
                 Err(problem) => {
                     // The call could not be read: nothing to decide, the model is told why.
-                    record_result(manager, out, call, ToolOutput::error(problem));
+                    record_result(manager, out, call, as_output(problem));
                     save(manager).await?;
                     continue;
                 }
             };
-            let (verdict, rule, reason) =
-                match self.policy.decide(&request, self.toolbox.place(&request)) {
-                    Decision::Decided {
-                        verdict,
-                        rule,
-                        reason,
-                    } => (verdict, rule, reason),
-                    // The policy never asks when `can_ask` is false; denying is the safe reading.
-                    Decision::Ask { .. } => (
+            let place = self.toolbox.place(&request);
+            let (decision, not_run) =
+                match decide_call(&call.call_id, &request, &self.policy, place) {
+                    CallStep::Decided { decision, not_run } => (decision, not_run),
+                    // `decide_call` never asks where `can_ask` is false; denying is the safe reading.
+                    CallStep::Ask { .. } => decision_events(
+                        &call.call_id,
                         ToolVerdict::Denied,
                         None,
                         Some("it needs the user's approval".to_owned()),
                     ),
                 };
-            let (decision, not_run) = decision_events(&call.call_id, verdict, rule, reason);
             out.tool_decision(call, &decision);
             manager.push(decision);
             save(manager).await?;
             let mut stopped = false;
             let result = match not_run {
-                Some(EventKind::ToolResult {
-                    output, is_error, ..
-                }) => ToolOutput {
-                    text: output,
-                    is_error,
-                },
-                _ => {
+                Some(not_run) => as_output(not_run),
+                None => {
                     self.toolbox
                         .execute(&request, async {
                             signals.recv().await;
@@ -160,6 +130,19 @@ impl RunTools {
             save(manager).await?;
         }
         Ok(true)
+    }
+}
+
+/// A result event's text as the output printed and recorded.
+fn as_output(result: EventKind) -> ToolOutput {
+    match result {
+        EventKind::ToolResult {
+            output, is_error, ..
+        } => ToolOutput {
+            text: output,
+            is_error,
+        },
+        other => ToolOutput::error(format!("unexpected event {other:?}")),
     }
 }
 

@@ -28,6 +28,7 @@ fn opening_app(recent: Vec<cairn_core::EventKind>) -> App {
         loading_rest: true,
         store: None,
         title_model: None,
+        tools: None,
     })
 }
 

@@ -129,7 +129,7 @@ fn tool_calls_are_shown_compactly_and_answered_as_unavailable() {
     let effects = app.handle(AppEvent::StreamEnded { turn: 1 });
     assert_eq!(
         last_text(&app),
-        "tool call: read_file({\"path\": \"src/main.rs\"})"
+        "read_file  src/main.rs\nfailed\nTools are not available in this version of Cairn; answer without them."
     );
     let Some(Effect::Job(SessionJob::Record(kinds))) = effects.last() else {
         panic!("no record: {effects:?}");
