@@ -240,6 +240,10 @@ impl App {
                     self.last_turn_failed = true;
                     Cell::new(CellKind::Error, message)
                 }
+                EventKind::Summary { messages, .. } => {
+                    self.transcript.fold_all(*messages);
+                    continue;
+                }
                 EventKind::ToolResult { .. }
                 | EventKind::ToolDecision { .. }
                 | EventKind::SystemContext { .. } => continue,
