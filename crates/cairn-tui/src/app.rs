@@ -15,7 +15,8 @@
 //! - `submit`: what Enter does with a line (a message, a slash command);
 //! - `overlay`: the help and the sessions picker, each with its own keys;
 //! - `session`: loading, resetting and merging the conversation;
-//! - `rewind`: the rewind list, editing an earlier message, `/tree` and `/fork`.
+//! - `rewind`: the rewind list, editing an earlier message, `/tree` and `/fork`;
+//! - `compact`: `/compact`, compacting before a turn, and folding what a summary covers.
 //!
 //! Invariants:
 //! - At most one turn (a request to the model) is active; every stream event carries the
@@ -24,6 +25,7 @@
 //!   persistence job for what it produced, before any later job.
 //! - Text enters the transcript only through [`Cell`], which sanitises it.
 
+mod compact;
 mod composer;
 mod event;
 mod overlay;
@@ -44,7 +46,8 @@ use crate::transcript::{Cell, CellKind, Transcript};
 
 pub(crate) use self::composer::Composer;
 pub use self::event::{
-    AppEvent, Effect, LiveUpdate, Origin, PersistReport, SessionJob, SessionView, TreeJob,
+    AppEvent, CompactJob, CompactionEvent, Effect, LiveUpdate, Origin, PersistReport, SessionJob,
+    SessionView, TreeJob,
 };
 pub(crate) use self::overlay::{ModelPicker, Overlay};
 pub(crate) use self::stream::ActiveTurn;
@@ -133,6 +136,8 @@ pub struct App {
     pub(crate) editing: Option<rewind::EditPoint>,
     /// Esc was pressed once with nothing to cancel: a second one opens the rewind list.
     esc_armed: bool,
+    /// A summary of the conversation is being made.
+    pub(crate) compacting: Option<compact::Compacting>,
 }
 
 impl App {
@@ -165,6 +170,7 @@ impl App {
             opening: init.loading_rest.then(|| init.notes.clone()),
             editing: None,
             esc_armed: false,
+            compacting: None,
         };
         app.load_events(&init.events);
         for note in init.notes {
@@ -187,7 +193,7 @@ impl App {
     /// Whether a turn is active here or in another terminal (the driver ticks the clock, for
     /// the spinner, only then).
     pub fn is_busy(&self) -> bool {
-        self.turn.is_some() || self.other_turn.is_some()
+        self.turn.is_some() || self.other_turn.is_some() || self.compacting.is_some()
     }
 
     /// The slash commands the popup offers for the current input (none under an overlay).
@@ -203,7 +209,7 @@ impl App {
         Areas::new(
             area,
             self.composer.rows(area.width, self.size.1),
-            self.turn.is_some() || self.hint.is_some() || self.other_turn.is_some(),
+            self.is_busy() || self.hint.is_some(),
         )
     }
 
@@ -345,7 +351,7 @@ impl App {
             AppEvent::Stream { turn, event } => self.on_stream(turn, event, &mut effects),
             AppEvent::StreamFailed { turn, error } => {
                 if self.turn.as_ref().is_some_and(|active| active.id == turn) {
-                    self.finish_turn(/*interrupted*/ true, Some(error), &mut effects);
+                    self.on_turn_failed(error, &mut effects);
                 }
             }
             AppEvent::StreamEnded { turn } => {
@@ -353,6 +359,7 @@ impl App {
                     self.finish_turn(/*interrupted*/ false, None, &mut effects);
                 }
             }
+            AppEvent::Compaction(event) => self.on_compaction(event, &mut effects),
         }
         effects
     }
@@ -462,6 +469,8 @@ impl App {
         else {
             return;
         };
+        self.transcript.reveal(index);
+        let cells = self.transcript.cells();
         let area = self.transcript_area();
         let from_message: usize = self.live_cell().map_or(0, |live| live.height(area.width))
             + cells[index..]

@@ -106,6 +106,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         state_dir,
         store,
         title_model,
+        compact_at,
     } = options;
     let history_scope = history::HistoryScope::for_workspace(manager.workspace());
     let mut notes = startup_notes;
@@ -164,6 +165,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         event_sender.clone(),
     )
     .keep_unsaved_in(state_dir.clone())
+    .compact_at(compact_at)
     .spawn(job_receiver);
 
     let (history_sender, history_writer) = spawn_history_writer(state_dir, history_scope);
@@ -357,6 +359,17 @@ impl Driver {
                         }
                     });
                 }
+                Effect::GenerateSummary {
+                    input,
+                    request,
+                    waiting_turn,
+                } => summary::spawn_summary(
+                    self.provider.clone(),
+                    self.events.clone(),
+                    input,
+                    request,
+                    waiting_turn,
+                ),
                 Effect::Quit => return Ok(Flow::Quit),
             }
         }
@@ -387,6 +400,7 @@ impl Driver {
                 | Effect::CopyToClipboard(_)
                 | Effect::ListModels
                 | Effect::GenerateTitle { .. }
+                | Effect::GenerateSummary { .. }
                 | Effect::ClearScreen
                 | Effect::Quit => {}
             }
@@ -493,6 +507,8 @@ fn terminal_event(event: TerminalEvent) -> Option<AppEvent> {
         TerminalEvent::FocusGained | TerminalEvent::FocusLost => None,
     }
 }
+
+mod summary;
 
 #[cfg(test)]
 mod tests {

@@ -103,6 +103,7 @@ pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode>
             .is_some()
             .then(|| cairn_store::describe_store(&context.config)),
         title_model: context.config.conversation.title_model.clone(),
+        compact_at: context.config.conversation.compact_at(),
     })
     .await?;
 
