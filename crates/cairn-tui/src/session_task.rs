@@ -529,6 +529,8 @@ impl SessionTask {
 }
 
 mod compact;
+#[cfg(test)]
+mod compact_tests;
 mod saving;
 mod search;
 #[cfg(test)]
