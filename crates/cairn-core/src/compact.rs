@@ -230,6 +230,27 @@ pub fn local_summary(input: &SummaryInput) -> String {
     text
 }
 
+/// Summarises `branch` with `provider` in one go (or, for the offline echo provider, from the
+/// questions), for a front end that can wait for it (`cairn run`): the summary event to push,
+/// `None` when there is nothing to summarise or the model's reply had nothing usable.
+pub async fn summarise(
+    provider: &dyn ModelProvider,
+    branch: &[Event],
+    instructions: Option<&str>,
+    model: &str,
+) -> Result<Option<EventKind>, ProviderError> {
+    let Some(input) = summary_input(branch) else {
+        return Ok(None);
+    };
+    let text = if provider.info().offline {
+        Some(local_summary(&input))
+    } else {
+        let request = summary_request(&input, instructions, model, provider.context_window());
+        generate_summary(provider, request).await?
+    };
+    Ok(text.map(|text| summary_event(&input, text)))
+}
+
 /// The event that stores `text` as the summary of `input`.
 pub fn summary_event(input: &SummaryInput, text: String) -> EventKind {
     EventKind::Summary {

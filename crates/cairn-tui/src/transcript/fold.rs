@@ -37,11 +37,6 @@ fn fold_line(messages: u64, expanded: bool) -> Cell {
 }
 
 impl Transcript {
-    /// Folds every cell there is now behind one line saying `messages` were summarised.
-    pub fn fold_all(&mut self, messages: u64) {
-        self.fold_first(self.cells.len(), messages);
-    }
-
     /// Folds the first `cells` cells behind one line saying `messages` were summarised.
     pub fn fold_first(&mut self, cells: usize, messages: u64) {
         if cells == 0 {
