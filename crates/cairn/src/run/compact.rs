@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use cairn_core::compact::{compaction_due, summarise};
+use cairn_core::compact::{compaction_due, summarise, summary_input};
 use cairn_core::text::{neutralize_controls, plural};
 use cairn_core::{Event, EventKind, ModelProvider, SessionManager};
 
@@ -29,6 +29,10 @@ pub(super) async fn compact_if_needed(
     if !too_long && !compaction_due(&branch, provider.context_window(), compact_at) {
         return;
     }
+    if summary_input(&branch).is_none() {
+        // Only the question so far: there is nothing a summary could stand for.
+        return;
+    }
     out.note(if too_long {
         "The conversation is too long for the model: summarising earlier messages, then asking again."
     } else {
@@ -48,7 +52,7 @@ pub(super) async fn compact_if_needed(
                 plural(messages, "earlier message")
             ));
         }
-        Ok(Ok(None)) => out.note("There was nothing to summarise."),
+        Ok(Ok(None)) => out.note("The model's summary had nothing usable."),
         Ok(Err(error)) => out.note(&format!(
             "Could not summarise the conversation: {}",
             neutralize_controls(&error.to_string())
