@@ -77,6 +77,14 @@ pub enum EventKind {
     SystemContext { text: String },
     /// A failure shown to the user (a provider error, say); never sent to the model.
     Error { message: String },
+    /// What the model made of the conversation up to and including `through` (an earlier
+    /// event of the same branch): from then on the model gets this text instead of those
+    /// events, which stay stored and shown. `messages` is how many messages it stands for.
+    Summary {
+        text: String,
+        through: EventId,
+        messages: u64,
+    },
 }
 
 /// What was decided about a tool call. Stored: never rename a variant that has shipped.
@@ -132,6 +140,7 @@ pub const KNOWN_EVENT_TYPES: &[&str] = &[
     "note",
     "system_context",
     "error",
+    "summary",
 ];
 
 /// Why stored event data could not be turned back into an [`EventKind`].
@@ -160,6 +169,7 @@ impl EventKind {
             EventKind::Note { .. } => "note",
             EventKind::SystemContext { .. } => "system_context",
             EventKind::Error { .. } => "error",
+            EventKind::Summary { .. } => "summary",
         }
     }
 
@@ -194,7 +204,8 @@ impl EventKind {
             | EventKind::AssistantMessage { .. }
             | EventKind::ToolCall { .. }
             | EventKind::ToolResult { .. }
-            | EventKind::SystemContext { .. } => true,
+            | EventKind::SystemContext { .. }
+            | EventKind::Summary { .. } => true,
             EventKind::ToolDecision { .. } | EventKind::Note { .. } | EventKind::Error { .. } => {
                 false
             }
@@ -248,6 +259,11 @@ mod tests {
             EventKind::SystemContext { text: "s".into() },
             EventKind::Error {
                 message: "e".into(),
+            },
+            EventKind::Summary {
+                text: "so far".into(),
+                through: EventId::new(),
+                messages: 12,
             },
         ];
         assert_eq!(kinds.len(), KNOWN_EVENT_TYPES.len());

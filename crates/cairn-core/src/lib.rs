@@ -10,6 +10,7 @@
 
 pub mod branch;
 pub mod clock;
+pub mod compact;
 pub mod config;
 pub mod event;
 pub mod ids;

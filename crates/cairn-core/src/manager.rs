@@ -301,11 +301,7 @@ impl SessionManager {
         let recovered = self.recover_drafts().await?;
         let ago = now - last_active;
         let boundary = EventKind::SystemContext {
-            text: format!(
-                "The user has started a new Cairn session in the same conversation. The previous \
-                 one ended {}. Files and state in the workspace may have changed since then.",
-                describe_age(ago)
-            ),
+            text: crate::compact::resume_boundary_text(&describe_age(ago), &self.events),
         };
         self.held_boundary = Some(self.make_event(boundary, now));
         Ok(ResumeInfo {

@@ -96,6 +96,7 @@ pub fn title_input(branch: &[Event]) -> Option<TitleInput> {
             | EventKind::ToolDecision { .. }
             | EventKind::Note { .. }
             | EventKind::SystemContext { .. }
+            | EventKind::Summary { .. }
             | EventKind::Error { .. } => {}
         }
     }

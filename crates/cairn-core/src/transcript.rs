@@ -81,6 +81,11 @@ pub fn to_markdown<'a>(session: &Session, events: impl IntoIterator<Item = &'a E
             )),
             EventKind::Note { text } => out.push_str(&format!("> {text}\n\n")),
             EventKind::Error { message } => out.push_str(&format!("> **Error:** {message}\n\n")),
+            EventKind::Summary { text, messages, .. } => out.push_str(&format!(
+                "---\n\n**Summary of the {messages} earlier messages** (what the model is given \
+                 instead of them; they are all above)\n\n{}\n\n---\n\n",
+                text.trim_end()
+            )),
             // Held back above until something follows it.
             EventKind::SystemContext { .. } => {}
         }
@@ -144,6 +149,12 @@ pub fn to_text<'a>(events: impl IntoIterator<Item = &'a Event>) -> String {
             EventKind::Note { text } => format!("[note] {text}"),
             EventKind::Error { message } => format!("[error] {message}"),
             EventKind::SystemContext { .. } => "--- new invocation ---".to_owned(),
+            EventKind::Summary { text, messages, .. } => {
+                format!(
+                    "[summary of {messages} earlier messages] {}",
+                    text.trim_end()
+                )
+            }
         };
         out.push_str(&block);
         out.push_str("\n\n");

@@ -16,7 +16,10 @@ pub use record::{
     PendingCall, TOOLS_UNAVAILABLE_RESULT, TurnEnd, answer_events, answer_events_with_tools,
     interrupted_call_events,
 };
-pub use request::{UNANSWERED_CALL_RESULT, build_request, check_strict_shape, omission_notice};
+pub use request::{
+    SUMMARY_HEADING, UNANSWERED_CALL_RESULT, build_request, check_strict_shape,
+    estimate_history_tokens, omission_notice,
+};
 pub use tools::{
     CallStep, StepBudget, TOOLS_REFUSED_NOTE, decide_call, decision_events, over_limit_events,
     parse_call, unanswered_calls,

@@ -18,6 +18,7 @@
 //! - `rewind`: the rewind list, editing an earlier message, `/tree` and `/fork`;
 //! - `tools` and `approval`: the tool loop of a turn and the prompt asking about a call;
 //! - `scroll`: scrolling the transcript.
+//! - `compact`: `/compact`, compacting before a turn, and folding what a summary covers.
 //!
 //! Invariants:
 //! - At most one turn (a request to the model) is active; every stream event carries the
@@ -27,6 +28,7 @@
 //! - Text enters the transcript only through [`Cell`], which sanitises it.
 
 mod approval;
+mod compact;
 mod composer;
 mod event;
 mod overlay;
@@ -50,7 +52,8 @@ use crate::transcript::{Cell, CellKind, Transcript};
 pub(crate) use self::approval::ApprovalPrompt;
 pub(crate) use self::composer::Composer;
 pub use self::event::{
-    AppEvent, Effect, LiveUpdate, Origin, PersistReport, SessionJob, SessionView, TreeJob,
+    AppEvent, CompactJob, CompactionEvent, Effect, LiveUpdate, Origin, PersistReport, SessionJob,
+    SessionView, TreeJob,
 };
 pub(crate) use self::overlay::{ModelPicker, Overlay};
 pub(crate) use self::stream::ActiveTurn;
@@ -145,6 +148,8 @@ pub struct App {
     /// Esc was pressed once with nothing to cancel: a second one opens the rewind list.
     esc_armed: bool,
     pub(crate) tools: Option<tools::ToolState>,
+    /// A summary of the conversation is being made.
+    pub(crate) compacting: Option<compact::Compacting>,
 }
 
 impl App {
@@ -178,6 +183,7 @@ impl App {
             editing: None,
             esc_armed: false,
             tools: init.tools.map(tools::ToolState::new),
+            compacting: None,
         };
         app.load_events(&init.events);
         for note in init.notes {
@@ -200,7 +206,10 @@ impl App {
     /// Whether a turn is active here or in another terminal (the driver ticks the clock, for
     /// the spinner, only then).
     pub fn is_busy(&self) -> bool {
-        self.turn.is_some() || self.other_turn.is_some() || self.in_tool_round()
+        self.turn.is_some()
+            || self.other_turn.is_some()
+            || self.in_tool_round()
+            || self.compacting.is_some()
     }
 
     /// The slash commands the popup offers for the current input (none under an overlay).
@@ -220,7 +229,7 @@ impl App {
                 || self.composer.rows(area.width, self.size.1),
                 |prompt| prompt.height(area.width),
             ),
-            self.turn.is_some() || self.hint.is_some() || self.other_turn.is_some(),
+            self.is_busy() || self.hint.is_some(),
         )
     }
 
@@ -366,7 +375,7 @@ impl App {
             AppEvent::Stream { turn, event } => self.on_stream(turn, event, &mut effects),
             AppEvent::StreamFailed { turn, error } => {
                 if self.turn.as_ref().is_some_and(|active| active.id == turn) {
-                    self.finish_turn(/*interrupted*/ true, Some(error), &mut effects);
+                    self.on_turn_failed(error, &mut effects);
                 }
             }
             AppEvent::ToolPlaced { call_id, place } => {
@@ -382,6 +391,7 @@ impl App {
                     self.finish_turn(/*interrupted*/ false, None, &mut effects);
                 }
             }
+            AppEvent::Compaction(event) => self.on_compaction(event, &mut effects),
         }
         effects
     }

@@ -81,6 +81,11 @@ pub const COMMANDS: &[CommandSpec] = &[
         args: "",
         about: "copy this branch into a new session",
     },
+    CommandSpec {
+        name: "compact",
+        args: "[focus]",
+        about: "summarise for the model; nothing is lost",
+    },
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,6 +109,8 @@ pub enum Command {
     Rewind,
     Tree,
     Fork,
+    /// Summarise the conversation so far, with the user's instructions for the summary.
+    Compact(Option<String>),
 }
 
 /// What `/copy` puts on the clipboard.
@@ -168,6 +175,7 @@ pub fn parse(input: &str) -> Submission {
         "rewind" => Command::Rewind,
         "tree" => Command::Tree,
         "fork" => Command::Fork,
+        "compact" => Command::Compact(argument),
         other => {
             return Submission::Invalid(format!(
                 "unknown command /{other} - type /help for the list (start with // to send a message beginning with /)"

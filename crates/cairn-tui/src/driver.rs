@@ -109,6 +109,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         store,
         title_model,
         tools,
+        compact_at,
     } = options;
     let (toolbox, tool_settings) = tools.map(|tools| (tools.toolbox, tools.settings)).unzip();
     let history_scope = history::HistoryScope::for_workspace(manager.workspace());
@@ -169,6 +170,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         event_sender.clone(),
     )
     .keep_unsaved_in(state_dir.clone())
+    .compact_at(compact_at)
     .spawn(job_receiver);
 
     let (history_sender, history_writer) = spawn_history_writer(state_dir, history_scope);
@@ -366,6 +368,17 @@ impl Driver {
                         }
                     });
                 }
+                Effect::GenerateSummary {
+                    input,
+                    request,
+                    waiting_turn,
+                } => summary::spawn_summary(
+                    self.provider.clone(),
+                    self.events.clone(),
+                    input,
+                    request,
+                    waiting_turn,
+                ),
                 Effect::Quit => return Ok(Flow::Quit),
             }
         }
@@ -400,6 +413,7 @@ impl Driver {
                 | Effect::CopyToClipboard(_)
                 | Effect::ListModels
                 | Effect::GenerateTitle { .. }
+                | Effect::GenerateSummary { .. }
                 | Effect::ClearScreen
                 | Effect::Quit => {}
             }
@@ -446,6 +460,8 @@ impl Driver {
 
 mod background;
 mod tool_runner;
+
+mod summary;
 
 #[cfg(test)]
 mod tests {

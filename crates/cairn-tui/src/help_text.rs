@@ -12,6 +12,7 @@ use crate::wrap::wrap_words;
 /// Every key, for the help overlay. Descriptions stay short enough for an 80-column screen.
 const KEYS: &[(&str, &str)] = &[
     ("Enter", "send; queue while answering; retry an error"),
+    ("Enter (empty line)", "unfold / fold summarised messages"),
     ("Shift+Enter  Alt+Enter  Ctrl+J", "new line"),
     ("← → Home End  Ctrl+A  Ctrl+E", "move in the line"),
     ("Ctrl+← →  Alt+B  Alt+F", "move by word"),

@@ -67,6 +67,9 @@ pub struct TuiOptions {
     pub store: Option<String>,
     /// The model that names sessions; `None`: the session's own.
     pub title_model: Option<String>,
+    /// The share of the context window the history may fill before it is compacted (`0`:
+    /// never).
+    pub compact_at: f64,
     /// The tools the model may call; `None` when `[tools] enabled = false`.
     pub tools: Option<ChatTools>,
 }

@@ -67,6 +67,8 @@ pub struct SessionTask {
     store_failing: bool,
     /// Where events the store never took are written when the chat ends (the state folder).
     unsaved_dir: Option<PathBuf>,
+    /// The share of the context window the history may fill before a turn compacts it first.
+    compact_at: f64,
 }
 
 /// Sessions the picker lists for a search, at most.
@@ -106,7 +108,15 @@ impl SessionTask {
             seen_tree: None,
             store_failing: false,
             unsaved_dir: None,
+            compact_at: cairn_core::compact::DEFAULT_COMPACT_AT,
         }
+    }
+
+    /// Compacts before a turn when the history fills more than `share` of the context window
+    /// (`0`: never).
+    pub fn compact_at(mut self, share: f64) -> Self {
+        self.compact_at = share;
+        self
     }
 
     /// Events the store has not taken when the chat ends go to a file in `dir`.
@@ -273,6 +283,7 @@ impl SessionTask {
         }
         match job {
             SessionJob::Tree(job) => self.apply_tree_job(job).await,
+            SessionJob::Compact(job) => self.apply_compact_job(job).await,
             SessionJob::SendUserMessage { turn, text, model } => {
                 if let Some(holder) = self.other_holder().await {
                     // The screen queues the message until the other turn ends.
@@ -283,7 +294,7 @@ impl SessionTask {
                 self.persist().await;
                 self.refresh_branches_if_stale().await;
                 self.reply(AppEvent::SessionChanged(self.view().await));
-                self.reply(self.request_for(turn, &model));
+                self.request_or_compact(turn, &model);
             }
             SessionJob::Retry { turn, model } => {
                 if let Some(holder) = self.other_holder().await {
@@ -524,6 +535,9 @@ impl SessionTask {
     }
 }
 
+mod compact;
+#[cfg(test)]
+mod compact_tests;
 mod saving;
 mod search;
 #[cfg(test)]

@@ -39,6 +39,8 @@ pub enum CellKind {
     Note,
     Error,
     ToolCall,
+    /// The line standing in for messages a summary covers (see `fold`).
+    Fold,
 }
 
 #[derive(Debug)]
@@ -297,6 +299,9 @@ impl Cell {
                 }
                 with_marker(lines, vec!["⚙ ".magenta()])
             }
+            CellKind::Fold => {
+                with_marker(plain_lines(&self.text, |text| text.dim()), vec!["≡ ".dim()])
+            }
         };
         let mut lines = vec![Line::default()];
         let mut last_row = None;
@@ -353,6 +358,8 @@ fn with_marker(lines: Vec<LogicalLine>, marker: Vec<Span<'static>>) -> Vec<Logic
 #[derive(Debug, Default)]
 pub struct Transcript {
     cells: Vec<Cell>,
+    /// Earlier cells a summary stands for, folded behind one line (see `fold`).
+    fold: Option<fold::Fold>,
 }
 
 impl Transcript {
@@ -370,13 +377,14 @@ impl Transcript {
 
     pub fn clear(&mut self) {
         self.cells.clear();
+        self.fold = None;
     }
 
     /// How many rows the transcript (plus `live`) takes, counting from the bottom and
     /// stopping once `limit` is reached, so the answer costs at most what is asked for.
     pub fn height_up_to(&self, live: Option<&Cell>, width: u16, limit: usize) -> usize {
         let mut total = 0;
-        for cell in live.into_iter().chain(self.cells.iter().rev()) {
+        for cell in live.into_iter().chain(self.shown_bottom_up()) {
             total += cell.height(width);
             if total >= limit {
                 return total;
@@ -398,7 +406,7 @@ impl Transcript {
         // Cells bottom-up, each cell's rows in order; collected until the window is full.
         let mut chunks: Vec<Ref<'_, [Line<'static>]>> = Vec::new();
         let mut total = 0;
-        for cell in live.into_iter().chain(self.cells.iter().rev()) {
+        for cell in live.into_iter().chain(self.shown_bottom_up()) {
             let lines = cell.lines(width);
             total += lines.len();
             chunks.push(lines);
@@ -426,6 +434,7 @@ impl Transcript {
     }
 }
 
+mod fold;
 #[cfg(test)]
 mod tests;
 mod tool_cell;

@@ -11,7 +11,7 @@
 //! honoured from the moment the request is sent; a store that another process holds is
 //! waited for (with a note on standard error) instead of dropping the answer.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use cairn_core::ServiceError;
 use cairn_core::lease::{LEASE_RENEW_MS, LeaseOutcome};
 use cairn_core::manager::TurnHeartbeat;
-use cairn_core::provider::{FinishReason, StreamEvent};
+use cairn_core::provider::StreamEvent;
 use cairn_core::text::neutralize_controls;
 use cairn_core::turn::{
     AnswerAccumulator, TOOLS_REFUSED_NOTE, TurnEnd, answer_events, answer_events_with_tools,
@@ -27,10 +27,13 @@ use cairn_core::turn::{
 use cairn_core::{EventKind, SessionManager, SystemClock};
 use eyre::{WrapErr, bail};
 use futures::StreamExt;
-use serde_json::json;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
+mod compact;
+mod output;
 mod tools;
+
+use output::Output;
 
 use crate::cli::RunArgs;
 use crate::context::Context;
@@ -121,8 +124,24 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
         Arc::clone(&draft_text),
         model.clone(),
     ));
+    // `None` until the model says the history is too long; then it is compacted once.
+    let mut too_long: Option<bool> = None;
     // One answer per pass; an answer with tool calls that ran is followed by another.
     loop {
+        let (provider, compact_at) = (
+            &*selection.provider,
+            context.config.conversation.compact_at(),
+        );
+        compact::compact_if_needed(
+            &mut manager,
+            provider,
+            &model,
+            compact_at,
+            too_long == Some(true),
+            &mut out,
+        )
+        .await;
+        too_long = too_long.map(|_| false);
         let mut request = manager.next_request(
             &model,
             context.config.provider.max_output_tokens,
@@ -145,6 +164,10 @@ pub async fn run(context: &Context, args: RunArgs) -> eyre::Result<ExitCode> {
         };
         match started {
             None => interrupted = true,
+            Some(Err(cairn_core::ProviderError::ContextTooLong { .. })) if too_long.is_none() => {
+                too_long = Some(true);
+                continue;
+            }
             Some(Err(err)) => {
                 refused_tools = declared_tools && err.rejects_tools();
                 failure = Some(err.to_string());
@@ -433,155 +456,4 @@ fn read_prompt(words: &[String]) -> eyre::Result<String> {
         bail!("no prompt: give it as arguments (cairn run \"...\") or on standard input");
     }
     Ok(prompt)
-}
-
-/// Where the answer goes: plain text (neutralised when it is a terminal) or JSON lines.
-struct Output {
-    json: bool,
-    terminal: bool,
-    wrote_text: bool,
-    stdout: std::io::Stdout,
-    /// The first failure to write the answer (a closed pipe, a full disk); nothing more is
-    /// written after it, but the answer is still read to its end and saved.
-    write_error: Option<std::io::Error>,
-}
-
-impl Output {
-    fn new(json: bool) -> Self {
-        let stdout = std::io::stdout();
-        Self {
-            json,
-            terminal: stdout.is_terminal(),
-            wrote_text: false,
-            stdout,
-            write_error: None,
-        }
-    }
-
-    fn line(&mut self, value: serde_json::Value) {
-        self.write(format!("{value}\n").as_bytes());
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        if self.write_error.is_some() {
-            return;
-        }
-        let mut lock = self.stdout.lock();
-        if let Err(error) = lock.write_all(bytes).and_then(|()| lock.flush()) {
-            self.write_error = Some(error);
-        }
-    }
-
-    fn session(&mut self, manager: &SessionManager, resumed: bool, provider: &str) {
-        if self.json {
-            self.line(json!({
-                "type": "session",
-                "session_id": manager.session().id.to_string(),
-                "resumed": resumed,
-                "provider": provider,
-            }));
-        }
-    }
-
-    fn stream_event(&mut self, event: &StreamEvent) {
-        match event {
-            StreamEvent::TextDelta(text) => self.delta(text),
-            StreamEvent::Retrying {
-                attempt,
-                max_attempts,
-                delay,
-                reason,
-            } => {
-                self.retry(*attempt, *max_attempts, delay.as_secs_f64(), reason);
-            }
-            StreamEvent::ToolCallDelta { .. }
-            | StreamEvent::Usage(_)
-            | StreamEvent::Finished(_) => {}
-        }
-    }
-
-    fn delta(&mut self, text: &str) {
-        if self.json {
-            self.line(json!({ "type": "delta", "text": text }));
-            return;
-        }
-        let shown = if self.terminal {
-            neutralize_controls(text)
-        } else {
-            text.to_owned()
-        };
-        self.write(shown.as_bytes());
-        self.wrote_text |= !text.is_empty();
-    }
-
-    fn end_of_text(&mut self) {
-        if !self.json && self.wrote_text {
-            self.write(b"\n");
-        }
-    }
-
-    fn retry(&mut self, attempt: u32, max_attempts: u32, delay_secs: f64, reason: &str) {
-        if self.json {
-            self.line(json!({
-                "type": "retry",
-                "attempt": attempt,
-                "max_attempts": max_attempts,
-                "delay_secs": delay_secs,
-                "reason": reason,
-            }));
-        } else {
-            // The reason can quote a server's error body: never raw on the terminal.
-            let reason = neutralize_controls(reason);
-            errln!("{reason}; retrying in {delay_secs:.1}s ({attempt}/{max_attempts})");
-        }
-    }
-
-    fn message(
-        &mut self,
-        manager: &SessionManager,
-        event_id: cairn_core::EventId,
-        answer: &AnswerAccumulator,
-        interrupted: bool,
-        model: &str,
-    ) {
-        if !self.json {
-            return;
-        }
-        let finish = answer.finish_reason.as_ref().map(FinishReason::as_str);
-        let tool_calls: Vec<_> = answer
-            .tool_calls
-            .iter()
-            .map(|call| json!({ "id": call.id, "name": call.name, "arguments": call.arguments }))
-            .collect();
-        self.line(json!({
-            "type": "message",
-            "session_id": manager.session().id.to_string(),
-            "event_id": event_id.to_string(),
-            "role": "assistant",
-            "model": model,
-            "text": answer.text,
-            "interrupted": interrupted,
-            "finish_reason": finish,
-            "usage": answer.usage.map(|usage| json!({
-                "input_tokens": usage.input_tokens,
-                "output_tokens": usage.output_tokens,
-            })),
-            "tool_calls": tool_calls,
-        }));
-    }
-
-    /// A note from Cairn (not the model): a JSON line, or a line on standard error.
-    fn note(&mut self, text: &str) {
-        if self.json {
-            self.line(json!({ "type": "note", "text": text }));
-        } else {
-            errln!("{text}");
-        }
-    }
-
-    fn error(&mut self, message: &str) {
-        if self.json {
-            self.line(json!({ "type": "error", "message": message }));
-        }
-    }
 }

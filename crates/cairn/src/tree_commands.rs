@@ -118,7 +118,8 @@ fn event_text(kind: &EventKind) -> &str {
         EventKind::UserMessage { text }
         | EventKind::AssistantMessage { text, .. }
         | EventKind::Note { text }
-        | EventKind::SystemContext { text } => text,
+        | EventKind::SystemContext { text }
+        | EventKind::Summary { text, .. } => text,
         EventKind::ToolCall { arguments, .. } => arguments,
         EventKind::ToolResult { output, .. } => output,
         EventKind::ToolDecision { decision, .. } => decision.describe(),

@@ -115,6 +115,7 @@ pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode>
             .then(|| cairn_store::describe_store(&context.config)),
         title_model: context.config.conversation.title_model.clone(),
         tools,
+        compact_at: context.config.conversation.compact_at(),
     })
     .await?;
 

@@ -134,6 +134,20 @@ fn the_title_model_is_read_and_an_empty_one_rejected() {
 }
 
 #[test]
+fn compact_at_defaults_to_four_fifths_zero_turns_it_off_and_past_one_is_rejected() {
+    assert_eq!(load_text("", &[]).unwrap().conversation.compact_at(), 0.8);
+    let off = load_text("[conversation]\ncompact_at = 0\n", &[]).unwrap();
+    assert_eq!(off.conversation.compact_at(), 0.0);
+    let half = load_text("[conversation]\ncompact_at = 0.5\n", &[]).unwrap();
+    assert_eq!(half.conversation.compact_at(), 0.5);
+    let err = load_text("[conversation]\ncompact_at = 1.5\n", &[]).unwrap_err();
+    assert_eq!(
+        (err.line, err.key.as_deref()),
+        (Some(2), Some("conversation.compact_at"))
+    );
+}
+
+#[test]
 fn values_that_can_only_break_things_are_rejected_with_key_and_line() {
     let rejected = |text: &str| {
         let err = load_text(&format!("# settings\n[provider]\n{text}\n"), &[]).unwrap_err();

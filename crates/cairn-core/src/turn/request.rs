@@ -17,8 +17,11 @@
 //!   one is skipped: providers reject empty assistant turns).
 //! - Budgeting never separates a tool call from its results: a message holding tool results
 //!   is always kept or dropped together with the message before it.
-//! - When the history does not fit, the first exchange and the most recent messages are kept
-//!   and the system prompt says how many were omitted.
+//! - A summary (see `summarised`) replaces the events it stands for: the model gets the
+//!   summary as the first user turn, then the events after it. Older events stay stored.
+//! - When the history does not fit, the first exchange (or the summary) and the most recent
+//!   messages are kept and the system prompt says how many were omitted; a summary too long
+//!   to sit beside the latest question is dropped like a first exchange would be.
 //!
 //! Token counts are estimates: about four characters per token (the usual rule of thumb for
 //! English text with BPE tokenizers) plus a small per-message overhead for the role and
@@ -27,6 +30,10 @@
 use crate::event::{Event, EventKind};
 use crate::provider::{Message, ModelRequest, Part, Role};
 use crate::workspace::Workspace;
+
+mod summarised;
+
+pub use summarised::SUMMARY_HEADING;
 
 /// Tokens set aside for the answer when the caller gives no `max_output_tokens`.
 const DEFAULT_OUTPUT_RESERVE: u64 = 4096;
@@ -46,7 +53,7 @@ pub fn build_request(
     today: &str,
 ) -> ModelRequest {
     let mut system = system_prompt(workspace, today);
-    let messages = messages_from_events(events);
+    let messages = history_messages(events);
     let output_reserve = max_output_tokens
         .map(u64::from)
         .unwrap_or_else(|| DEFAULT_OUTPUT_RESERVE.min(context_window / 4));
@@ -67,6 +74,27 @@ pub fn build_request(
         // Declared by the front end that can run them (see `turn::tools`).
         tools: Vec::new(),
     }
+}
+
+/// The messages `events` become before budgeting: the newest summary and what follows it, or
+/// the whole history.
+fn history_messages(events: &[Event]) -> Vec<Message> {
+    match summarised::split_at_summary(events) {
+        Some((summary, later)) => {
+            let mut messages = vec![summarised::summary_message(summary)];
+            messages.extend(messages_from_events(later));
+            messages
+        }
+        None => messages_from_events(events),
+    }
+}
+
+/// Estimated tokens of the history the next request would send, before any budgeting.
+pub fn estimate_history_tokens(events: &[Event]) -> u64 {
+    history_messages(events)
+        .iter()
+        .map(estimate_message_tokens)
+        .sum()
 }
 
 fn system_prompt(workspace: &Workspace, today: &str) -> String {
@@ -161,7 +189,11 @@ fn messages_from_events(events: &[Event]) -> Vec<Message> {
                 role: Role::User,
                 parts: vec![Part::Context { text: text.clone() }],
             }),
-            EventKind::ToolDecision { .. } | EventKind::Note { .. } | EventKind::Error { .. } => {}
+            // Older summaries stand for events the newest one covers too.
+            EventKind::Summary { .. }
+            | EventKind::ToolDecision { .. }
+            | EventKind::Note { .. }
+            | EventKind::Error { .. } => {}
         }
     }
     answer_unanswered(&mut messages, &mut unanswered);

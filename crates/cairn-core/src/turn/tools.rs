@@ -147,7 +147,8 @@ pub fn unanswered_calls(events: &[Event], current: crate::ids::InvocationId) -> 
     let mut unanswered: Vec<&Event> = Vec::new();
     for event in events {
         match &event.kind {
-            EventKind::UserMessage { .. } => unanswered.clear(),
+            // Calls a summary stands for are never sent again.
+            EventKind::UserMessage { .. } | EventKind::Summary { .. } => unanswered.clear(),
             EventKind::ToolCall { .. } => unanswered.push(event),
             EventKind::ToolResult { call_id, .. } => unanswered.retain(|call| {
                 !matches!(&call.kind, EventKind::ToolCall { call_id: id, .. } if id == call_id)

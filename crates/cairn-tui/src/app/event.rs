@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 
+use cairn_core::compact::SummaryInput;
 use cairn_core::private_file::Overwrite;
 use cairn_core::search::SearchHit;
 use cairn_core::title::TitleInput;
@@ -154,6 +155,51 @@ pub enum AppEvent {
         output: String,
         is_error: bool,
     },
+    /// Compacting the conversation (`/compact`, or automatically before a turn).
+    Compaction(CompactionEvent),
+}
+
+/// How compacting the conversation goes, step by step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CompactionEvent {
+    /// The session task worked out what to summarise and the request that asks for it.
+    /// `waiting_turn`: the turn whose request is built once the summary is stored;
+    /// `automatic`: the history filled the configured share of the context window.
+    Wanted {
+        input: SummaryInput,
+        request: ModelRequest,
+        waiting_turn: Option<u64>,
+        automatic: bool,
+    },
+    /// Nothing new to summarise since the last summary (or at all).
+    NothingToSummarise { waiting_turn: Option<u64> },
+    /// The model's summary, cleaned (`None`: nothing usable), or why it could not be made.
+    Generated {
+        input: SummaryInput,
+        waiting_turn: Option<u64>,
+        result: Result<Option<String>, String>,
+    },
+    /// The summary is stored; it stands for this many messages.
+    Stored { messages: u64 },
+}
+
+/// Session-task work for compaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CompactJob {
+    /// Work out what a summary of the active branch would cover and how to ask `model` for
+    /// it, with the user's `instructions`.
+    Prepare {
+        instructions: Option<String>,
+        model: String,
+        waiting_turn: Option<u64>,
+    },
+    /// Store `summary` (when one was made) and then, for a waiting turn, build its request
+    /// for `model`.
+    Finish {
+        summary: Option<(SummaryInput, String)>,
+        waiting_turn: Option<u64>,
+        model: String,
+    },
 }
 
 /// What a persist did, as the screen needs to know it.
@@ -246,6 +292,8 @@ pub enum SessionJob {
     /// Write the conversation as Markdown to `path` (a folder: a file named after the session
     /// inside it), a new private file unless `overwrite` says an existing one may be replaced.
     Export { path: PathBuf, overwrite: Overwrite },
+    /// Summarising the conversation.
+    Compact(CompactJob),
 }
 
 /// Session-task work on the conversation tree.
@@ -297,6 +345,13 @@ pub enum Effect {
     GenerateTitle {
         session_id: SessionId,
         request: ModelRequest,
+    },
+    /// Ask the model for a summary with `request`; it comes back as
+    /// [`CompactionEvent::Generated`] with `input` and `waiting_turn`.
+    GenerateSummary {
+        input: SummaryInput,
+        request: ModelRequest,
+        waiting_turn: Option<u64>,
     },
     /// Put this text on the clipboard (through the terminal, OSC 52).
     CopyToClipboard(String),

@@ -25,6 +25,9 @@ impl App {
         else {
             return;
         };
+        // A message folded behind a summary line is unfolded to be shown.
+        self.transcript.reveal(index);
+        let cells = self.transcript.cells();
         let area = self.transcript_area();
         let from_message: usize = self.live_cell().map_or(0, |live| live.height(area.width))
             + cells[index..]

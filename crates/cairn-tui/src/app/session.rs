@@ -202,7 +202,10 @@ impl App {
     /// Adds cells for stored events (sanitised like everything else).
     pub(super) fn load_events(&mut self, events: &[Event]) {
         self.last_turn_failed = false;
+        // How many cells there were before each event, to fold a summary's share.
+        let mut cells_before: Vec<(cairn_core::EventId, usize)> = Vec::new();
         for event in events {
+            cells_before.push((event.id, self.transcript.cells().len()));
             let cell = match &event.kind {
                 EventKind::UserMessage { text } => {
                     self.last_turn_failed = false;
@@ -243,6 +246,19 @@ impl App {
                 EventKind::Error { message } => {
                     self.last_turn_failed = true;
                     Cell::new(CellKind::Error, message)
+                }
+                EventKind::Summary {
+                    messages, through, ..
+                } => {
+                    // What follows `through` (a question asked before the summary was made)
+                    // stays in sight.
+                    let folded = cells_before
+                        .iter()
+                        .position(|(id, _)| id == through)
+                        .and_then(|index| cells_before.get(index + 1))
+                        .map_or(self.transcript.cells().len(), |(_, cells)| *cells);
+                    self.transcript.fold_first(folded, *messages);
+                    continue;
                 }
                 EventKind::ToolResult { .. } | EventKind::ToolDecision { .. } => {
                     self.show_tool_event(&event.kind);

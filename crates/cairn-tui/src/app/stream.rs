@@ -30,6 +30,9 @@ pub(crate) struct ActiveTurn {
     pub(crate) retrying: Option<String>,
     /// When the session task was last asked to renew the lease and save the draft.
     pub(super) last_heartbeat_ms: i64,
+    /// The conversation was compacted once for this turn after the model said it was too
+    /// long; a second such error ends the turn.
+    pub(crate) compacted: bool,
     /// Where paragraph detection stands, so each delta scans only new text.
     scan: ParagraphScan,
     /// How much of the answer text the live cell holds.
@@ -61,6 +64,7 @@ impl ActiveTurn {
             committed: 0,
             retrying: None,
             last_heartbeat_ms: started_ms,
+            compacted: false,
             scan: ParagraphScan::default(),
             live_len: 0,
         }

@@ -85,6 +85,9 @@ impl App {
         if text.trim().is_empty() {
             if self.last_turn_failed && self.turn.is_none() {
                 self.retry(effects);
+            } else {
+                // Messages a summary stands for unfold, and fold again.
+                self.transcript.toggle_fold();
             }
             return;
         }
@@ -98,14 +101,10 @@ impl App {
                 self.composer.remember(&text);
                 effects.push(Effect::SaveHistory(text));
                 self.branch_if_editing(effects);
-                if self.turn.is_some()
-                    || self.in_tool_round()
-                    || self.other_turn.is_some()
-                    || self.opening.is_some()
-                {
-                    // Sent when the answer streaming now (or the tool calls) ends, here or in
-                    // another terminal, so turns never interleave, or when the session
-                    // resumed at start is loaded whole.
+                if self.is_busy() || self.opening.is_some() {
+                    // Sent when the answer streaming now (or the tool calls, or the summary
+                    // being made) ends, here or in another terminal, so turns never
+                    // interleave, or when the session resumed at start is loaded whole.
                     self.queued = Some(message);
                     return;
                 }
@@ -194,6 +193,7 @@ impl App {
             Command::Retry => self.retry(effects),
             Command::Rewind => self.open_rewind(effects),
             Command::Tree => self.open_tree(effects),
+            Command::Compact(instructions) => self.compact(instructions, effects),
             Command::Fork => {
                 if !self.session.stored {
                     self.note("There is nothing to fork yet.");

@@ -2,6 +2,7 @@
 //! runtime, no terminal. One file per part of the screen; the helpers here are shared.
 
 mod commands;
+mod compact;
 mod composer;
 mod opening;
 mod overlay;

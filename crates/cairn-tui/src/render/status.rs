@@ -56,6 +56,17 @@ pub(super) fn render_activity(app: &App, area: Rect, buf: &mut Buffer) {
             }
         }
         Line::from(spans)
+    } else if app.compacting.is_some() {
+        let frame = SPINNER[usize::try_from(app.now_ms / 100).unwrap_or(0) % SPINNER.len()];
+        let mut spans = vec![
+            Span::raw(" "),
+            frame.cyan(),
+            Span::raw(" summarising the conversation for the model"),
+        ];
+        if let Some(message) = &app.queued {
+            spans.extend(queued_spans(message));
+        }
+        Line::from(spans)
     } else if let Some(hint) = &app.hint {
         Line::from(vec![Span::raw(" "), hint.clone().yellow()])
     } else {

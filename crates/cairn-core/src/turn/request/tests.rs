@@ -4,7 +4,7 @@ use crate::ids::{EventId, InvocationId, SessionId};
 use pretty_assertions::assert_eq;
 use std::path::PathBuf;
 
-fn events(kinds: Vec<EventKind>) -> Vec<Event> {
+pub(super) fn events(kinds: Vec<EventKind>) -> Vec<Event> {
     let session_id = SessionId::new();
     let invocation_id = InvocationId::new();
     let mut parent = None;
@@ -27,7 +27,7 @@ fn events(kinds: Vec<EventKind>) -> Vec<Event> {
         .collect()
 }
 
-fn workspace() -> Workspace {
+pub(super) fn workspace() -> Workspace {
     Workspace {
         directory: PathBuf::from("/home/ada/src/engine/src"),
         git_root: Some(PathBuf::from("/home/ada/src/engine")),
@@ -37,11 +37,11 @@ fn workspace() -> Workspace {
     }
 }
 
-fn user(text: &str) -> EventKind {
+pub(super) fn user(text: &str) -> EventKind {
     EventKind::UserMessage { text: text.into() }
 }
 
-fn assistant(text: &str) -> EventKind {
+pub(super) fn assistant(text: &str) -> EventKind {
     EventKind::AssistantMessage {
         text: text.into(),
         usage: None,
@@ -191,7 +191,7 @@ fn tool_calls_join_the_assistant_message_and_results_follow() {
 }
 
 /// 400 characters: 100 tokens of text, 104 with the message overhead.
-fn long(tag: &str) -> String {
+pub(super) fn long(tag: &str) -> String {
     format!("{tag}{}", "x".repeat(400 - tag.len()))
 }
 
@@ -312,7 +312,7 @@ fn a_huge_first_exchange_is_dropped_before_the_latest_question() {
     assert_eq!(check_strict_shape(&request), Ok(()));
 }
 
-fn call(id: &str) -> EventKind {
+pub(super) fn call(id: &str) -> EventKind {
     EventKind::ToolCall {
         call_id: id.into(),
         name: "ls".into(),
@@ -320,7 +320,7 @@ fn call(id: &str) -> EventKind {
     }
 }
 
-fn result(id: &str) -> EventKind {
+pub(super) fn result(id: &str) -> EventKind {
     EventKind::ToolResult {
         call_id: id.into(),
         output: "a.rs".into(),

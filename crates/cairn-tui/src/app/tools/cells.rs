@@ -102,6 +102,7 @@ impl App {
             | EventKind::ToolCall { .. }
             | EventKind::Note { .. }
             | EventKind::SystemContext { .. }
+            | EventKind::Summary { .. }
             | EventKind::Error { .. } => {}
         }
     }

@@ -1,0 +1,238 @@
+//! The session task and compaction, against the real SQLite store: a summary is stored as one
+//! more event (nothing removed), the next request holds exactly the system prompt, the
+//! summary and the later turns, and a turn whose history fills the configured share of the
+//! context window asks for a summary before its request.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cairn_core::compact::local_summary;
+use cairn_core::provider::{Message, Part, Role};
+use cairn_core::turn::SUMMARY_HEADING;
+use cairn_core::{EventKind, ManualClock, ResumePolicy, SessionManager, SessionService, Workspace};
+use cairn_store::SqliteSessionService;
+use pretty_assertions::assert_eq;
+use tokio::sync::mpsc;
+
+use super::*;
+use crate::app::{CompactJob, CompactionEvent};
+use crate::test_support::NOW_MS;
+
+async fn task(
+    compact_at: f64,
+    context_window: u64,
+) -> (
+    tempfile::TempDir,
+    Arc<dyn SessionService>,
+    mpsc::UnboundedSender<SessionJob>,
+    mpsc::UnboundedReceiver<AppEvent>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let service: Arc<dyn SessionService> = Arc::new(
+        SqliteSessionService::open(&dir.path().join("s.db"))
+            .await
+            .unwrap(),
+    );
+    let workspace = Workspace {
+        directory: dir.path().canonicalize().unwrap(),
+        git_root: None,
+        git_branch: None,
+        repository: None,
+        host: "here".to_owned(),
+    };
+    let manager = SessionManager::new(
+        service.clone(),
+        Arc::new(ManualClock::new(NOW_MS)),
+        workspace,
+        ResumePolicy::default(),
+    );
+    let (replies, events) = mpsc::unbounded_channel();
+    let (jobs, receiver) = mpsc::unbounded_channel();
+    // Dropped with the channel: the task ends when `jobs` does.
+    let _task = SessionTask::new(manager, context_window, Some(100), replies)
+        .compact_at(compact_at)
+        .spawn(receiver);
+    (dir, service, jobs, events)
+}
+
+fn answer(text: &str) -> EventKind {
+    EventKind::AssistantMessage {
+        text: text.into(),
+        usage: None,
+        interrupted: false,
+        model: Some("m".into()),
+    }
+}
+
+async fn wait_for<T>(
+    events: &mut mpsc::UnboundedReceiver<AppEvent>,
+    mut pick: impl FnMut(AppEvent) -> Option<T>,
+) -> T {
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
+            .await
+            .expect("a reply within a few seconds")
+            .expect("the task is running");
+        if let Some(found) = pick(event) {
+            return found;
+        }
+    }
+}
+
+fn send(jobs: &mpsc::UnboundedSender<SessionJob>, turn: u64, text: &str) {
+    jobs.send(SessionJob::SendUserMessage {
+        turn,
+        text: text.into(),
+        model: "m".into(),
+    })
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_stored_summary_replaces_the_earlier_turns_in_the_next_request_and_removes_nothing() {
+    let (_dir, service, jobs, mut events) = task(0.0, 100_000).await;
+    for (question, reply) in [("first question", "first answer"), ("second", "reply")] {
+        send(&jobs, 1, question);
+        jobs.send(SessionJob::Record(vec![answer(reply)])).unwrap();
+    }
+    jobs.send(SessionJob::Compact(CompactJob::Prepare {
+        instructions: Some("keep names".into()),
+        model: "m".into(),
+        waiting_turn: None,
+    }))
+    .unwrap();
+    let input = wait_for(&mut events, |event| match event {
+        AppEvent::Compaction(CompactionEvent::Wanted {
+            input,
+            request,
+            automatic,
+            ..
+        }) => {
+            assert!(!automatic);
+            assert_eq!(request.model, "m");
+            Some(input)
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(input.messages, 4);
+    let text = local_summary(&input);
+    jobs.send(SessionJob::Compact(CompactJob::Finish {
+        summary: Some((input, text.clone())),
+        waiting_turn: None,
+        model: "m".into(),
+    }))
+    .unwrap();
+    let messages = wait_for(&mut events, |event| match event {
+        AppEvent::Compaction(CompactionEvent::Stored { messages }) => Some(messages),
+        _ => None,
+    })
+    .await;
+    assert_eq!(messages, 4);
+
+    send(&jobs, 2, "after the summary");
+    let request = wait_for(&mut events, |event| match event {
+        AppEvent::RequestReady { turn: 2, request } => Some(request),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        request.messages,
+        vec![Message {
+            role: Role::User,
+            parts: vec![
+                Part::Context {
+                    text: format!("{SUMMARY_HEADING}\n\n{}", text.trim())
+                },
+                Part::Text {
+                    text: "after the summary".into()
+                },
+            ],
+        }]
+    );
+    // Every message is still stored, and the summary beside them.
+    jobs.send(SessionJob::Record(vec![answer("ok")])).unwrap();
+    drop(jobs);
+    while events.recv().await.is_some() {}
+    let sessions = service
+        .list_sessions(&SessionFilter::default())
+        .await
+        .unwrap();
+    let loaded = service.load_session(sessions[0].session.id).await.unwrap();
+    let kinds: Vec<&str> = loaded
+        .events
+        .iter()
+        .map(|event| event.kind.event_type())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "user_message",
+            "assistant_message",
+            "user_message",
+            "assistant_message",
+            "summary",
+            "user_message",
+            "assistant_message",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_turn_past_the_threshold_asks_for_a_summary_before_its_request() {
+    // 1,000 tokens of window, compacting at half: the second question is past it.
+    let (_dir, _service, jobs, mut events) = task(0.5, 1_000).await;
+    send(&jobs, 1, &"q".repeat(1_200));
+    let first = wait_for(&mut events, |event| match event {
+        AppEvent::RequestReady { turn: 1, .. } => Some(true),
+        AppEvent::Compaction(_) => Some(false),
+        _ => None,
+    })
+    .await;
+    assert!(first, "300 tokens are under the threshold");
+    jobs.send(SessionJob::Record(vec![answer(&"a".repeat(1_200))]))
+        .unwrap();
+    send(&jobs, 2, "and now?");
+    let (input, waiting_turn) = wait_for(&mut events, |event| match event {
+        AppEvent::RequestReady { turn: 2, .. } => panic!("the request came before a summary"),
+        AppEvent::Compaction(CompactionEvent::Wanted {
+            input,
+            waiting_turn,
+            automatic,
+            ..
+        }) => {
+            assert!(automatic);
+            Some((input, waiting_turn))
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(waiting_turn, Some(2));
+    // The question waiting for its answer is not part of the summary.
+    assert_eq!(input.messages, 2);
+    jobs.send(SessionJob::Compact(CompactJob::Finish {
+        summary: Some((input, "a summary".into())),
+        waiting_turn: Some(2),
+        model: "m".into(),
+    }))
+    .unwrap();
+    let request = wait_for(&mut events, |event| match event {
+        AppEvent::RequestReady { turn: 2, request } => Some(request),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        request.messages,
+        vec![Message {
+            role: Role::User,
+            parts: vec![
+                Part::Context {
+                    text: format!("{SUMMARY_HEADING}\n\na summary")
+                },
+                Part::Text {
+                    text: "and now?".into()
+                },
+            ],
+        }]
+    );
+}
