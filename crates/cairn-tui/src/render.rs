@@ -60,6 +60,8 @@ impl Widget for &App {
 }
 
 #[cfg(test)]
+mod picker_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tree_tests;

@@ -5,6 +5,7 @@ mod commands;
 mod composer;
 mod opening;
 mod overlay;
+mod picker_edit;
 mod queue;
 mod search;
 mod session;
