@@ -1,8 +1,8 @@
 //! The `/sessions` picker: this workspace's sessions (or every workspace's), newest first,
 //! filtered by what is typed: sessions whose title, preview, id or folder match come first,
 //! then sessions where the words were said (a search the session task runs for the filter),
-//! best first, each with the passage that matched. Archived sessions are hidden unless asked
-//! for (the current one is always listed). Pure state; lists and search results arrive from
+//! best first, each with the passage that matched. Archived sessions are listed, marked,
+//! unless hidden (the current one is always listed). Pure state; lists and search results arrive from
 //! the session task. Previews and changes made from the list are in [`edit`].
 
 pub mod edit;
@@ -101,7 +101,9 @@ fn distinguishing_prefixes(ids: impl Iterator<Item = SessionId>) -> HashMap<Sess
 impl Picker {
     pub fn loading(current: SessionId, all_workspaces: bool) -> Self {
         Self {
-            show_archived: false,
+            // `/new` archives the session it leaves, so the sessions a user comes back for
+            // are mostly archived ones: shown (marked) unless hidden with Ctrl+V.
+            show_archived: true,
             mode: PickerMode::Browse,
             preview: None,
             notice: None,

@@ -312,8 +312,6 @@ fn sessions_picker_tells_apart_sessions_of_the_same_minute_and_marks_archived_on
         all_workspaces: false,
         result: Ok(vec![same_minute, archived]),
     });
-    // Archived sessions are listed once asked for.
-    app.handle(ctrl('v'));
     assert_snapshot!(draw(&app).backend());
 }
 

@@ -1,7 +1,7 @@
 //! Keys in the sessions picker: type to filter (Ctrl+U clears it), move the highlight,
 //! toggle between this workspace and every workspace, open the highlighted session, or close.
 //! Ctrl+R renames the highlighted session (typing then edits the title), Ctrl+X archives or
-//! restores it, Ctrl+D deletes it after a `y`, Ctrl+V shows or hides archived sessions. The
+//! restores it, Ctrl+D deletes it after a `y`, Ctrl+V hides or shows archived sessions. The
 //! open session is neither archived nor deleted from here: the footer says why.
 
 use cairn_core::{EventId, SessionId};

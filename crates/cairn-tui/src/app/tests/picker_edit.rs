@@ -1,5 +1,5 @@
 //! The sessions picker beyond choosing: the preview of the highlighted session, archived
-//! sessions hidden until asked for, and renaming, archiving and deleting from the list (the
+//! sessions hidden when asked, and renaming, archiving and deleting from the list (the
 //! open session is never archived or deleted from here).
 
 use cairn_core::{SessionId, SessionSummary};
@@ -72,11 +72,11 @@ fn the_picker_previews_hides_archived_and_renames_archives_and_deletes_with_a_qu
             .map(|row| row.title)
             .collect()
     };
+    assert_eq!(titles(&app), vec!["open one", "beta", "put away"]);
+    assert_eq!(picker(&app).hidden_archived(), 0);
+    app.handle(ctrl('v'));
     assert_eq!(titles(&app), vec!["open one", "beta"]);
     assert_eq!(picker(&app).hidden_archived(), 1);
-    app.handle(ctrl('v'));
-    assert_eq!(titles(&app), vec!["open one", "beta", "put away"]);
-    app.handle(ctrl('v'));
 
     // Moving the highlight asks for that session's preview; a late one for another is dropped.
     assert_eq!(app.handle(key(KeyCode::Down)), vec![preview(other)]);
