@@ -414,11 +414,35 @@ fn config_path_check_and_errors() {
     let (stdout, _) = env.run_ok(&["config", "check"]);
     assert!(stdout.ends_with(": ok\n"), "{stdout}");
 
+    // An unknown key: `config check` fails on it, every other command warns and goes on.
     env.write_config("session_continue_minutes = 30\n\n[provider]\nmodle = \"x\"\n");
     let (code, stderr) = fails(&env, &["config", "check"]);
     assert_eq!(code, 1);
+    let config_file = env.config_path().display().to_string();
+    assert_eq!(
+        stderr,
+        format!("error: unknown key `provider.modle` in {config_file} line 4 (ignored)\n")
+    );
+    let (stdout, stderr) = env.run_ok(&["run", "hi"]);
+    assert!(stdout.contains("echo: hi"), "{stdout}");
+    assert!(
+        stderr.starts_with(&format!(
+            "warning: unknown key `provider.modle` in {config_file} line 4 (ignored)\n"
+        )),
+        "{stderr}"
+    );
+    let (_, stderr) = env.run_ok(&["sessions", "list"]);
+    assert!(
+        stderr.contains("warning: unknown key `provider.modle`"),
+        "{stderr}"
+    );
+
+    // A bad value of a known key still stops every command, naming key and line.
+    env.write_config("session_continue_minutes = 30\n\n[provider]\nmodel = \"\"\n");
+    let (code, stderr) = fails(&env, &["config", "check"]);
+    assert_eq!(code, 1);
     assert!(stderr.contains("line 4"), "{stderr}");
-    assert!(stderr.contains("provider.modle"), "{stderr}");
+    assert!(stderr.contains("provider.model"), "{stderr}");
     // The database the environment names is still shown.
     let chosen = env.root.path().join("chosen.db");
     let mut command = env.command_in(&env.work_dir());
@@ -433,7 +457,7 @@ fn config_path_check_and_errors() {
     // Every command refuses a bad config the same way.
     let (_, stderr) = fails(&env, &["run", "hi"]);
     assert!(
-        stderr.contains("line 4") && stderr.contains("provider.modle"),
+        stderr.contains("line 4") && stderr.contains("provider.model"),
         "{stderr}"
     );
 

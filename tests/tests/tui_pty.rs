@@ -66,6 +66,18 @@ fn a_model_picked_with_slash_model_is_used_again_when_the_session_is_continued()
 }
 
 #[test]
+fn an_unknown_config_key_is_a_note_in_the_chat_which_still_starts() {
+    let env = TestEnv::new();
+    env.write_config("[provider]\nkind = \"echo\"\ncolour = \"green\"\n");
+    let tui = Tui::spawn(&env, &env.work_dir());
+    let screen = tui.wait_for("Config: unknown key `provider.colour`");
+    assert!(screen.contains("config.toml line 3"), "{screen}");
+    tui.submit("hello");
+    tui.wait_for("echo: hello");
+    tui.quit_cleanly("/quit\r");
+}
+
+#[test]
 fn slash_new_clears_the_screen_and_starts_a_new_session() {
     let env = TestEnv::new();
     let tui = Tui::spawn(&env, &env.work_dir());

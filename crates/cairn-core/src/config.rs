@@ -1,9 +1,11 @@
 //! Configuration: a TOML file, then environment overrides, then defaults.
 //!
 //! The file is `$CAIRN_CONFIG`, else `<config dir>/cairn/config.toml` (XDG variables
-//! respected). A missing file means defaults. Any unknown key, wrong type or bad value is an
-//! error naming the key, the file and the line: a typo must never be silently ignored. Keys
-//! and lines come from toml's own spans, never from searching the text. Numbers that can
+//! respected). A missing file means defaults. A wrong type or bad value is an error naming the
+//! key, the file and the line. An unknown key is a [`ConfigWarning`] with the same details:
+//! never silently ignored, but a config written for a newer Cairn (or with a typo) does not stop
+//! every command; `cairn config check` turns the warnings into a failure. Keys and lines come
+//! from toml's own spans, never from searching the text. Numbers that can
 //! only break things (a zero timeout, endless retries) are out of range, with the ranges
 //! documented in `config.example.toml`.
 
@@ -63,7 +65,6 @@ impl fmt::Display for ProviderKind {
 /// The `[provider]` table. Every field is optional: unset fields take the chosen provider's
 /// defaults.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
     pub kind: Option<ProviderKind>,
     pub model: Option<String>,
@@ -81,7 +82,6 @@ pub struct ProviderConfig {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ConfigFile {
     session_continue_minutes: Option<i64>,
     db_path: Option<PathBuf>,
@@ -105,6 +105,27 @@ pub struct Config {
     pub conversation: ConversationConfig,
     /// The file that was read, if one existed.
     pub source: Option<PathBuf>,
+    /// Keys in the file that Cairn does not know, in the order they appear.
+    pub warnings: Vec<ConfigWarning>,
+}
+
+/// A key in the config file that Cairn does not know: ignored, and reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigWarning {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    /// Dotted, as in `provider.modle`.
+    pub key: String,
+}
+
+impl fmt::Display for ConfigWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown key `{}` in {}", self.key, self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, " line {line}")?;
+        }
+        f.write_str(" (ignored)")
+    }
 }
 
 /// Where Cairn keeps its files.
@@ -185,13 +206,13 @@ impl Config {
     /// environment overrides `CAIRN_DB_PATH`, `CAIRN_STORE_URL` and
     /// `CAIRN_SESSION_CONTINUE_MINUTES`.
     pub fn load(paths: &Paths, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let (file, source) = match std::fs::read_to_string(&paths.config_file) {
+        let ((file, warnings), source) = match std::fs::read_to_string(&paths.config_file) {
             Ok(text) => (
                 parse_file(&text, &paths.config_file)?,
                 Some(paths.config_file.clone()),
             ),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound && !paths.config_is_explicit => {
-                (ConfigFile::default(), None)
+                ((ConfigFile::default(), Vec::new()), None)
             }
             Err(err) => {
                 return Err(ConfigError {
@@ -253,6 +274,7 @@ impl Config {
             tools: file.tools.unwrap_or_default(),
             conversation: file.conversation.unwrap_or_default(),
             source,
+            warnings,
         })
     }
 }
@@ -264,8 +286,8 @@ const MAX_TIMEOUT_SECS: u64 = 86_400;
 const MAX_RETRIES: u32 = 10;
 const MAX_ECHO_WORD_DELAY_MS: u64 = 60_000;
 
-/// Parses and validates the text of a config file.
-fn parse_file(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
+/// Parses and validates the text of a config file; unknown keys come back as warnings.
+fn parse_file(text: &str, path: &Path) -> Result<(ConfigFile, Vec<ConfigWarning>), ConfigError> {
     let error_at =
         |span: Option<std::ops::Range<usize>>, key: Option<String>, message: &str| ConfigError {
             file: Some(path.to_path_buf()),
@@ -277,12 +299,28 @@ fn parse_file(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
     // and its line from the document's structure.
     let document =
         toml::de::DeTable::parse(text).map_err(|err| error_at(err.span(), None, err.message()))?;
-    let file: ConfigFile = toml::from_str(text).map_err(|err| {
+    let type_error = |err: toml::de::Error| {
         let key = err
             .span()
             .and_then(|span| key_at_offset(document.get_ref(), span.start));
         error_at(err.span(), key, err.message())
-    })?;
+    };
+    let mut unknown_keys = Vec::new();
+    let deserializer = toml::Deserializer::parse(text).map_err(type_error)?;
+    let file: ConfigFile = serde_ignored::deserialize(deserializer, |ignored| {
+        unknown_keys.push(dotted_key(&ignored));
+    })
+    .map_err(type_error)?;
+    let mut warnings: Vec<ConfigWarning> = unknown_keys
+        .into_iter()
+        .map(|key| ConfigWarning {
+            file: path.to_path_buf(),
+            line: key_span(document.get_ref(), &key).map(|span| line_of_offset(text, span.start)),
+            key,
+        })
+        .collect();
+    // serde visits tables in its own order; a reader goes down the file.
+    warnings.sort_by_key(|warning| warning.line);
 
     let invalid = |key: &str, message: &str| {
         error_at(
@@ -379,7 +417,23 @@ fn parse_file(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
             ));
         }
     }
-    Ok(file)
+    Ok((file, warnings))
+}
+
+/// `provider.modle` for a key serde skipped; the steps through an `Option` are not keys.
+fn dotted_key(path: &serde_ignored::Path<'_>) -> String {
+    let (parent, step) = match path {
+        serde_ignored::Path::Root => return String::new(),
+        serde_ignored::Path::Seq { parent, index } => (parent, index.to_string()),
+        serde_ignored::Path::Map { parent, key } => (parent, key.clone()),
+        serde_ignored::Path::Some { parent }
+        | serde_ignored::Path::NewtypeStruct { parent }
+        | serde_ignored::Path::NewtypeVariant { parent } => return dotted_key(parent),
+    };
+    match dotted_key(parent) {
+        prefix if prefix.is_empty() => step,
+        prefix => format!("{prefix}.{step}"),
+    }
 }
 
 /// 1-based line of a byte offset.

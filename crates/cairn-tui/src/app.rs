@@ -52,8 +52,8 @@ use crate::transcript::{Cell, CellKind, Transcript};
 pub(crate) use self::approval::ApprovalPrompt;
 pub(crate) use self::composer::Composer;
 pub use self::event::{
-    AppEvent, CompactJob, CompactionEvent, Effect, LiveUpdate, Origin, PersistReport, SessionJob,
-    SessionView, TreeJob,
+    AppEvent, CompactJob, CompactionEvent, Effect, LiveUpdate, Origin, PersistReport, PickerJob,
+    PickerReply, SessionJob, SessionView, TreeJob,
 };
 pub(crate) use self::overlay::{ModelPicker, Overlay};
 pub(crate) use self::stream::ActiveTurn;
@@ -331,13 +331,8 @@ impl App {
             AppEvent::SessionsListed {
                 all_workspaces,
                 result,
-            } => {
-                if let Overlay::Sessions(picker) = &mut self.overlay
-                    && picker.all_workspaces == all_workspaces
-                {
-                    picker.listed(result);
-                }
-            }
+            } => self.on_sessions_listed(all_workspaces, result, &mut effects),
+            AppEvent::Picker(reply) => self.on_picker_reply(reply, &mut effects),
             AppEvent::SearchResults {
                 query,
                 all_workspaces,

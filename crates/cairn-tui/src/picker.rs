@@ -1,8 +1,11 @@
 //! The `/sessions` picker: this workspace's sessions (or every workspace's), newest first,
 //! filtered by what is typed: sessions whose title, preview, id or folder match come first,
 //! then sessions where the words were said (a search the session task runs for the filter),
-//! best first, each with the passage that matched. Pure state; lists and search results
-//! arrive from the session task.
+//! best first, each with the passage that matched. Archived sessions are listed, marked,
+//! unless hidden (the current one is always listed). Pure state; lists and search results arrive from
+//! the session task. Previews and changes made from the list are in [`edit`].
+
+pub mod edit;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -12,10 +15,18 @@ use cairn_core::search::SearchHit;
 use cairn_core::workspace::{host_name, session_place};
 use cairn_core::{EventId, SessionId, SessionSummary};
 
+use self::edit::{PickerMode, Preview};
 use crate::sanitize::sanitize;
 
 #[derive(Debug)]
 pub struct Picker {
+    /// Archived sessions are listed (marked) too.
+    pub show_archived: bool,
+    pub mode: PickerMode,
+    /// The highlighted session's newest messages, once the session task has read them.
+    pub preview: Option<Preview>,
+    /// What the last change from the list did (or why it could not), shown in the footer.
+    pub notice: Option<String>,
     pub all_workspaces: bool,
     pub filter: String,
     /// `None` while the list is loading.
@@ -90,6 +101,12 @@ fn distinguishing_prefixes(ids: impl Iterator<Item = SessionId>) -> HashMap<Sess
 impl Picker {
     pub fn loading(current: SessionId, all_workspaces: bool) -> Self {
         Self {
+            // `/new` archives the session it leaves, so the sessions a user comes back for
+            // are mostly archived ones: shown (marked) unless hidden with Ctrl+V.
+            show_archived: true,
+            mode: PickerMode::Browse,
+            preview: None,
+            notice: None,
             all_workspaces,
             filter: String::new(),
             items: None,
@@ -129,6 +146,7 @@ impl Picker {
             .items
             .iter()
             .flatten()
+            .filter(|item| self.is_shown(item.session.id, item.session.archived_at_ms))
             .filter(|item| {
                 filter.is_empty()
                     || item.session.title.to_lowercase().contains(&filter)
@@ -158,7 +176,9 @@ impl Picker {
             .collect();
         for hit in hits {
             let session = &hit.session;
-            if rows.iter().any(|row| row.id == session.id) {
+            if rows.iter().any(|row| row.id == session.id)
+                || !self.is_shown(session.id, session.archived_at_ms)
+            {
                 continue;
             }
             let listed = self
@@ -183,6 +203,41 @@ impl Picker {
             });
         }
         rows
+    }
+
+    /// Archived sessions are shown only when asked for; the current one always is.
+    fn is_shown(&self, id: SessionId, archived_at_ms: Option<i64>) -> bool {
+        self.show_archived || archived_at_ms.is_none() || id == self.current
+    }
+
+    /// Archived sessions of the list left out because they are not asked for.
+    pub fn hidden_archived(&self) -> usize {
+        self.items
+            .iter()
+            .flatten()
+            .filter(|item| !self.is_shown(item.session.id, item.session.archived_at_ms))
+            .count()
+    }
+
+    /// The highlighted session, when its preview is not there yet (nor being read).
+    pub fn preview_wanted(&self, now_ms: i64) -> Option<SessionId> {
+        let id = self.selected_row(now_ms)?.id;
+        match &self.preview {
+            Some(preview) if preview.id == id => None,
+            Some(_) | None => Some(id),
+        }
+    }
+
+    /// The session task was asked for `id`'s preview.
+    pub fn preview_requested(&mut self, id: SessionId) {
+        self.preview = Some(Preview { id, lines: None });
+    }
+
+    /// A preview arrived; kept only while its session is still the one being previewed.
+    pub fn previewed(&mut self, id: SessionId, lines: Result<Vec<edit::PreviewLine>, String>) {
+        if let Some(preview) = self.preview.as_mut().filter(|preview| preview.id == id) {
+            preview.lines = Some(lines);
+        }
     }
 
     /// The search hits for what is typed now (none while they are for another filter).

@@ -64,6 +64,8 @@ impl Widget for &App {
 }
 
 #[cfg(test)]
+mod picker_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tool_tests;

@@ -284,6 +284,7 @@ impl SessionTask {
         match job {
             SessionJob::Tree(job) => self.apply_tree_job(job).await,
             SessionJob::Compact(job) => self.apply_compact_job(job).await,
+            SessionJob::Picker(job) => self.apply_picker_job(job).await,
             SessionJob::SendUserMessage { turn, text, model } => {
                 if let Some(holder) = self.other_holder().await {
                     // The screen queues the message until the other turn ends.
@@ -538,6 +539,9 @@ impl SessionTask {
 mod compact;
 #[cfg(test)]
 mod compact_tests;
+mod picker;
+#[cfg(test)]
+mod picker_tests;
 mod saving;
 mod search;
 #[cfg(test)]

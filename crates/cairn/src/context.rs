@@ -50,6 +50,13 @@ impl Context {
         })
     }
 
+    /// Unknown keys in the config file, one line each, for standard error.
+    pub fn warn_about_config(&self) {
+        for warning in &self.config.warnings {
+            errln!("warning: {}", crate::output::human(&warning.to_string()));
+        }
+    }
+
     pub fn policy(&self) -> ResumePolicy {
         ResumePolicy {
             continue_minutes: self.config.session_continue_minutes,
@@ -157,6 +164,14 @@ pub fn print_paths(global: &GlobalArgs) -> eyre::Result<ExitCode> {
 pub fn check_config(global: &GlobalArgs) -> eyre::Result<ExitCode> {
     let paths = resolve_paths(global)?;
     match Config::load(&paths, &env_var) {
+        // What every other command only warns about is a failure here: the check is how a
+        // user (or a script) learns the file has keys Cairn ignores.
+        Ok(config) if !config.warnings.is_empty() => {
+            for warning in &config.warnings {
+                errln!("error: {}", crate::output::human(&warning.to_string()));
+            }
+            Ok(ExitCode::FAILURE)
+        }
         Ok(config) => {
             match &config.source {
                 Some(file) => outln!("{}: ok", file.display())?,

@@ -78,15 +78,18 @@ async fn dispatch(mut cli: Cli) -> eyre::Result<ExitCode> {
         Some(Command::Config(ConfigCommand::Check)) => context::check_config(&cli.global),
         Some(Command::Run(args)) => {
             let context = Context::load(&cli.global)?;
+            context.warn_about_config();
             logging::init(&context.paths.state_dir, "run");
             run::run(&context, args).await
         }
         Some(Command::Sessions(command)) => {
             let context = Context::load(&cli.global)?;
+            context.warn_about_config();
             sessions::run(&context, command).await
         }
         Some(Command::Store(StoreCommand::Copy(args))) => {
             let context = Context::load(&cli.global)?;
+            context.warn_about_config();
             logging::init(&context.paths.state_dir, "store");
             store_copy::copy(&context, &args).await
         }

@@ -55,7 +55,13 @@ pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode>
         workspace,
         context.policy(),
     );
-    let mut startup_notes = Vec::new();
+    // Unknown config keys: a note in the chat, where standard error would be hidden.
+    let mut startup_notes: Vec<String> = context
+        .config
+        .warnings
+        .iter()
+        .map(|warning| cairn_core::text::neutralize_controls(&format!("Config: {warning}.")))
+        .collect();
 
     // Which session to open; it is loaded below, newest events first.
     let to_resume = if start.new {

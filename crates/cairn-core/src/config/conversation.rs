@@ -8,7 +8,6 @@ use super::ConfigError;
 
 /// The `[conversation]` table as written in the file.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ConversationConfig {
     /// The model (of the configured provider) asked for a session's title after its first
     /// answer, when it should not be the session's own model (a smaller, cheaper one, say).

@@ -56,18 +56,39 @@ fn empty_file_gives_defaults() {
 }
 
 #[test]
-fn unknown_key_names_key_and_line() {
-    let err = load_text(
-        "session_continue_minutes = 5\n\n[provider]\nmodle = \"x\"\n",
+fn an_unknown_key_is_a_warning_naming_key_and_line_and_the_rest_still_applies() {
+    let config = load_text(
+        "session_continue_minutes = 5\n\n[provider]\nmodle = \"x\"\nkind = \"echo\"\n\
+         [tools.shell]\nx = 1\n[future]\nwhatever = true\n",
         &[],
     )
-    .unwrap_err();
-    assert_eq!(err.line, Some(4));
-    assert_eq!(err.key.as_deref(), Some("provider.modle"));
+    .unwrap();
+    assert_eq!(config.session_continue_minutes, 5);
+    assert_eq!(config.provider.kind, Some(ProviderKind::Echo));
+    let found: Vec<(String, Option<usize>)> = config
+        .warnings
+        .iter()
+        .map(|warning| (warning.key.clone(), warning.line))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("provider.modle".to_owned(), Some(4)),
+            ("tools.shell".to_owned(), Some(6)),
+            ("future".to_owned(), Some(8)),
+        ]
+    );
+    let shown = config.warnings[0].to_string();
     assert!(
-        err.to_string()
-            .contains("config.toml line 4, key `provider.modle`"),
-        "{err}"
+        shown.starts_with("unknown key `provider.modle` in /")
+            && shown.ends_with("config.toml line 4 (ignored)"),
+        "{shown}"
+    );
+    // An unknown key does not excuse a bad value beside it.
+    let err = load_text("[provider]\nmodle = \"x\"\nmodel = \"\"\n", &[]).unwrap_err();
+    assert_eq!(
+        (err.line, err.key.as_deref()),
+        (Some(3), Some("provider.model"))
     );
 }
 
@@ -220,10 +241,10 @@ fn keys_are_found_by_structure_not_by_text() {
         (err.line, err.key.as_deref()),
         (Some(3), Some("provider.model"))
     );
-    let err = load_text("\nprovider = { kind = \"echo\", modle = \"m\" }\n", &[]).unwrap_err();
+    let config = load_text("\nprovider = { kind = \"echo\", modle = \"m\" }\n", &[]).unwrap();
     assert_eq!(
-        (err.line, err.key.as_deref()),
-        (Some(2), Some("provider.modle"))
+        (config.warnings[0].line, config.warnings[0].key.as_str()),
+        (Some(2), "provider.modle")
     );
     let err = load_text("[provider]\nkind = \"echo\"\n[provider]\n", &[]).unwrap_err();
     assert_eq!(err.line, Some(3), "{err}");
@@ -248,7 +269,8 @@ fn environment_overrides_the_file() {
 #[test]
 fn example_config_parses_and_documents_the_defaults() {
     let text = include_str!("../../../../config.example.toml");
-    let file = parse_file(text, Path::new("config.example.toml")).unwrap();
+    let (file, warnings) = parse_file(text, Path::new("config.example.toml")).unwrap();
+    assert_eq!(warnings, Vec::new());
     assert_eq!(
         file.session_continue_minutes,
         Some(i64::from(DEFAULT_CONTINUE_MINUTES))

@@ -139,6 +139,8 @@ pub enum AppEvent {
         session_id: SessionId,
         title: String,
     },
+    /// The session task's answer to a [`PickerJob`].
+    Picker(PickerReply),
     /// `/export` wrote the file (its path), or why it could not.
     ExportWritten { result: Result<PathBuf, String> },
     /// A piece of the model's answer for `turn`.
@@ -294,6 +296,39 @@ pub enum SessionJob {
     Export { path: PathBuf, overwrite: Overwrite },
     /// Summarising the conversation.
     Compact(CompactJob),
+    /// The sessions picker reads or changes a session other than the open one.
+    Picker(PickerJob),
+}
+
+/// Session-task work for the sessions picker, on a session that is not the open one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PickerJob {
+    /// Read the session's newest messages for the preview.
+    Preview(SessionId),
+    /// Give the session the title the user typed.
+    Rename {
+        session_id: SessionId,
+        title: String,
+    },
+    /// Archive (`true`) or restore the session.
+    SetArchived {
+        session_id: SessionId,
+        archived: bool,
+    },
+    /// Delete the session and everything in it.
+    Delete(SessionId),
+}
+
+/// What the session task says back about a [`PickerJob`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PickerReply {
+    /// The session's newest messages, oldest first, or why they could not be read.
+    Preview {
+        session_id: SessionId,
+        result: Result<Vec<Event>, String>,
+    },
+    /// A change was made (what it was, for the footer), or why it could not be.
+    Changed(Result<String, String>),
 }
 
 /// Session-task work on the conversation tree.

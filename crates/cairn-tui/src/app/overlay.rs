@@ -14,10 +14,12 @@ use crossterm::event::KeyEvent;
 
 use self::picker::PickerAction;
 use self::tree::{RewindAction, TreeAction};
-use super::{App, Effect, SessionJob, TreeJob};
+use super::{App, Effect, PickerJob, PickerReply, SessionJob, TreeJob};
 use crate::layout;
 use crate::picker::Picker;
+use crate::picker::edit::preview_lines;
 use crate::tree_view::{RewindList, TreeView};
+use cairn_core::SessionSummary;
 
 /// What is drawn over the chat, if anything.
 #[derive(Debug)]
@@ -66,6 +68,29 @@ impl App {
             Overlay::Sessions(picker) => {
                 match picker::on_key(picker, key, self.now_ms) {
                     PickerAction::Stay => {}
+                    PickerAction::Rename { id, title } => {
+                        // The open session is renamed through the manager, which holds it.
+                        effects.push(Effect::Job(if id == picker.current {
+                            SessionJob::Rename(title)
+                        } else {
+                            SessionJob::Picker(PickerJob::Rename {
+                                session_id: id,
+                                title,
+                            })
+                        }));
+                        self.list_again(effects);
+                    }
+                    PickerAction::SetArchived { id, archived } => {
+                        effects.push(Effect::Job(SessionJob::Picker(PickerJob::SetArchived {
+                            session_id: id,
+                            archived,
+                        })));
+                        self.list_again(effects);
+                    }
+                    PickerAction::Delete(id) => {
+                        effects.push(Effect::Job(SessionJob::Picker(PickerJob::Delete(id))));
+                        self.list_again(effects);
+                    }
                     PickerAction::List { all_workspaces } => {
                         effects.push(Effect::Job(SessionJob::ListSessions { all_workspaces }));
                         if !picker.filter.trim().is_empty() {
@@ -106,6 +131,7 @@ impl App {
                         effects.push(Effect::Job(SessionJob::Resume(id)));
                     }
                 }
+                self.request_preview(effects);
                 true
             }
             Overlay::Rewind(list) => {
@@ -142,6 +168,71 @@ impl App {
                 }
                 true
             }
+        }
+    }
+}
+
+/// The sessions picker's traffic with the session task.
+impl App {
+    /// The list the picker asked for arrived (ignored if the scope changed meanwhile).
+    pub(super) fn on_sessions_listed(
+        &mut self,
+        all_workspaces: bool,
+        result: Result<Vec<SessionSummary>, String>,
+        effects: &mut Vec<Effect>,
+    ) {
+        if let Overlay::Sessions(picker) = &mut self.overlay
+            && picker.all_workspaces == all_workspaces
+        {
+            let selected = picker.selected_row(self.now_ms).map(|row| row.id);
+            picker.listed(result);
+            // After a change from the list, the highlight stays where it was if it can.
+            if let Some(index) =
+                selected.and_then(|id| picker.rows(self.now_ms).iter().position(|row| row.id == id))
+            {
+                picker.selected = index;
+            }
+            self.request_preview(effects);
+        }
+    }
+
+    pub(super) fn on_picker_reply(&mut self, reply: PickerReply, effects: &mut Vec<Effect>) {
+        let Overlay::Sessions(picker) = &mut self.overlay else {
+            return;
+        };
+        match reply {
+            PickerReply::Preview { session_id, result } => {
+                picker.previewed(session_id, result.map(|events| preview_lines(&events)));
+            }
+            PickerReply::Changed(result) => {
+                picker.notice = Some(match result {
+                    Ok(done) => done,
+                    Err(error) => format!("failed: {error}"),
+                });
+                // A renamed or restored session reads differently now.
+                picker.preview = None;
+                self.request_preview(effects);
+            }
+        }
+    }
+
+    /// Asks for the highlighted session's preview, unless it is there or on its way.
+    fn request_preview(&mut self, effects: &mut Vec<Effect>) {
+        if let Overlay::Sessions(picker) = &mut self.overlay
+            && let Some(id) = picker.preview_wanted(self.now_ms)
+        {
+            picker.preview_requested(id);
+            effects.push(Effect::Job(SessionJob::Picker(PickerJob::Preview(id))));
+        }
+    }
+
+    /// Lists the picker's sessions again after a change (jobs run in order, so the list
+    /// shows it).
+    fn list_again(&self, effects: &mut Vec<Effect>) {
+        if let Overlay::Sessions(picker) = &self.overlay {
+            effects.push(Effect::Job(SessionJob::ListSessions {
+                all_workspaces: picker.all_workspaces,
+            }));
         }
     }
 }

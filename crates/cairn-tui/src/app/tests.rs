@@ -6,6 +6,7 @@ mod compact;
 mod composer;
 mod opening;
 mod overlay;
+mod picker_edit;
 mod queue;
 mod search;
 mod session;

@@ -212,7 +212,13 @@ fn command_popup_covers_the_transcript_and_keeps_the_tab_note_in_view() {
     assert_snapshot!(draw(&app).backend());
 }
 
-fn summary(n: u128, title: &str, minutes_ago: i64, count: u64, preview: &str) -> SessionSummary {
+pub(super) fn summary(
+    n: u128,
+    title: &str,
+    minutes_ago: i64,
+    count: u64,
+    preview: &str,
+) -> SessionSummary {
     SessionSummary {
         session: Session {
             id: cairn_core::SessionId(Uuid::from_u128((0x0193_0000 + n) << 96)),

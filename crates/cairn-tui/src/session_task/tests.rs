@@ -14,13 +14,13 @@ use super::*;
 use crate::app::LiveUpdate;
 use crate::test_support::NOW_MS;
 
-struct Fixture {
+pub(super) struct Fixture {
     _dir: tempfile::TempDir,
-    service: Arc<dyn SessionService>,
+    pub(super) service: Arc<dyn SessionService>,
     workspace: Workspace,
 }
 
-async fn fixture() -> Fixture {
+pub(super) async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let service: Arc<dyn SessionService> = Arc::new(
         SqliteSessionService::open(&dir.path().join("s.db"))
@@ -42,7 +42,7 @@ async fn fixture() -> Fixture {
 }
 
 impl Fixture {
-    fn manager(&self) -> SessionManager {
+    pub(super) fn manager(&self) -> SessionManager {
         SessionManager::new(
             self.service.clone(),
             Arc::new(ManualClock::new(NOW_MS)),

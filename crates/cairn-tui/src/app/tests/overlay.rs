@@ -98,8 +98,14 @@ fn the_sessions_picker_lists_filters_toggles_and_switches() {
         panic!("picker closed");
     };
     assert_eq!(picker.rows(NOW_MS)[0].title, "gamma");
-    // Ctrl+U clears the whole filter.
-    assert!(app.handle(ctrl('u')).is_empty());
+    // Ctrl+U clears the whole filter; the highlight is back on the first session, whose
+    // preview is read again (the one read last was gamma's).
+    assert_eq!(
+        app.handle(ctrl('u')),
+        vec![Effect::Job(SessionJob::Picker(
+            crate::app::PickerJob::Preview(cairn_core::SessionId(uuid::Uuid::from_u128(1)))
+        ))]
+    );
     let Overlay::Sessions(picker) = &app.overlay else {
         panic!("picker closed");
     };
