@@ -112,9 +112,7 @@ impl App {
                     }
                     PickerAction::OpenAt(id, event_id) => {
                         self.overlay = Overlay::None;
-                        if self.turn.is_some() {
-                            self.cancel_turn(effects);
-                        }
+                        self.leave_conversation(effects);
                         self.hint = Some(format!("opening session {}…", id.short()));
                         effects.push(Effect::Job(SessionJob::OpenAt {
                             session_id: id,
@@ -124,9 +122,7 @@ impl App {
                     PickerAction::Close => self.overlay = Overlay::None,
                     PickerAction::Open(id) => {
                         self.overlay = Overlay::None;
-                        if self.turn.is_some() {
-                            self.cancel_turn(effects);
-                        }
+                        self.leave_conversation(effects);
                         self.hint = Some(format!("opening session {}…", id.short()));
                         effects.push(Effect::Job(SessionJob::Resume(id)));
                     }

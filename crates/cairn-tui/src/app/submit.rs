@@ -125,11 +125,18 @@ impl App {
     }
 
     fn run_command(&mut self, command: Command, effects: &mut Vec<Effect>) {
+        let moves_the_branch = matches!(
+            command,
+            Command::Rewind | Command::Tree | Command::Fork | Command::Retry | Command::Compact(_)
+        );
+        if moves_the_branch && self.in_tool_round() {
+            // The calls' results belong after the answer that asked for them.
+            self.hint = Some("tool calls are running · Esc stops them first".into());
+            return;
+        }
         match command {
             Command::New => {
-                if self.turn.is_some() {
-                    self.cancel_turn(effects);
-                }
+                self.leave_conversation(effects);
                 effects.push(Effect::Job(SessionJob::NewSession));
             }
             Command::Help => self.overlay = Overlay::Help { scroll: 0 },

@@ -34,11 +34,17 @@ impl App {
 
     /// Leaves, ending the active turn first so its partial answer is recorded.
     pub(super) fn quit(&mut self, effects: &mut Vec<Effect>) {
+        self.leave_conversation(effects);
+        effects.push(Effect::Quit);
+    }
+
+    /// Before another session replaces this one on screen (`/new`, the picker): the answer
+    /// streaming and the tool calls running or waiting end here, recorded in this session.
+    pub(super) fn leave_conversation(&mut self, effects: &mut Vec<Effect>) {
         if self.turn.is_some() {
             self.cancel_turn(effects);
         }
         self.quit_round(effects);
-        effects.push(Effect::Quit);
     }
 
     /// Stops the active turn, keeping (and recording) what arrived.

@@ -413,3 +413,42 @@ fn a_message_sent_while_a_command_runs_waits_for_the_turn_to_end() {
     );
     assert_eq!(app.queued.as_deref(), Some("also check the logs"));
 }
+
+#[test]
+fn commands_that_move_the_branch_wait_for_the_tool_calls() {
+    let mut app = asking(&["sleep 30"]);
+    app.handle(key(KeyCode::Enter));
+    for command in ["/tree", "/rewind", "/retry", "/fork", "/compact"] {
+        type_text(&mut app, command);
+        let effects = app.handle(key(KeyCode::Enter));
+        assert!(
+            !effects
+                .iter()
+                .any(|effect| matches!(effect, Effect::Job(_) | Effect::CancelTool)),
+            "{command}: {effects:?}"
+        );
+        assert_eq!(
+            app.hint.as_deref(),
+            Some("tool calls are running · Esc stops them first"),
+            "{command}"
+        );
+    }
+}
+
+#[test]
+fn a_new_session_while_a_command_runs_stops_it_and_records_it_in_the_old_one_first() {
+    let mut app = asking(&["sleep 30"]);
+    app.handle(key(KeyCode::Enter));
+    type_text(&mut app, "/new");
+    let effects = app.handle(key(KeyCode::Enter));
+    assert_eq!(effects[0], Effect::SaveHistory("/new".into()));
+    assert_eq!(effects[1], Effect::CancelTool);
+    let Effect::Job(SessionJob::Record(kinds)) = &effects[2] else {
+        panic!("not recorded: {effects:?}");
+    };
+    assert!(
+        matches!(&kinds[..], [EventKind::ToolResult { call_id, is_error: true, .. }] if call_id == "c1")
+    );
+    assert_eq!(effects[3..], [Effect::Job(SessionJob::NewSession)]);
+    assert!(!app.in_tool_round());
+}

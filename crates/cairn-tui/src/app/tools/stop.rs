@@ -35,8 +35,9 @@ impl App {
         true
     }
 
-    /// Quitting during the round: the call running or waiting and the rest are recorded as
-    /// interrupted (never run again), the running command is stopped.
+    /// Leaving during the round (quitting, `/new`, opening another session): the call running
+    /// or waiting and the rest are recorded as interrupted (never run again), the running
+    /// command is stopped.
     pub(in crate::app) fn quit_round(&mut self, effects: &mut Vec<Effect>) {
         let running = self.running_call_id();
         let Some(round) = self.tools.as_mut().and_then(|tools| tools.round.as_mut()) else {
@@ -48,8 +49,9 @@ impl App {
             effects.push(Effect::CancelTool);
             events.push(EventKind::ToolResult {
                 call_id,
-                output: "Stopped: Cairn was closed while this call ran. It will not be run \
-                         again; ask the user if it is still needed."
+                output: "Stopped: the user left this conversation (quit, or opened another \
+                         session) while this call ran. It will not be run again; ask the user \
+                         if it is still needed."
                     .to_owned(),
                 is_error: true,
             });
