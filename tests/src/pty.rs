@@ -40,6 +40,17 @@ impl Tui {
     /// Spawns `cairn ARGS...` with extra environment variables; an empty value removes the
     /// variable (the echo provider the test environment sets, say).
     pub fn spawn_with(env: &TestEnv, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Self {
+        Self::spawn_program(env, dir, cairn_bin(), args, vars)
+    }
+
+    /// Spawns `program ARGS...` (a shell that then runs cairn, say) in the test environment.
+    pub fn spawn_program(
+        env: &TestEnv,
+        dir: &Path,
+        program: &Path,
+        args: &[&str],
+        vars: &[(&str, &str)],
+    ) -> Self {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -48,7 +59,7 @@ impl Tui {
                 pixel_height: 0,
             })
             .expect("open a pty");
-        let mut command = CommandBuilder::new(cairn_bin());
+        let mut command = CommandBuilder::new(program);
         command.cwd(dir);
         for name in TestEnv::removed_vars() {
             command.env_remove(name);
@@ -65,7 +76,10 @@ impl Tui {
                 command.env(name, value);
             }
         }
-        let child = pair.slave.spawn_command(command).expect("spawn cairn");
+        let child = pair
+            .slave
+            .spawn_command(command)
+            .expect("spawn the program");
         drop(pair.slave);
 
         let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
@@ -104,7 +118,17 @@ impl Tui {
                             {
                                 let _ = writer.write_all(b"\x1b[?62;22c");
                             }
-                            parser.lock().unwrap().process(bytes);
+                            let mut parser = parser.lock().unwrap();
+                            parser.process(bytes);
+                            // Answer "where is the cursor" (DSR) as a terminal does: ratatui
+                            // asks before clearing the screen (Ctrl+L, back from Ctrl+Z).
+                            if bytes.windows(4).any(|window| window == b"\x1b[6n")
+                                && let Some(writer) = writer.lock().unwrap().as_mut()
+                            {
+                                let (row, column) = parser.screen().cursor_position();
+                                let _ = write!(writer, "\x1b[{};{}R", row + 1, column + 1);
+                            }
+                            drop(parser);
                             raw.lock().unwrap().extend_from_slice(bytes);
                         }
                     }

@@ -407,3 +407,47 @@ fn a_message_typed_while_the_answer_streams_goes_out_after_it() {
         ]
     );
 }
+
+#[test]
+fn ctrl_z_gives_the_terminal_back_to_the_shell_and_fg_brings_the_chat_back() {
+    let env = TestEnv::new();
+    // A shell with job control, as in a real terminal: Ctrl+Z stops cairn, `fg` resumes it.
+    let mut tui = Tui::spawn_program(
+        &env,
+        &env.work_dir(),
+        std::path::Path::new("/bin/bash"),
+        &["--norc", "--noprofile", "-i"],
+        &[("PS1", "shell$ ")],
+    );
+    tui.wait_for("shell$");
+    tui.send(&format!("{}\r", cairn_tests::cairn_bin().display()));
+    tui.wait_for("echo/");
+    tui.submit("before suspending");
+    tui.wait_for("echo: before suspending");
+
+    tui.send("\x1a");
+    let screen = tui.wait_for("Stopped");
+    assert!(
+        !tui.alternate_screen(),
+        "the terminal is the shell's again:\n{screen}"
+    );
+
+    tui.send("fg\r");
+    let screen = tui.wait_for("echo: before suspending");
+    assert!(tui.alternate_screen(), "the chat is back:\n{screen}");
+    assert!(
+        screen.contains("echo/"),
+        "the status line is drawn again:\n{screen}"
+    );
+    // Ctrl+L redraws and the chat goes on (it used to wait for a cursor report and quit).
+    tui.send("\x0c");
+    tui.submit("after resuming");
+    tui.wait_for("echo: after resuming");
+
+    tui.send("\x04");
+    tui.wait_for("shell$");
+    assert!(!tui.alternate_screen());
+    tui.send("exit\r");
+    let status = tui.wait_exit();
+    assert!(status.success(), "{status:?}");
+}

@@ -422,6 +422,7 @@ impl App {
             }
             KeyCode::Char('d') if ctrl && self.input_text().is_empty() => self.quit(effects),
             KeyCode::Char('l') if ctrl => effects.push(Effect::ClearScreen),
+            KeyCode::Char('z') if ctrl => effects.push(Effect::Suspend),
             KeyCode::Enter if !shift && !alt => {
                 if self.composer.accept_completion() {
                     self.submit(effects);

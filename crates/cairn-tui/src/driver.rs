@@ -330,8 +330,16 @@ impl Driver {
                     }
                 }
                 Effect::ClearScreen => {
-                    if let Err(error) = screen.clear() {
+                    if let Err(error) = redraw_all(screen) {
                         tracing::warn!(%error, "clearing the screen failed; leaving");
+                        return Ok(Flow::Quit);
+                    }
+                }
+                Effect::Suspend => {
+                    // Stops here until `fg`; the answer streaming meanwhile is read on resume.
+                    let resumed = crate::terminal::suspend().and_then(|()| redraw_all(screen));
+                    if let Err(error) = resumed {
+                        tracing::warn!(%error, "taking the terminal back after Ctrl+Z failed; leaving");
                         return Ok(Flow::Quit);
                     }
                 }
@@ -415,6 +423,7 @@ impl Driver {
                 | Effect::GenerateTitle { .. }
                 | Effect::GenerateSummary { .. }
                 | Effect::ClearScreen
+                | Effect::Suspend
                 | Effect::Quit => {}
             }
         }
@@ -462,6 +471,20 @@ mod background;
 mod tool_runner;
 
 mod summary;
+
+/// Clears the terminal and makes the next frame draw every cell. Not `Terminal::clear`: it
+/// asks the terminal where the cursor is, and that answer cannot arrive while the input
+/// reader holds the terminal's input, so it failed after two seconds and the chat quit.
+fn redraw_all(screen: &mut Screen) -> std::io::Result<()> {
+    crossterm::execute!(
+        screen.backend_mut(),
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    )?;
+    // Both buffers blank: the next frame is compared with an empty screen, as it now is.
+    screen.swap_buffers();
+    screen.swap_buffers();
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,7 @@ const KEYS: &[(&str, &str)] = &[
     ("Ctrl+C", "cancel, clear, or quit (twice)"),
     ("Ctrl+D", "quit (on an empty line)"),
     ("Ctrl+L", "redraw the screen"),
+    ("Ctrl+Z", "suspend (fg resumes)"),
     ("Ctrl+O", "show or fold the output of tool calls"),
     ("/  Tab", "commands, complete a command"),
     ("?", "this help (on an empty line)"),

@@ -95,29 +95,45 @@ pub struct TerminalGuard(());
 impl TerminalGuard {
     pub fn enter() -> io::Result<Self> {
         install_panic_hook();
-        enable_raw_mode()?;
-        ACTIVE.store(true, Ordering::SeqCst);
-        let guard = Self(());
-        let mut stdout = io::stdout();
+        take_over()?;
+        Ok(Self(()))
+    }
+}
+
+/// Ctrl+Z: the terminal is given back as it was and the process stops itself (`SIGTSTP`,
+/// what the terminal would have sent outside raw mode), so the shell's job control takes
+/// over; when `fg` continues it, the terminal is taken again. The caller redraws.
+pub fn suspend() -> io::Result<()> {
+    restore();
+    rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::TSTP)
+        .map_err(io::Error::from)?;
+    take_over()
+}
+
+/// Raw mode, the alternate screen, bracketed paste, mouse reports, a hidden cursor, and
+/// unambiguous Esc where the terminal offers it.
+fn take_over() -> io::Result<()> {
+    enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    let mut stdout = io::stdout();
+    execute!(
+        stdout,
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        EnableMouseCapture,
+        cursor::Hide
+    )?;
+    if matches!(
+        crossterm::terminal::supports_keyboard_enhancement(),
+        Ok(true)
+    ) {
         execute!(
             stdout,
-            EnterAlternateScreen,
-            EnableBracketedPaste,
-            EnableMouseCapture,
-            cursor::Hide
+            PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
         )?;
-        if matches!(
-            crossterm::terminal::supports_keyboard_enhancement(),
-            Ok(true)
-        ) {
-            execute!(
-                stdout,
-                PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
-            )?;
-            ENHANCED.store(true, Ordering::SeqCst);
-        }
-        Ok(guard)
+        ENHANCED.store(true, Ordering::SeqCst);
     }
+    Ok(())
 }
 
 impl Drop for TerminalGuard {

@@ -392,6 +392,9 @@ pub enum Effect {
     CopyToClipboard(String),
     /// Ctrl+L: clear the terminal and draw everything again.
     ClearScreen,
+    /// Ctrl+Z: give the terminal back and stop, as a shell's job control expects; `fg`
+    /// resumes and everything is drawn again.
+    Suspend,
     /// Leave: finish pending writes and restore the terminal.
     Quit,
 }
