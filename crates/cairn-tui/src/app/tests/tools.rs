@@ -452,3 +452,57 @@ fn a_new_session_while_a_command_runs_stops_it_and_records_it_in_the_old_one_fir
     assert_eq!(effects[3..], [Effect::Job(SessionJob::NewSession)]);
     assert!(!app.in_tool_round());
 }
+
+/// The model asks to read `path` (call `c1`); returns the effects of the answer's end.
+fn answer_reading(app: &mut App, path: &str) -> Vec<Effect> {
+    app.handle(AppEvent::RequestReady {
+        turn: 1,
+        request: request(),
+    });
+    app.handle(AppEvent::Stream {
+        turn: 1,
+        event: StreamEvent::ToolCallDelta {
+            index: 0,
+            id: Some("c1".into()),
+            name: Some("read_file".into()),
+            arguments: serde_json::json!({ "path": path }).to_string(),
+        },
+    });
+    app.handle(AppEvent::StreamEnded { turn: 1 })
+}
+
+#[test]
+fn reading_inside_the_workspace_runs_and_outside_it_asks() {
+    for (place, asks) in [
+        (Place::InsideWorkspace, false),
+        (Place::OutsideWorkspace, true),
+    ] {
+        let mut app = tool_app(25);
+        type_text(&mut app, "read it");
+        app.handle(key(KeyCode::Enter));
+        let effects = answer_reading(&mut app, "notes.txt");
+        assert!(
+            matches!(effects.last(), Some(Effect::PlaceTool { call_id, .. }) if call_id == "c1"),
+            "the path is resolved first: {effects:?}"
+        );
+        let placed = app.handle(AppEvent::ToolPlaced {
+            call_id: "c1".into(),
+            place,
+        });
+        assert_eq!(prompt_shown(&app), asks, "{place:?}");
+        let runs = placed
+            .iter()
+            .any(|effect| matches!(effect, Effect::RunTool { .. }));
+        assert_eq!(runs, !asks, "{place:?}: {placed:?}");
+        if asks {
+            // Allow once runs it.
+            let effects = app.handle(key(KeyCode::Enter));
+            assert!(
+                effects
+                    .iter()
+                    .any(|effect| matches!(effect, Effect::RunTool { .. })),
+                "{effects:?}"
+            );
+        }
+    }
+}
