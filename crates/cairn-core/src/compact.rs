@@ -9,11 +9,11 @@
 //! question still waiting for its answer is never folded into a summary: the model must
 //! still see it as the user's latest turn.
 
-use futures::StreamExt;
-
 use crate::event::{Event, EventKind};
 use crate::ids::EventId;
-use crate::provider::{Message, ModelProvider, ModelRequest, ProviderError, Role, StreamEvent};
+use crate::provider::{
+    Message, ModelProvider, ModelRequest, ProviderError, Role, after_thinking, reply_text,
+};
 use crate::text::neutralize_controls;
 use crate::turn::estimate_history_tokens;
 
@@ -170,32 +170,14 @@ pub async fn generate_summary(
     provider: &dyn ModelProvider,
     request: ModelRequest,
 ) -> Result<Option<String>, ProviderError> {
-    let mut stream = provider.stream(request).await?;
-    let mut reply = String::new();
-    while let Some(event) = stream.next().await {
-        match event? {
-            StreamEvent::TextDelta(text) => {
-                if reply.len() > MAX_SUMMARY_BYTES {
-                    break;
-                }
-                reply.push_str(&text);
-            }
-            StreamEvent::Finished(_) => break,
-            StreamEvent::ToolCallDelta { .. }
-            | StreamEvent::Usage(_)
-            | StreamEvent::Retrying { .. } => {}
-        }
-    }
+    let reply = reply_text(provider, request, MAX_SUMMARY_BYTES).await?;
     Ok(clean_summary(&reply))
 }
 
 /// What to keep of the model's reply: without a reasoning model's `<think>` block, control
 /// characters neutralised, at most [`MAX_SUMMARY_BYTES`]; `None` when no words are left.
 pub fn clean_summary(reply: &str) -> Option<String> {
-    let reply = match reply.rfind("</think>") {
-        Some(end) => &reply[end + "</think>".len()..],
-        None => reply,
-    };
+    let reply = after_thinking(reply);
     let mut text = neutralize_controls(reply.trim());
     if text.len() > MAX_SUMMARY_BYTES {
         let mut end = MAX_SUMMARY_BYTES;

@@ -260,3 +260,39 @@ pub trait ModelProvider: Send + Sync {
     /// The names of the models the provider offers, sorted, for `/model` to list.
     async fn list_models(&self) -> Result<Vec<String>, ProviderError>;
 }
+
+/// The text `provider` answers to `request`, read until the answer ends or passes
+/// `max_bytes`: a model that rambles is cut off, not read to the end. For short requests
+/// beside the conversation (a title, a summary), where tool calls and usage do not matter.
+pub async fn reply_text(
+    provider: &dyn ModelProvider,
+    request: ModelRequest,
+    max_bytes: usize,
+) -> Result<String, ProviderError> {
+    use futures::StreamExt;
+    let mut stream = provider.stream(request).await?;
+    let mut reply = String::new();
+    while let Some(event) = stream.next().await {
+        match event? {
+            StreamEvent::TextDelta(text) => {
+                if reply.len() > max_bytes {
+                    break;
+                }
+                reply.push_str(&text);
+            }
+            StreamEvent::Finished(_) => break,
+            StreamEvent::ToolCallDelta { .. }
+            | StreamEvent::Usage(_)
+            | StreamEvent::Retrying { .. } => {}
+        }
+    }
+    Ok(reply)
+}
+
+/// `reply` without a reasoning model's `<think>…</think>` block before the answer.
+pub fn after_thinking(reply: &str) -> &str {
+    match reply.rfind("</think>") {
+        Some(end) => &reply[end + "</think>".len()..],
+        None => reply,
+    }
+}

@@ -8,9 +8,10 @@
 //! user set is never replaced by one the model made (the store enforces it atomically).
 
 use crate::event::{Event, EventKind};
-use futures::StreamExt;
 
-use crate::provider::{Message, ModelProvider, ModelRequest, ProviderError, Role, StreamEvent};
+use crate::provider::{
+    Message, ModelProvider, ModelRequest, ProviderError, Role, after_thinking, reply_text,
+};
 use crate::session::{TITLE_MAX_WIDTH, clean_title};
 use crate::shorten::ellipsize;
 
@@ -132,23 +133,7 @@ pub async fn generate_title(
     provider: &dyn ModelProvider,
     request: ModelRequest,
 ) -> Result<Option<String>, ProviderError> {
-    let mut stream = provider.stream(request).await?;
-    let mut reply = String::new();
-    while let Some(event) = stream.next().await {
-        match event? {
-            StreamEvent::TextDelta(text) => {
-                // A title is a few words: a model that rambles is cut off, not read to the end.
-                if reply.len() > MAX_REPLY_BYTES {
-                    break;
-                }
-                reply.push_str(&text);
-            }
-            StreamEvent::Finished(_) => break,
-            StreamEvent::ToolCallDelta { .. }
-            | StreamEvent::Usage(_)
-            | StreamEvent::Retrying { .. } => {}
-        }
-    }
+    let reply = reply_text(provider, request, MAX_REPLY_BYTES).await?;
     Ok(clean_generated_title(&reply))
 }
 
@@ -167,10 +152,7 @@ fn quote(text: &str) -> String {
 /// [`TITLE_MAX_WORDS`] words and [`TITLE_MAX_WIDTH`] columns. `None` when nothing usable is
 /// left. A reasoning model's `<think>` block is skipped.
 pub fn clean_generated_title(reply: &str) -> Option<String> {
-    let reply = match reply.rfind("</think>") {
-        Some(end) => &reply[end + "</think>".len()..],
-        None => reply,
-    };
+    let reply = after_thinking(reply);
     let line = reply
         .lines()
         .map(clean_title)
