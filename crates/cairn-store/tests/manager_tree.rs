@@ -211,7 +211,7 @@ async fn a_branch_picked_from_the_tree_on_screen_is_switched_to_without_reading_
     let seen = manager.seen_tree().await.unwrap().unwrap();
     assert_eq!(seen.tree.branch_count, 2);
     let (head, branches) = manager
-        .switch_branch_seen(seen, events[2].id)
+        .switch_branch_seen(Some(seen), events[2].id)
         .await
         .unwrap();
     assert_eq!((head, branches), (events[5].id, 2));
@@ -239,7 +239,7 @@ async fn a_tree_seen_before_another_terminal_wrote_still_switches_to_what_is_sto
     other.persist_pending().await.unwrap();
 
     let (head, branches) = manager
-        .switch_branch_seen(seen, events[2].id)
+        .switch_branch_seen(Some(seen), events[2].id)
         .await
         .unwrap();
     let newest = other.events().last().unwrap().id;
@@ -270,7 +270,7 @@ async fn a_tree_seen_before_our_own_unsaved_message_is_read_again() {
     let seen = manager.seen_tree().await.unwrap().unwrap();
     manager.push(user("typed after opening the tree"));
     let (head, branches) = manager
-        .switch_branch_seen(seen, events[2].id)
+        .switch_branch_seen(Some(seen), events[2].id)
         .await
         .unwrap();
     assert_eq!((head, branches), (events[5].id, 2));

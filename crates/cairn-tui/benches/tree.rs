@@ -209,7 +209,7 @@ fn benches(c: &mut Criterion) {
                     let target = targets.next().unwrap();
                     let started = Instant::now();
                     runtime
-                        .block_on(manager.switch_branch_seen(seen, target))
+                        .block_on(manager.switch_branch_seen(Some(seen), target))
                         .unwrap();
                     screen.handle(AppEvent::SessionLoaded {
                         view: screen_view(&session),

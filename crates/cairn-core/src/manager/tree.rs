@@ -190,21 +190,22 @@ impl SessionManager {
         Ok(Some(SeenTree { all, tree }))
     }
 
-    /// [`switch_branch`](Self::switch_branch) to a branch picked from `seen`: while the
-    /// session is as it was read, the switch is one compare-and-swap and the branch comes
-    /// from `seen`, with nothing read again. When it changed meanwhile (our own pending
-    /// events, another terminal), the switch reads the session afresh. Returns the new head
-    /// and how many branches the session has.
+    /// [`switch_branch`](Self::switch_branch) to a branch picked from `seen` (when given):
+    /// while the session is as it was read, the switch is one compare-and-swap and the
+    /// branch comes from `seen`, with nothing read again. Without `seen`, or when the session
+    /// changed meanwhile (our own pending events, another terminal), the switch reads the
+    /// session afresh. Returns the new head and how many branches the session has.
     pub async fn switch_branch_seen(
         &mut self,
-        seen: SeenTree,
+        seen: Option<SeenTree>,
         event: EventId,
     ) -> Result<(EventId, usize)> {
         let outcome = self.persist_pending().await?;
-        let switched = if outcome.written == 0 && seen.all.session.id == self.session.id {
-            switch_from(self.service.as_ref(), seen.all, &seen.tree, event).await?
-        } else {
-            None
+        let switched = match seen {
+            Some(seen) if outcome.written == 0 && seen.all.session.id == self.session.id => {
+                switch_from(self.service.as_ref(), seen.all, &seen.tree, event).await?
+            }
+            Some(_) | None => None,
         };
         let switched = match switched {
             Some(switched) => switched,

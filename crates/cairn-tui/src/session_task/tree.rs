@@ -54,18 +54,8 @@ impl SessionTask {
                 self.reply(AppEvent::TreeLoaded(result));
             }
             TreeJob::SwitchBranch(event) => {
-                let switched = match self.seen_tree.take() {
-                    Some(seen) => self.manager.switch_branch_seen(seen, event).await,
-                    None => match self.manager.switch_branch(event).await {
-                        Ok(head) => self
-                            .manager
-                            .tree()
-                            .await
-                            .map(|tree| (head, tree.branch_count)),
-                        Err(error) => Err(error),
-                    },
-                };
-                match switched {
+                let seen = self.seen_tree.take();
+                match self.manager.switch_branch_seen(seen, event).await {
                     Ok((_, branches)) => {
                         self.branches = branches.max(1);
                         self.branches_stale = false;
