@@ -165,11 +165,18 @@ fn the_shell_is_the_users_or_sh() {
 
 /// Waits until the process whose id is in `pid_file` no longer exists.
 async fn assert_gone(pid_file: &std::path::Path) {
-    let pid: i32 = std::fs::read_to_string(pid_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    // The child may have created the file and not yet written its id.
+    let mut pid: Option<i32> = None;
+    for _ in 0..100 {
+        pid = std::fs::read_to_string(pid_file)
+            .ok()
+            .and_then(|text| text.trim().parse().ok());
+        if pid.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let pid = pid.expect("the child wrote its process id");
     let pid = Pid::from_raw(pid).unwrap();
     for _ in 0..100 {
         // A killed child of a killed shell is reaped by init; until then it may linger as a
