@@ -32,7 +32,7 @@ const LONG_SESSION_EVENTS: i64 = 10_000;
 const SMALL_WORKSPACES: i64 = 5_000;
 const BASE_MS: i64 = 1_700_000_000_000;
 /// Bump when the generated data changes, so a stale cache is not reused.
-const DATA_VERSION: u32 = 2;
+const DATA_VERSION: u32 = 3;
 
 /// The session with 10,000 events: the newest of the big workspace.
 const LONG_SESSION: i64 = BIG_WORKSPACE_SESSIONS - 1;

@@ -777,6 +777,7 @@ async fn a_database_written_by_release_0_1_opens_loads_and_accepts_an_append() {
             (6, "search".to_owned(), 0),
             (7, "repository identity".to_owned(), 0),
             (8, "title source".to_owned(), 0),
+            (11, "search by session".to_owned(), 0),
         ]
     );
 }

@@ -1,4 +1,4 @@
-//! Full-text search on SQLite (migration 0006): FTS5 over user and assistant text, kept in
+//! Full-text search on SQLite (migrations 0006 and 0011): FTS5 over user and assistant text, kept in
 //! step with `session_events` inside the transactions that write and delete events, and the
 //! batched indexing of events stored before the migration. Searching itself is in `query`.
 //!
@@ -13,6 +13,17 @@ use sqlx::{Sqlite, Transaction};
 use super::SqliteSessionService;
 
 mod query;
+
+/// How many ids each session's range holds: a search row's id is its session's number
+/// (`search_sessions`) times this, plus the message's ordinal in the session. The session of
+/// a match is then known from the full-text index alone (see `query`). 2^31 messages is more
+/// than a session can hold (each is a row of its own), and 2^32 sessions still fit an i64.
+const MESSAGES_PER_SESSION: i64 = 1 << 31;
+
+/// The session number (`search_sessions.number`) a search row's id belongs to.
+fn session_number(rowid: i64) -> i64 {
+    rowid.div_euclid(MESSAGES_PER_SESSION)
+}
 
 /// The FTS5 query for `terms`: every term a quoted phrase of its tokens (a prefix marked on
 /// its last token), all of them required.
@@ -56,24 +67,73 @@ impl SqliteSessionService {
         event_id: &str,
         text: &str,
     ) -> Result<()> {
-        let inserted = sqlx::query(
-            "INSERT INTO search_entries (event_id, session_id) VALUES (?1, ?2) \
-             ON CONFLICT (event_id) DO NOTHING",
-        )
-        .bind(event_id)
-        .bind(session_id)
-        .execute(&mut **tx)
-        .await
-        .map_err(|err| self.map_err(err))?;
-        if inserted.rows_affected() == 1 {
+        let mut inserted = self.insert_entry(tx, session_id, event_id).await?;
+        if inserted.is_none() && !self.is_indexed(tx, event_id).await? {
+            // Every session gets its number when it is made (migration 0011's trigger);
+            // a session without one (a database edited by hand) gets it now.
+            sqlx::query("INSERT OR IGNORE INTO search_sessions (session_id) VALUES (?1)")
+                .bind(session_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(|err| self.map_err(err))?;
+            inserted = self.insert_entry(tx, session_id, event_id).await?;
+            if inserted.is_none() {
+                return Err(cairn_core::ServiceError::storage(format!(
+                    "cannot index event {event_id} for search: session {session_id} \
+                     holds {MESSAGES_PER_SESSION} searchable messages already"
+                )));
+            }
+        }
+        if let Some(rowid) = inserted {
             sqlx::query("INSERT INTO search_text (rowid, text) VALUES (?1, ?2)")
-                .bind(inserted.last_insert_rowid())
+                .bind(rowid)
                 .bind(index_text(text))
                 .execute(&mut **tx)
                 .await
                 .map_err(|err| self.map_err(err))?;
         }
         Ok(())
+    }
+
+    /// Adds the event's row to `search_entries` under the next id of its session's range
+    /// (see [`MESSAGES_PER_SESSION`]), returning that id; `None` when the event is indexed
+    /// already, its session has no number, or its range is full.
+    async fn insert_entry(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        session_id: &str,
+        event_id: &str,
+    ) -> Result<Option<i64>> {
+        let inserted = sqlx::query(
+            "INSERT INTO search_entries (id, event_id, session_id) \
+             SELECT next_id, ?1, ?2 FROM ( \
+                 SELECT number, ifnull((SELECT max(id) + 1 FROM search_entries \
+                     WHERE id >= number * ?3 AND id < (number + 1) * ?3), number * ?3) AS next_id \
+                 FROM search_sessions WHERE session_id = ?2) \
+             WHERE next_id < (number + 1) * ?3 \
+             ON CONFLICT (event_id) DO NOTHING",
+        )
+        .bind(event_id)
+        .bind(session_id)
+        .bind(MESSAGES_PER_SESSION)
+        .execute(&mut **tx)
+        .await
+        .map_err(|err| self.map_err(err))?;
+        Ok((inserted.rows_affected() == 1).then(|| inserted.last_insert_rowid()))
+    }
+
+    async fn is_indexed(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        event_id: &str,
+    ) -> Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM search_entries WHERE event_id = ?1")
+                .bind(event_id)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(|err| self.map_err(err))?;
+        Ok(found.is_some())
     }
 
     /// Removes a session's search rows (before the session row goes, in the same `tx`).

@@ -13,7 +13,7 @@ use cairn_core::search::{SearchHit, SearchRequest};
 use cairn_core::service::{Result, WorkspaceFilter};
 use cairn_core::{EventId, SessionId};
 
-use super::fts_match;
+use super::{fts_match, session_number};
 use crate::search_results::{
     ROWS_PER_SESSION, Results, SNIPPETS_PER_SESSION, StoredMessages, into_hits, parse_id,
     single_terms,
@@ -160,59 +160,116 @@ impl SqliteSessionService {
     /// first, at most `wanted`, with a passage for each of the first two terms. Matching without
     /// ranking is cheap even for common words; these sessions rank below every session with
     /// one message holding all the terms.
+    ///
+    /// A match's session is read from its id (see [`session_number`]), so this pass reads
+    /// only the full-text index until it knows which sessions to show.
     async fn scattered_matches(
         &self,
         request: &SearchRequest,
         results: &mut Results,
         wanted: usize,
     ) -> Result<()> {
-        // Per term: each session that has it, with its newest message saying it. One
-        // aggregate, so SQLite takes the other columns from the row it picks.
-        let per_session = "SELECT max(entry.id) AS rowid, entry.session_id, entry.event_id, \
-                 0.0 AS score \
-             FROM search_text JOIN search_entries AS entry ON entry.id = search_text.rowid \
-             WHERE search_text MATCH ?1 GROUP BY entry.session_id";
-        let mut per_term: Vec<(String, HashMap<String, Matched>)> = Vec::new();
-        let singles = single_terms(&request.query);
+        // Per term: each session number that has it, with its newest match.
+        let mut per_term: Vec<HashMap<i64, i64>> = Vec::new();
         for term in &request.query.terms {
-            let fts = fts_match([term]);
-            let rows: Vec<Matched> = sqlx::query_as(per_session)
-                .bind(&fts)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(|err| self.map_err(err))?;
-            let by_session = rows
-                .into_iter()
-                .map(|row| (row.session_id.clone(), row))
-                .collect();
-            per_term.push((fts, by_session));
+            let rowids: Vec<i64> =
+                sqlx::query_scalar("SELECT rowid FROM search_text WHERE search_text MATCH ?1")
+                    .bind(fts_match([term]))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|err| self.map_err(err))?;
+            let mut newest: HashMap<i64, i64> = HashMap::new();
+            for rowid in rowids {
+                let slot = newest.entry(session_number(rowid)).or_insert(rowid);
+                *slot = (*slot).max(rowid);
+            }
+            per_term.push(newest);
         }
-        let Some(((_, first), rest)) = per_term.split_first() else {
+        let Some((first, rest)) = per_term.split_first() else {
             return Ok(());
         };
+        let numbers: Vec<i64> = first
+            .keys()
+            .copied()
+            .filter(|number| rest.iter().all(|term| term.contains_key(number)))
+            .collect();
         let mut candidates: Vec<SessionId> = Vec::new();
-        for session_id in first.keys() {
-            if rest.iter().all(|(_, term)| term.contains_key(session_id)) {
-                let id = parse_id::<SessionId>(session_id, "session")?;
-                if !results.contains(&id) {
-                    candidates.push(id);
-                }
+        let mut number_of: HashMap<SessionId, i64> = HashMap::new();
+        for (number, session_id) in self.sessions_numbered(&numbers).await? {
+            let id = parse_id::<SessionId>(&session_id, "session")?;
+            if !results.contains(&id) {
+                candidates.push(id);
+                number_of.insert(id, number);
             }
         }
-        let newest_first = self.allowed_newest_first(request, &candidates).await?;
+        let shown: Vec<SessionId> = self
+            .allowed_newest_first(request, &candidates)
+            .await?
+            .into_iter()
+            .take(wanted)
+            .collect();
 
-        for session_id in newest_first.into_iter().take(wanted) {
-            let key = session_id.to_string();
+        let singles = single_terms(&request.query);
+        let passage_rows = |session_id: &SessionId| {
+            let number = number_of.get(session_id).copied();
+            per_term
+                .iter()
+                .zip(&singles)
+                .take(SNIPPETS_PER_SESSION)
+                .filter_map(move |(term, single)| Some((*term.get(&number?)?, single)))
+        };
+        let rowids: Vec<i64> = shown
+            .iter()
+            .flat_map(|session_id| passage_rows(session_id).map(|(rowid, _)| rowid))
+            .collect();
+        let events = self.event_ids_of_rows(&rowids).await?;
+        for session_id in shown {
             let mut passages = Vec::new();
-            for ((_, term), single) in per_term.iter().zip(&singles).take(SNIPPETS_PER_SESSION) {
-                if let Some(matched) = term.get(&key) {
-                    let event_id = parse_id::<EventId>(&matched.event_id, "event")?;
-                    passages.push((event_id, single.clone()));
+            for (rowid, single) in passage_rows(&session_id) {
+                if let Some(event_id) = events.get(&rowid) {
+                    passages.push((parse_id::<EventId>(event_id, "event")?, single.clone()));
                 }
             }
             results.add_scattered(session_id, passages);
         }
         Ok(())
+    }
+
+    /// The sessions with these numbers (see `search_sessions`).
+    async fn sessions_numbered(&self, numbers: &[i64]) -> Result<Vec<(i64, String)>> {
+        let mut sessions = Vec::with_capacity(numbers.len());
+        for chunk in numbers.chunks(500) {
+            // Integers only: nothing typed by anyone reaches this list.
+            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            let sql = format!(
+                "SELECT number, session_id FROM search_sessions WHERE number IN ({})",
+                list.join(",")
+            );
+            let rows: Vec<(i64, String)> = sqlx::query_as(&sql)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|err| self.map_err(err))?;
+            sessions.extend(rows);
+        }
+        Ok(sessions)
+    }
+
+    /// The event id of each of these search rows that still exists.
+    async fn event_ids_of_rows(&self, rowids: &[i64]) -> Result<HashMap<i64, String>> {
+        if rowids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        // Integers only, and at most a few dozen: one statement.
+        let list: Vec<String> = rowids.iter().map(i64::to_string).collect();
+        let sql = format!(
+            "SELECT id, event_id FROM search_entries WHERE id IN ({})",
+            list.join(",")
+        );
+        let rows: Vec<(i64, String)> = sqlx::query_as(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|err| self.map_err(err))?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Those of `candidates` the request allows, most recently active first.
