@@ -378,3 +378,60 @@ async fn messages_stored_before_search_existed_are_indexed_in_batches() {
     assert_eq!(rows, 2);
     admin.close().await.unwrap();
 }
+
+/// The resume lookup stays one seek per step when the workspace holds thousands of sessions,
+/// all older than the rest of the window (a big project not touched today). The planner used
+/// to walk `sessions_by_updated_at` backwards there, reading every session of the window.
+#[tokio::test]
+async fn the_resume_lookup_seeks_its_own_indexes_in_a_big_old_workspace() {
+    use cairn_core::Location;
+    use cairn_core::service::ResumeQuery;
+
+    let Some(database) = fresh_database().await else {
+        return;
+    };
+    let service = open(&database).await;
+    let mut admin = database.admin_connection().await;
+    // 5,000 sessions in /big (no host: stored before hosts were recorded), then 3,000 newer
+    // ones spread over other folders.
+    sqlx::query(
+        "INSERT INTO sessions (id, directory, directory_bytes, title, created_at, updated_at, \
+             message_count, model_event_count, preview) \
+         SELECT '00000000-0000-7000-8000-' || lpad(to_hex(s), 12, '0'), d, convert_to(d, 'UTF8'), \
+             'session ' || s, 1000 + s, 1000 + s, 2, 2, '' \
+         FROM generate_series(0::bigint, 7999) AS s, \
+             LATERAL (SELECT CASE WHEN s < 5000 THEN '/big' ELSE '/small-' || (s % 300) END AS d) AS dir",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE sessions")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+
+    let query = ResumeQuery {
+        directory: "/big".into(),
+        git_root: Some("/big".into()),
+        location: Location {
+            host: Some("laptop".to_owned()),
+            repository: Some("example.com/big".to_owned()),
+            repository_folder: Some("".into()),
+        },
+        updated_since_ms: Some(1000),
+    };
+    let found = service.find_resumable(&query).await.unwrap().unwrap();
+    assert_eq!(found.title, "session 4999");
+
+    let plan = service.resume_lookup_plan(&query).await.unwrap();
+    let plan_text = plan.join("\n");
+    assert!(
+        !plan_text.contains("sessions_by_updated_at") && !plan_text.contains("Seq Scan"),
+        "{plan_text}"
+    );
+    let seeks = plan
+        .iter()
+        .filter(|line| line.contains("Index Scan using sessions_resume_by_"))
+        .count();
+    assert_eq!(seeks, 6, "{plan_text}");
+}
