@@ -422,9 +422,20 @@ fn bench_store(c: &mut Criterion) {
     // What a streaming answer costs the store each second: renewing its turn lease and
     // saving its draft (80 KB: about four seconds of a 5,000 tokens/s answer).
     let holder = LeaseHolder::this_process(InvocationId::new());
-    runtime
-        .block_on(service.acquire_lease(target_id, &holder, BASE_MS, LEASE_TTL_MS))
-        .unwrap();
+    // The cached database keeps an earlier run's lease, which would refuse this holder.
+    runtime.block_on(async {
+        let mut connection = baseline.lock().await;
+        sqlx::query("DELETE FROM turn_leases")
+            .execute(&mut *connection)
+            .await
+            .unwrap();
+    });
+    assert_eq!(
+        runtime
+            .block_on(service.acquire_lease(target_id, &holder, BASE_MS, LEASE_TTL_MS))
+            .unwrap(),
+        cairn_core::lease::LeaseOutcome::Acquired
+    );
     let draft = AnswerDraft {
         session_id: target_id,
         invocation_id: holder.invocation_id,

@@ -59,6 +59,9 @@ const INSERT_EVENT: &str = "INSERT INTO session_events \
 #[derive(Debug, Clone)]
 pub struct SqliteSessionService {
     pool: SqlitePool,
+    /// Where write transactions run (see [`open::Pools`]); the reading pool itself when the
+    /// database was opened read-only.
+    writer: SqlitePool,
     path: PathBuf,
 }
 
@@ -69,8 +72,8 @@ impl SqliteSessionService {
     /// [`ServiceError::Incompatible`] for a file that is not a Cairn database, is damaged or
     /// was written by a newer Cairn; in each case the file is not modified.
     pub async fn open(path: &Path) -> Result<Self> {
-        let pool = match open::open_pool(path).await {
-            Ok(pool) => pool,
+        let pools = match open::open_pool(path).await {
+            Ok(pools) => pools,
             // SQLite only says it could not open the file; where it cannot be written, say that.
             Err(error @ (ServiceError::Storage { .. } | ServiceError::Unavailable { .. }))
                 if !open::can_write(path) =>
@@ -86,7 +89,8 @@ impl SqliteSessionService {
             Err(error) => return Err(error),
         };
         Ok(Self {
-            pool,
+            pool: pools.reader,
+            writer: pools.writer,
             path: path.to_path_buf(),
         })
     }
@@ -100,6 +104,7 @@ impl SqliteSessionService {
         }
         let pool = open::open_read_only_pool(path).await?;
         Ok(Self {
+            writer: pool.clone(),
             pool,
             path: path.to_path_buf(),
         })
@@ -117,6 +122,7 @@ impl SqliteSessionService {
 
     /// Closes every connection, checkpointing the WAL into the main file. Later calls fail.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
@@ -125,7 +131,7 @@ impl SqliteSessionService {
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
-        self.pool
+        self.writer
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(|err| self.map_err(err))
@@ -271,9 +277,9 @@ impl SessionService for SqliteSessionService {
         let counters = Counters::of(events);
         // Read before the compare-and-swap, under the write lock already taken: a stale
         // writer wastes two indexed reads, and the head moves in one statement.
-        let depths = self.message_depths(&mut tx, session_id, events).await?;
+        let (depths, starts_branch) = self.attachment(&mut tx, session_id, events).await?;
         let branch_messages = depths.last().copied().unwrap_or(0);
-        let new_branch = i64::from(self.starts_branch(&mut tx, session_id, events).await?);
+        let new_branch = i64::from(starts_branch);
         // The compare-and-swap comes first, so a stale writer inserts nothing. `IS` compares
         // NULL with NULL as equal: the expected head of a session without events.
         let moved = sqlx::query(

@@ -79,7 +79,7 @@ impl SqliteSessionService {
         session_id: SessionId,
         events: &[Event],
     ) -> Result<Vec<i64>> {
-        let mut depth = match events.first().and_then(|event| event.parent_id) {
+        let depth = match events.first().and_then(|event| event.parent_id) {
             Some(parent) => sqlx::query_scalar::<_, i64>(
                 "SELECT message_depth FROM session_events WHERE id = ?1 AND session_id = ?2",
             )
@@ -91,41 +91,40 @@ impl SqliteSessionService {
             .unwrap_or(0),
             None => 0,
         };
-        Ok(events
-            .iter()
-            .map(|event| {
-                depth += i64::from(event.kind.is_message());
-                depth
-            })
-            .collect())
+        Ok(depths_after(depth, events))
     }
 
-    /// Whether appending `events` adds a branch: their first one's parent already has a
-    /// child (or, for a new first event, the session already has one).
-    pub(super) async fn starts_branch(
+    /// What appending `events` needs to know of where they attach, in one read: the
+    /// `message_depth` of each (as [`Self::message_depths`]), and whether they add a branch:
+    /// their first one's parent already has a child (or, for a new first event, the session
+    /// already has one).
+    pub(super) async fn attachment(
         &self,
         tx: &mut Transaction<'static, Sqlite>,
         session_id: SessionId,
         events: &[Event],
-    ) -> Result<bool> {
+    ) -> Result<(Vec<i64>, bool)> {
         let Some(first) = events.first() else {
-            return Ok(false);
+            return Ok((Vec::new(), false));
         };
-        let query = match first.parent_id {
-            Some(parent) => sqlx::query_scalar::<_, bool>(
-                "SELECT EXISTS (SELECT 1 FROM session_events WHERE parent_id = ?1)",
+        let (parent_depth, has_child): (Option<i64>, bool) = match first.parent_id {
+            Some(parent) => sqlx::query_as(
+                "SELECT (SELECT message_depth FROM session_events \
+                     WHERE id = ?1 AND session_id = ?2), \
+                 EXISTS (SELECT 1 FROM session_events WHERE parent_id = ?1)",
             )
-            .bind(parent.to_string()),
-            None => sqlx::query_scalar::<_, bool>(
-                "SELECT EXISTS (SELECT 1 FROM session_events \
+            .bind(parent.to_string())
+            .bind(session_id.to_string()),
+            None => sqlx::query_as(
+                "SELECT NULL, EXISTS (SELECT 1 FROM session_events \
                  WHERE session_id = ?1 AND parent_id IS NULL)",
             )
             .bind(session_id.to_string()),
-        };
-        query
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(|err| self.map_err(err))
+        }
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|err| self.map_err(err))?;
+        Ok((depths_after(parent_depth.unwrap_or(0), events), has_child))
     }
 
     /// Writes a new session row with its first events (a straight branch); `origin` for a
@@ -278,4 +277,15 @@ impl SqliteSessionService {
             .await?;
         tx.commit().await.map_err(|err| self.map_err(err))
     }
+}
+
+/// The `message_depth` of each of `events` (chained, in order) after a parent at `depth`.
+fn depths_after(mut depth: i64, events: &[Event]) -> Vec<i64> {
+    events
+        .iter()
+        .map(|event| {
+            depth += i64::from(event.kind.is_message());
+            depth
+        })
+        .collect()
 }

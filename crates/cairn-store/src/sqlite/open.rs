@@ -62,8 +62,19 @@ pub(crate) fn supported_schema_version() -> i64 {
 /// header is only a nicety, the lock hazard is not.
 static HEADER_CHECKED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
+/// The connections of one open database.
+pub(crate) struct Pools {
+    /// For reading, and for the few writes that need no transaction of their own.
+    pub reader: SqlitePool,
+    /// One connection for every write transaction. SQLite lets one writer in at a time
+    /// anyway; a connection of its own keeps its page cache, which SQLite throws away
+    /// whenever another connection has written since. Taking turns among the reading
+    /// connections, each append re-read the pages of every index it touched.
+    pub writer: SqlitePool,
+}
+
 /// Prepares the file, refuses what must not be touched, connects and migrates.
-pub(crate) async fn open_pool(path: &Path) -> Result<SqlitePool, ServiceError> {
+pub(crate) async fn open_pool(path: &Path) -> Result<Pools, ServiceError> {
     refuse_too_long(path)?;
     // Plain blocking file calls: a handful of syscalls, once per launch.
     let created = create_private_file(path).map_err(|err| io_error(path, "create", err))?;
@@ -93,9 +104,14 @@ pub(crate) async fn open_pool(path: &Path) -> Result<SqlitePool, ServiceError> {
         // A local file cannot drop a connection the way a network server can; pinging
         // before every checkout would double the cost of the resume lookup.
         .test_before_acquire(false)
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
         .map_err(|err| map_sqlx_error(path, err))?;
+    // Connected at the first write, so a launch that only reads opens no more files.
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .test_before_acquire(false)
+        .connect_lazy_with(options);
 
     if let Err(first) = MIGRATOR.run(&pool).await {
         // Two processes opening a new database at once both try the first migration; the
@@ -125,7 +141,10 @@ pub(crate) async fn open_pool(path: &Path) -> Result<SqlitePool, ServiceError> {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .insert(canonical);
-    Ok(pool)
+    Ok(Pools {
+        reader: pool,
+        writer,
+    })
 }
 
 /// Refuses, before anything is created, a path longer than SQLite accepts: SQLite would fail

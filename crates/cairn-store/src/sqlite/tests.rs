@@ -105,8 +105,10 @@ async fn a_read_only_database_reads_and_refuses_writes_saying_so() {
     writer.create_session(&first, &events).await.unwrap();
     writer.close().await;
 
+    let pool = open::open_read_only_pool(&path).await.unwrap();
     let reader = SqliteSessionService {
-        pool: open::open_read_only_pool(&path).await.unwrap(),
+        writer: pool.clone(),
+        pool,
         path: path.clone(),
     };
     let listed: Vec<SessionId> = reader
