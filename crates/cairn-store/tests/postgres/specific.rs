@@ -435,3 +435,42 @@ async fn the_resume_lookup_seeks_its_own_indexes_in_a_big_old_workspace() {
         .count();
     assert_eq!(seeks, 6, "{plan_text}");
 }
+
+/// Events are read packed into one string; one whose data holds the separators (written by
+/// other software: JSON never does) is read row by row instead, in the same snapshot: that
+/// event is reported unreadable by its id, and every other one loads as written.
+#[tokio::test]
+async fn a_session_whose_data_holds_the_packing_separators_loads_whole() {
+    let Some(database) = fresh_database().await else {
+        return;
+    };
+    let service: Arc<dyn SessionService> = Arc::new(open(&database).await);
+    let first = session("here", None, 1_000);
+    let events = chain(&first, None, 1_000, vec![user("q"), assistant("a")]);
+    store(&service, &first, &events).await;
+    let packed = service.load_session(first.id).await.unwrap();
+    assert_eq!(packed.events, events);
+
+    let mut admin = database.admin_connection().await;
+    sqlx::query(
+        "UPDATE session_events SET event_data = '{\"text\":\"q\", \"x\":\"' || chr(30) || chr(31) || '\"}' \
+         WHERE id = $1",
+    )
+    .bind(events[0].id.to_string())
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    admin.close().await.unwrap();
+
+    let loaded = service.load_session(first.id).await.unwrap();
+    assert_eq!(loaded.events, events[1..]);
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert!(
+        loaded.warnings[0].starts_with(&format!("skipped unreadable event {}", events[0].id)),
+        "{:?}",
+        loaded.warnings
+    );
+    let all = service.load_all_events(first.id).await.unwrap();
+    let ids: Vec<cairn_core::EventId> = all.events.iter().map(|event| event.id).collect();
+    assert_eq!(ids, vec![events[1].id]);
+}
