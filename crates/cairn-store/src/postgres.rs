@@ -45,6 +45,8 @@ use cairn_core::{
 use sqlx::postgres::{PgPool, PgQueryResult};
 use sqlx::{Postgres, Transaction};
 
+use events::EventRow;
+
 use crate::sqlite::rows::{
     Counters, SessionRow, session_columns, title_source_rank, workspace_bindings,
 };
@@ -205,7 +207,7 @@ impl SessionService for PostgresSessionService {
             .ok_or(ServiceError::NotFound(session_id))?;
         let rows = self.event_rows(&mut tx, &session_text).await?;
         tx.commit().await.map_err(|err| self.map_err(err))?;
-        let stored: Vec<StoredEvent<'_>> = rows.stored_events();
+        let stored: Vec<StoredEvent<'_>> = rows.iter().map(EventRow::fields).collect();
         let branch = walk_branch(session_id, row.head_id.as_deref(), &stored);
         Ok(LoadedSession {
             forked_from: row.fork_origin(),

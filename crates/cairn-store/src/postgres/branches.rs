@@ -8,6 +8,7 @@ use cairn_core::service::Result;
 use cairn_core::{Event, EventId, ForkOrigin, ServiceError, Session, SessionEvents, SessionId};
 use sqlx::{Postgres, Transaction};
 
+use super::events::EventRow;
 use super::{PostgresSessionService, SESSION_BY_ID};
 use crate::sqlite::rows::{Counters, SessionRow, path_bytes, path_text};
 
@@ -84,7 +85,7 @@ impl PostgresSessionService {
             .ok_or(ServiceError::NotFound(session_id))?;
         let rows = self.event_rows(&mut tx, &session_text).await?;
         tx.commit().await.map_err(|err| self.map_err(err))?;
-        let stored: Vec<StoredEvent<'_>> = rows.stored_events();
+        let stored: Vec<StoredEvent<'_>> = rows.iter().map(EventRow::fields).collect();
         let (events, warnings) = decode_all(session_id, &stored);
         Ok(SessionEvents {
             forked_from: row.fork_origin(),

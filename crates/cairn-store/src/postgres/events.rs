@@ -4,10 +4,9 @@
 use cairn_core::branch::StoredEvent;
 use cairn_core::service::Result;
 use cairn_core::{Event, EventId, ServiceError, SessionId};
-use sqlx::{Acquire, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 
 use super::PostgresSessionService;
-use crate::sqlite::rows::unpack_event_rows;
 
 /// All of a batch's events in one statement, one array per column.
 const INSERT_EVENTS: &str = "INSERT INTO session_events \
@@ -18,29 +17,6 @@ const INSERT_EVENTS: &str = "INSERT INTO session_events \
          $8::int8[]) \
      AS batch (id, parent_id, invocation_id, event_type, event_data, created_at, \
          message_depth)";
-
-/// A session's events as one string: fields joined by U+001F, rows by U+001E, the data
-/// last, as [`unpack_event_rows`] reads them. Event data is JSON written by serde, which
-/// escapes every control character, so a separator cannot occur inside a field.
-const PACKED_EVENT_ROWS: &str = "SELECT string_agg(id || chr(31) || coalesce(parent_id, '') \
-     || chr(31) || invocation_id || chr(31) || event_type || chr(31) || created_at::text \
-     || chr(31) || event_data, chr(30)) FROM session_events WHERE session_id = $1";
-
-/// A session's stored events, as read: packed into one string, or row by row.
-pub(super) enum StoredRows {
-    Packed(String),
-    Rows(Vec<EventRow>),
-}
-
-impl StoredRows {
-    pub(super) fn stored_events(&self) -> Vec<StoredEvent<'_>> {
-        match self {
-            // Checked when it was read.
-            Self::Packed(packed) => unpack_event_rows(packed).unwrap_or_default(),
-            Self::Rows(rows) => rows.iter().map(EventRow::fields).collect(),
-        }
-    }
-}
 
 /// A session's events as stored, in no particular order: the branch is rebuilt from links.
 #[derive(Debug, sqlx::FromRow)]
@@ -198,45 +174,19 @@ impl PostgresSessionService {
     }
 
     /// Every stored event of the session, in no particular order: the branch is rebuilt from
-    /// links.
-    ///
-    /// Handing over 10,000 rows of six columns cost sqlx about as much as the rest of the
-    /// load, so the server packs them into one string, as the SQLite store does (see
-    /// `PACKED_EVENT_ROWS`). A session too large for one string (PostgreSQL's limit is 1 GB),
-    /// or a field holding a separator (written by other software), is read row by row; the
-    /// savepoint keeps the transaction usable after the packed read fails.
+    /// links. PostgreSQL's binary rows cost little each, so one query serves any length.
     pub(super) async fn event_rows(
         &self,
         tx: &mut Transaction<'static, Postgres>,
         session_text: &str,
-    ) -> Result<StoredRows> {
-        let mut attempt = (&mut **tx).begin().await.map_err(|err| self.map_err(err))?;
-        let packed: std::result::Result<Option<String>, sqlx::Error> =
-            sqlx::query_scalar(PACKED_EVENT_ROWS)
-                .bind(session_text)
-                .fetch_one(&mut *attempt)
-                .await;
-        match packed {
-            Ok(None) => {
-                attempt.commit().await.map_err(|err| self.map_err(err))?;
-                return Ok(StoredRows::Rows(Vec::new()));
-            }
-            Ok(Some(packed)) if unpack_event_rows(&packed).is_some() => {
-                attempt.commit().await.map_err(|err| self.map_err(err))?;
-                return Ok(StoredRows::Packed(packed));
-            }
-            Ok(Some(_)) | Err(_) => {
-                attempt.rollback().await.map_err(|err| self.map_err(err))?;
-            }
-        }
-        let rows = sqlx::query_as(
+    ) -> Result<Vec<EventRow>> {
+        sqlx::query_as(
             "SELECT id, parent_id, invocation_id, event_type, event_data, created_at \
              FROM session_events WHERE session_id = $1",
         )
         .bind(session_text)
         .fetch_all(&mut **tx)
         .await
-        .map_err(|err| self.map_err(err))?;
-        Ok(StoredRows::Rows(rows))
+        .map_err(|err| self.map_err(err))
     }
 }

@@ -269,7 +269,7 @@ impl EventChunk {
 
 /// Splits [`PACKED_EVENT_CHUNK`]'s string back into rows; `None` if any row does not have
 /// the expected shape.
-pub(crate) fn unpack_event_rows(packed: &str) -> Option<Vec<StoredEvent<'_>>> {
+pub(super) fn unpack_event_rows(packed: &str) -> Option<Vec<StoredEvent<'_>>> {
     packed
         .split('\u{1e}')
         .map(|record| {
