@@ -9,7 +9,7 @@
 //! question still waiting for its answer is never folded into a summary: the model must
 //! still see it as the user's latest turn.
 
-use crate::event::{Event, EventKind};
+use crate::event::{Continuation, Event, EventKind};
 use crate::ids::EventId;
 use crate::provider::{
     Message, ModelProvider, ModelRequest, ProviderError, Role, after_thinking, reply_text,
@@ -67,9 +67,10 @@ pub fn summary_input(branch: &[Event]) -> Option<SummaryInput> {
     }
     let covered = &branch[..end];
     let through = covered.last()?.id;
+    // A summary carrying another session forward stands for that session: it counts here.
     let previous = covered.iter().rposition(|event| {
-        matches!(&event.kind, EventKind::Summary { through, .. }
-            if covered.iter().any(|covered| covered.id == *through))
+        matches!(&event.kind, EventKind::Summary { through, continued_from, .. }
+            if continued_from.is_some() || covered.iter().any(|covered| covered.id == *through))
     });
     let (mut conversation, start) = match previous {
         Some(index) => match &covered[index].kind {
@@ -239,6 +240,33 @@ pub fn summary_event(input: &SummaryInput, text: String) -> EventKind {
         text,
         through: input.through,
         messages: input.messages,
+        continued_from: None,
+    }
+}
+
+/// The first event of a session that carries `from` forward (`/new --summary`): `text`, the
+/// summary of `input` (made from `from`'s branch), standing for that whole branch.
+pub fn continuation_event(input: &SummaryInput, text: String, from: Continuation) -> EventKind {
+    EventKind::Summary {
+        text,
+        through: input.through,
+        messages: input.messages,
+        continued_from: Some(from),
+    }
+}
+
+/// The line a transcript shows where a session continues another one:
+/// `continued from <short id> · <title>`, with nothing in it a terminal would act on.
+pub fn continuation_line(from: &Continuation) -> String {
+    let title = neutralize_controls(&from.title)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let id = from.session_id.short();
+    if title.is_empty() {
+        format!("continued from {id}")
+    } else {
+        format!("continued from {id} · {title}")
     }
 }
 

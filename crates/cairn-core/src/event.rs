@@ -80,11 +80,25 @@ pub enum EventKind {
     /// What the model made of the conversation up to and including `through` (an earlier
     /// event of the same branch): from then on the model gets this text instead of those
     /// events, which stay stored and shown. `messages` is how many messages it stands for.
+    ///
+    /// With `continued_from` (`/new --summary`) it is the first event of a session that
+    /// carries another one forward: `through` and `messages` are then that session's, and it
+    /// stands for nothing before itself in this one.
     Summary {
         text: String,
         through: EventId,
         messages: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        continued_from: Option<Continuation>,
     },
+}
+
+/// The session a summary carries forward into a new one: its id, and its title when the new
+/// one was started (shown as "continued from <id> · <title>").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Continuation {
+    pub session_id: SessionId,
+    pub title: String,
 }
 
 /// What was decided about a tool call. Stored: never rename a variant that has shipped.
@@ -264,6 +278,10 @@ mod tests {
                 text: "so far".into(),
                 through: EventId::new(),
                 messages: 12,
+                continued_from: Some(Continuation {
+                    session_id: SessionId::new(),
+                    title: "Earlier work".into(),
+                }),
             },
         ];
         assert_eq!(kinds.len(), KNOWN_EVENT_TYPES.len());
@@ -271,6 +289,23 @@ mod tests {
             let back = EventKind::from_parts(kind.event_type(), &kind.data_json()).unwrap();
             assert_eq!(back, kind);
         }
+    }
+
+    #[test]
+    fn a_summary_stored_before_continuations_reads_as_none() {
+        let through = EventId::new();
+        let stored = format!(r#"{{"messages":2,"text":"t","through":"{through}"}}"#);
+        let kind = EventKind::from_parts("summary", &stored).unwrap();
+        assert_eq!(
+            kind,
+            EventKind::Summary {
+                text: "t".into(),
+                through,
+                messages: 2,
+                continued_from: None,
+            }
+        );
+        assert_eq!(kind.data_json(), stored);
     }
 
     #[test]

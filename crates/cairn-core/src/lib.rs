@@ -35,7 +35,7 @@ pub mod turn;
 pub mod workspace;
 
 pub use clock::{Clock, ManualClock, SystemClock, utc_date};
-pub use event::{Event, EventKind, TokenUsage, ToolVerdict};
+pub use event::{Continuation, Event, EventKind, TokenUsage, ToolVerdict};
 pub use ids::{EventId, InvocationId, SessionId};
 pub use manager::{
     OtherTurn, PersistOutcome, ResumeInfo, SessionChanges, SessionManager, StartOutcome,

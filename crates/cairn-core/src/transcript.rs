@@ -81,6 +81,15 @@ pub fn to_markdown<'a>(session: &Session, events: impl IntoIterator<Item = &'a E
             )),
             EventKind::Note { text } => out.push_str(&format!("> {text}\n\n")),
             EventKind::Error { message } => out.push_str(&format!("> **Error:** {message}\n\n")),
+            EventKind::Summary {
+                text,
+                continued_from: Some(from),
+                ..
+            } => out.push_str(&format!(
+                "---\n\n**{}**: the summary of that session the model is given\n\n{}\n\n---\n\n",
+                crate::compact::continuation_line(from),
+                text.trim_end()
+            )),
             EventKind::Summary { text, messages, .. } => out.push_str(&format!(
                 "---\n\n**Summary of the {messages} earlier messages** (what the model is given \
                  instead of them; they are all above)\n\n{}\n\n---\n\n",

@@ -21,6 +21,7 @@ use cairn_core::{
     SessionFilter, SessionId, SessionService, SessionSummary,
 };
 
+mod continuation;
 mod copy;
 mod core;
 mod fixtures;
@@ -32,6 +33,7 @@ mod search;
 mod titles;
 mod tree;
 mod turns;
+pub use continuation::*;
 pub use copy::*;
 pub use core::*;
 pub use fixtures::*;
@@ -145,6 +147,7 @@ macro_rules! conformance_tests {
                 a_draft_is_settled_by_its_invocations_next_append,
                 deleting_a_session_removes_its_lease_and_drafts,
                 the_session_version_changes_with_every_write,
+                a_continued_session_keeps_its_link_and_is_the_one_resumed,
             ];
             tree: [
                 every_event_of_every_branch_can_be_read,
@@ -235,6 +238,7 @@ macro_rules! conformance_tests {
 /// [`conformance_tests!`](crate::conformance_tests) complete.
 pub fn behaviours() -> Vec<&'static str> {
     [
+        include_str!("conformance/continuation.rs"),
         include_str!("conformance/copy.rs"),
         include_str!("conformance/core.rs"),
         include_str!("conformance/listing.rs"),

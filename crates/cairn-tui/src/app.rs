@@ -316,7 +316,11 @@ impl App {
                     picker.listed(result);
                 }
             }
-            AppEvent::SessionReset { archived, view } => self.on_session_reset(archived, view),
+            AppEvent::SessionReset {
+                archived,
+                view,
+                carried,
+            } => self.on_session_reset(archived, view, &carried, &mut effects),
             AppEvent::SessionLoaded {
                 view,
                 events,

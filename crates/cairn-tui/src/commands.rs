@@ -18,8 +18,8 @@ pub struct CommandSpec {
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "new",
-        args: "",
-        about: "archive this session, start a fresh one",
+        args: "[--summary]",
+        about: "archive, start anew; --summary carries it on",
     },
     CommandSpec {
         name: "sessions",
@@ -90,7 +90,10 @@ pub const COMMANDS: &[CommandSpec] = &[
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
-    New,
+    /// `summary`: `/new --summary`, the new session starts from a summary of this one.
+    New {
+        summary: bool,
+    },
     Help,
     Quit,
     Sessions,
@@ -146,7 +149,11 @@ pub fn parse(input: &str) -> Submission {
     let argument = (!argument.is_empty()).then(|| argument.to_owned());
     let name = name.to_ascii_lowercase();
     let command = match name.as_str() {
-        "new" => Command::New,
+        "new" => match argument.as_deref() {
+            None => Command::New { summary: false },
+            Some("--summary") => Command::New { summary: true },
+            Some(_) => return Submission::Invalid("usage: /new [--summary]".to_owned()),
+        },
         "help" => Command::Help,
         "quit" | "exit" => Command::Quit,
         "sessions" => Command::Sessions,
@@ -222,7 +229,18 @@ mod tests {
 
     #[test]
     fn commands_parse_with_arguments() {
-        assert_eq!(parse("/new"), Submission::Command(Command::New));
+        assert_eq!(
+            parse("/new"),
+            Submission::Command(Command::New { summary: false })
+        );
+        assert_eq!(
+            parse("/new --summary"),
+            Submission::Command(Command::New { summary: true })
+        );
+        assert_eq!(
+            parse("/new later"),
+            Submission::Invalid("usage: /new [--summary]".to_owned())
+        );
         assert_eq!(parse("/exit"), Submission::Command(Command::Quit));
         assert_eq!(parse("/QUIT"), Submission::Command(Command::Quit));
         assert_eq!(parse("/Exit"), Submission::Command(Command::Quit));

@@ -373,6 +373,7 @@ impl SessionTask {
                     self.reply(AppEvent::SessionReset {
                         archived,
                         view: self.view().await,
+                        carried: Vec::new(),
                     });
                 }
                 Err(error) => self.reply(AppEvent::JobFailed {

@@ -146,3 +146,42 @@ fn the_resume_note_says_when_a_summary_is_present() {
     assert!(text.contains("ended 3 hours ago"), "{text}");
     assert!(text.contains("given as a summary"), "{text}");
 }
+
+#[test]
+fn a_carried_summary_counts_as_the_previous_one_and_its_line_is_neutralised() {
+    let from = Continuation {
+        session_id: SessionId::new(),
+        title: "Evil\x1b]0;pwned\x07\ntitle".into(),
+    };
+    let line = continuation_line(&from);
+    assert_eq!(
+        line,
+        format!(
+            "continued from {} · Evil␛]0;pwned␇ title",
+            from.session_id.short()
+        )
+    );
+    assert!(crate::text::is_terminal_safe(&line));
+
+    let events = branch(vec![
+        continuation_event(
+            &SummaryInput {
+                conversation: String::new(),
+                through: EventId::new(),
+                messages: 6,
+                questions: Vec::new(),
+            },
+            "- Old work.".into(),
+            from,
+        ),
+        user("next"),
+        answer("done"),
+    ]);
+    let input = summary_input(&events).unwrap();
+    assert_eq!(
+        input.conversation,
+        "[Summary of the conversation before this point]\n- Old work.\n\n[User]\nnext\n\n\
+         [Assistant]\ndone\n\n"
+    );
+    assert_eq!(input.through, events[2].id);
+}

@@ -12,6 +12,10 @@
 //!
 //! A summary that fails is no dead end: the turn waiting on it goes ahead with the budgeted
 //! history, and the error is shown.
+//!
+//! `/new --summary` makes the same summary, and then, instead of storing it here, has the
+//! session task archive this session and start a new one from it. If no summary can be
+//! made, the user stays in this session with nothing archived, and is told so.
 
 use cairn_core::ProviderError;
 use cairn_core::compact::{SummaryInput, local_summary};
@@ -25,6 +29,8 @@ use crate::transcript::CellKind;
 pub(crate) struct Compacting {
     /// The model said the conversation is too long: shown if no summary can be made.
     too_long: Option<ProviderError>,
+    /// `/new --summary`: the summary starts a new session instead of joining this one.
+    pub(crate) continuing: bool,
 }
 
 impl App {
@@ -50,6 +56,32 @@ impl App {
         })));
     }
 
+    /// `/new --summary`: summarise this session, then carry the summary into a new one.
+    pub(super) fn continue_in_new(&mut self, effects: &mut Vec<Effect>) {
+        if self.turn.is_some() || self.other_turn.is_some() {
+            self.note("An answer is being written: /new --summary once it has finished.");
+            return;
+        }
+        if self.opening.is_some() {
+            self.note("The session is still loading: /new --summary in a moment.");
+            return;
+        }
+        if self.compacting.is_some() {
+            self.note("A summary is being made already.");
+            return;
+        }
+        self.compacting = Some(Compacting {
+            too_long: None,
+            continuing: true,
+        });
+        self.note("Summarising this session to carry it into a new one…");
+        effects.push(Effect::Job(SessionJob::Compact(CompactJob::Prepare {
+            instructions: None,
+            model: self.model.clone(),
+            waiting_turn: None,
+        })));
+    }
+
     /// The model stream failed: a first "too long for the context window" compacts the
     /// conversation and asks again; anything else ends the turn with the error.
     pub(super) fn on_turn_failed(&mut self, error: ProviderError, effects: &mut Vec<Effect>) {
@@ -69,6 +101,7 @@ impl App {
         let turn = active.id;
         self.compacting = Some(Compacting {
             too_long: Some(error),
+            continuing: false,
         });
         effects.push(Effect::Job(SessionJob::Compact(CompactJob::Prepare {
             instructions: None,
@@ -109,12 +142,15 @@ impl App {
                 }
             }
             CompactionEvent::NothingToSummarise { waiting_turn } => {
+                let continuing = self.is_continuing();
                 let too_long = self.compacting.take().and_then(|state| state.too_long);
                 match (waiting_turn, too_long) {
                     (Some(_), Some(error)) => {
                         self.finish_turn(/*interrupted*/ true, Some(error), effects)
                     }
                     (Some(turn), None) => self.finish_compaction(None, Some(turn), effects),
+                    (None, _) if continuing => self
+                        .note("There is nothing to carry over yet: /new starts a plain session."),
                     (None, _) => self.note("There is nothing new to summarise yet."),
                 }
                 self.send_queued(effects);
@@ -133,6 +169,9 @@ impl App {
                         Ok(_) => "the model's reply had nothing usable".to_owned(),
                     };
                     self.error(&format!("could not summarise the conversation: {why}"));
+                    if self.is_continuing() {
+                        self.note("You are still in this session; nothing was archived. /new starts a plain one.");
+                    }
                     let too_long = self.compacting.take().and_then(|state| state.too_long);
                     match (waiting_turn, too_long) {
                         (Some(_), Some(error)) => {
@@ -168,13 +207,24 @@ impl App {
         }
     }
 
-    /// Has the session task store `summary` (if any) and build the waiting turn's request.
+    /// Has the session task store `summary` (if any) and build the waiting turn's request;
+    /// for `/new --summary`, start the new session from it.
     fn finish_compaction(
         &mut self,
         summary: Option<(SummaryInput, String)>,
         waiting_turn: Option<u64>,
         effects: &mut Vec<Effect>,
     ) {
+        if self.is_continuing()
+            && let Some((input, text)) = summary
+        {
+            self.leave_conversation(effects);
+            effects.push(Effect::Job(SessionJob::Compact(CompactJob::Continue {
+                input,
+                text,
+            })));
+            return;
+        }
         if summary.is_none() {
             self.compacting = None;
         }
@@ -185,8 +235,14 @@ impl App {
         })));
     }
 
+    fn is_continuing(&self) -> bool {
+        self.compacting
+            .as_ref()
+            .is_some_and(|state| state.continuing)
+    }
+
     /// A message typed while the summary was made goes out now, unless a turn is running.
-    fn send_queued(&mut self, effects: &mut Vec<Effect>) {
+    pub(super) fn send_queued(&mut self, effects: &mut Vec<Effect>) {
         if !self.is_busy()
             && self.opening.is_none()
             && let Some(message) = self.queued.take()

@@ -83,9 +83,12 @@ pub enum AppEvent {
     SessionChanged(SessionView),
     /// `/new` done: `archived` is the id of the session put away, if it had been written,
     /// shortened only as far as it stays unambiguous (it is shown as `cairn -s <id>`).
+    /// `carried`: the new session's first events when it continues the archived one
+    /// (`/new --summary`), else empty.
     SessionReset {
         archived: Option<String>,
         view: SessionView,
+        carried: Vec<Event>,
     },
     /// The session being resumed at start is loaded whole (its newest events were on screen
     /// already); `notes` are what the load found (recovered answers, warnings).
@@ -202,6 +205,10 @@ pub enum CompactJob {
         waiting_turn: Option<u64>,
         model: String,
     },
+    /// `/new --summary`: archive this session and start a new one whose first event is
+    /// `text`, the summary of `input`, linked to it; replies with
+    /// [`AppEvent::SessionReset`] carrying that event.
+    Continue { input: SummaryInput, text: String },
 }
 
 /// What a persist did, as the screen needs to know it.

@@ -96,18 +96,35 @@ impl App {
         }
     }
 
-    /// `/new` is done: an empty screen for `view`, and where the old session went.
-    pub(super) fn on_session_reset(&mut self, archived: Option<String>, view: SessionView) {
+    /// `/new` is done: an empty screen for `view` (but for what it `carried` over from the
+    /// old session, with `/new --summary`), and where the old session went.
+    pub(super) fn on_session_reset(
+        &mut self,
+        archived: Option<String>,
+        view: SessionView,
+        carried: &[Event],
+        effects: &mut Vec<Effect>,
+    ) {
         self.show_session(view);
         self.origin = Origin::New;
         self.clear_conversation();
+        self.load_events(carried);
+        let start = if carried.is_empty() {
+            "Started a new session."
+        } else {
+            "Started a new session from a summary of the previous one; the model gets the summary before your next message."
+        };
         let text = match archived {
-            Some(id) => format!(
-                "Started a new session. The previous one was archived; `cairn -s {id}` brings it back."
-            ),
-            None => "Started a new session.".to_owned(),
+            Some(id) => {
+                format!("{start} The previous one was archived; `cairn -s {id}` brings it back.")
+            }
+            None => start.to_owned(),
         };
         self.note(&text);
+        if self.compacting.take().is_some() {
+            // A message typed while the summary was made goes to the new session.
+            self.send_queued(effects);
+        }
     }
 
     /// A session picked in `/sessions` replaces the one on screen.
@@ -247,6 +264,13 @@ impl App {
                     self.last_turn_failed = true;
                     Cell::new(CellKind::Error, message)
                 }
+                EventKind::Summary {
+                    continued_from: Some(from),
+                    ..
+                } => Cell::new(
+                    CellKind::Note,
+                    &cairn_core::compact::continuation_line(from),
+                ),
                 EventKind::Summary {
                     messages, through, ..
                 } => {

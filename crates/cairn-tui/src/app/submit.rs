@@ -135,7 +135,8 @@ impl App {
             return;
         }
         match command {
-            Command::New => {
+            Command::New { summary: true } => self.continue_in_new(effects),
+            Command::New { summary: false } => {
                 self.leave_conversation(effects);
                 effects.push(Effect::Job(SessionJob::NewSession));
             }

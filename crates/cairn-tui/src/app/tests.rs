@@ -4,6 +4,7 @@
 mod commands;
 mod compact;
 mod composer;
+mod continue_new;
 mod opening;
 mod overlay;
 mod picker_edit;

@@ -1,9 +1,14 @@
 //! The session task's part of compaction: what a summary of the branch would cover and the
 //! request asking for it, compacting before a turn when the history fills the configured
 //! share of the context window, and storing the summary as one more event (nothing is
-//! deleted).
+//! deleted); and `/new --summary`, which archives the session and starts a new one whose
+//! first event is the summary, linked to the archived session.
 
-use cairn_core::compact::{compaction_due, summary_event, summary_input, summary_request};
+use cairn_core::Continuation;
+use cairn_core::compact::{
+    SummaryInput, compaction_due, continuation_event, summary_event, summary_input, summary_request,
+};
+use cairn_core::service::lasting_short_id;
 
 use super::SessionTask;
 use crate::app::{AppEvent, CompactJob, CompactionEvent};
@@ -33,7 +38,42 @@ impl SessionTask {
                     self.reply(self.request_for(turn, &model));
                 }
             }
+            CompactJob::Continue { input, text } => self.continue_in_new(input, text).await,
         }
+    }
+
+    /// Archives this session and starts a new one from `text`, the summary of `input`. The
+    /// new session is written at once, so the link is stored even if nothing is said in it.
+    /// If archiving fails, the user stays where they were and the screen hears why.
+    async fn continue_in_new(&mut self, input: SummaryInput, text: String) {
+        let session = self.manager.session();
+        let from = Continuation {
+            session_id: session.id,
+            title: session.title.clone(),
+        };
+        let archived = match self.manager.archive_and_reset().await {
+            Ok(archived) => archived,
+            Err(error) => {
+                self.reply(AppEvent::Compaction(CompactionEvent::Generated {
+                    input,
+                    waiting_turn: None,
+                    result: Err(format!("the session could not be archived: {error}")),
+                }));
+                return;
+            }
+        };
+        self.manager.push(continuation_event(&input, text, from));
+        self.persist().await;
+        let archived = match archived {
+            Some(id) => Some(lasting_short_id(self.manager.service().as_ref(), id).await),
+            None => None,
+        };
+        self.branches = 1;
+        self.reply(AppEvent::SessionReset {
+            archived,
+            view: self.view().await,
+            carried: self.manager.events().cloned().collect(),
+        });
     }
 
     /// Replies with the request for `turn`, or first with the summary to make when the

@@ -236,3 +236,95 @@ async fn a_turn_past_the_threshold_asks_for_a_summary_before_its_request() {
         }]
     );
 }
+
+#[tokio::test]
+async fn new_with_summary_archives_the_session_and_starts_one_linked_to_it() {
+    let (_dir, service, jobs, mut events) = task(0.0, 100_000).await;
+    send(&jobs, 1, "how do I build");
+    jobs.send(SessionJob::Record(vec![answer("cargo build")]))
+        .unwrap();
+    jobs.send(SessionJob::Compact(CompactJob::Prepare {
+        instructions: None,
+        model: "m".into(),
+        waiting_turn: None,
+    }))
+    .unwrap();
+    let input = wait_for(&mut events, |event| match event {
+        AppEvent::Compaction(CompactionEvent::Wanted { input, .. }) => Some(input),
+        _ => None,
+    })
+    .await;
+    let old = service
+        .list_sessions(&SessionFilter::default())
+        .await
+        .unwrap()
+        .remove(0)
+        .session;
+    let text = local_summary(&input);
+    jobs.send(SessionJob::Compact(CompactJob::Continue {
+        input: input.clone(),
+        text: text.clone(),
+    }))
+    .unwrap();
+    let (archived, view, carried) = wait_for(&mut events, |event| match event {
+        AppEvent::SessionReset {
+            archived,
+            view,
+            carried,
+        } => Some((archived, view, carried)),
+        _ => None,
+    })
+    .await;
+    assert!(
+        old.id
+            .0
+            .simple()
+            .to_string()
+            .starts_with(&archived.unwrap())
+    );
+    assert_ne!(view.id, old.id);
+    assert!(view.stored, "the link is written at once");
+    let expected = EventKind::Summary {
+        text: text.clone(),
+        through: input.through,
+        messages: 2,
+        continued_from: Some(cairn_core::Continuation {
+            session_id: old.id,
+            title: "how do I build".into(),
+        }),
+    };
+    assert_eq!(
+        carried.iter().map(|e| &e.kind).collect::<Vec<_>>(),
+        [&expected]
+    );
+    let old_row = service.get_session(old.id).await.unwrap().unwrap();
+    assert!(old_row.archived_at_ms.is_some());
+    assert_eq!(service.load_session(old.id).await.unwrap().events.len(), 2);
+
+    send(&jobs, 2, "and now the tests");
+    let request = wait_for(&mut events, |event| match event {
+        AppEvent::RequestReady { turn: 2, request } => Some(request),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        request.messages,
+        vec![Message {
+            role: Role::User,
+            parts: vec![
+                Part::Context {
+                    text: format!("{SUMMARY_HEADING}\n\n{}", text.trim())
+                },
+                Part::Text {
+                    text: "and now the tests".into()
+                },
+            ],
+        }]
+    );
+    drop(jobs);
+    while events.recv().await.is_some() {}
+    let loaded = service.load_session(view.id).await.unwrap();
+    assert_eq!(loaded.events[0].kind, expected);
+    // The first message names the new session, as in any session.
+    assert_eq!(loaded.session.title, "and now the tests");
+}

@@ -265,7 +265,7 @@ async fn new_rename_list_resume_and_export() {
 
     jobs.send(SessionJob::NewSession).unwrap();
     loop {
-        if let AppEvent::SessionReset { archived, view } = events.recv().await.unwrap() {
+        if let AppEvent::SessionReset { archived, view, .. } = events.recv().await.unwrap() {
             let expected =
                 cairn_core::service::lasting_short_id(fixture.service.as_ref(), first_id).await;
             assert_eq!(archived, Some(expected));

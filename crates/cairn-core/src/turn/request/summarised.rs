@@ -2,6 +2,9 @@
 //! for every event up to the one it names, so the model gets it (as context in a user turn)
 //! and the events after that one, never the events it stands for.
 //!
+//! A summary that carries another session forward (`continued_from`) stands for that
+//! session, so it covers nothing before itself here.
+//!
 //! A summary whose `through` event is not on the branch (a branch rewound to before it
 //! cannot hold one, but a damaged store might) is ignored: the whole history is sent, and the
 //! budget decides what fits.
@@ -17,7 +20,19 @@ are condensed into it; the messages after it follow in full):";
 /// stands for; `None` when the branch has no usable summary.
 pub(crate) fn split_at_summary(events: &[Event]) -> Option<(&str, &[Event])> {
     let (text, through) = events.iter().rev().find_map(|event| match &event.kind {
-        EventKind::Summary { text, through, .. } => Some((text.as_str(), *through)),
+        EventKind::Summary {
+            text,
+            through,
+            continued_from,
+            ..
+        } => Some((
+            text.as_str(),
+            if continued_from.is_some() {
+                event.id
+            } else {
+                *through
+            },
+        )),
         _ => None,
     })?;
     let covered = events.iter().position(|event| event.id == through)?;

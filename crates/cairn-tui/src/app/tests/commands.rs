@@ -35,6 +35,7 @@ fn slash_new_archives_and_clears_the_screen() {
     app.handle(AppEvent::SessionReset {
         archived: Some("0193a1b2c3d4".to_owned()),
         view: fresh.clone(),
+        carried: Vec::new(),
     });
     assert_eq!(app.origin, Origin::New);
     assert_eq!(app.session, fresh);
@@ -282,6 +283,7 @@ fn a_session_brings_its_own_model_and_one_without_uses_the_default() {
     app.handle(AppEvent::SessionReset {
         archived: None,
         view: crate::test_support::view(),
+        carried: Vec::new(),
     });
     assert_eq!(app.model, "echo");
 }

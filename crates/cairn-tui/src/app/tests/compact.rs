@@ -276,6 +276,7 @@ fn enter_on_an_empty_line_unfolds_and_folds_again() {
         text: "s".into(),
         through,
         messages: 6,
+        continued_from: None,
     });
     kinds.push(user("after the summary"));
     kinds.push(assistant("and its answer"));

@@ -10,6 +10,7 @@ fn summary(through: &Event, text: &str) -> EventKind {
         text: text.into(),
         through: through.id,
         messages: 4,
+        continued_from: None,
     }
 }
 
@@ -182,4 +183,36 @@ fn the_history_estimate_counts_the_summary_not_what_it_stands_for() {
     let summarised = estimate_history_tokens(&with_summary_at(kinds, 4, "short"));
     assert!(whole > 400, "{whole}");
     assert!(summarised < 60, "{summarised}");
+}
+
+#[test]
+fn a_session_continuing_another_sends_its_summary_then_the_new_question() {
+    let elsewhere = super::super::tests::events(vec![user("old question")]).remove(0);
+    let events = events(vec![
+        EventKind::Summary {
+            text: "- The user asked an old question.".into(),
+            // The other session's last event: not on this branch.
+            through: elsewhere.id,
+            messages: 2,
+            continued_from: Some(crate::event::Continuation {
+                session_id: elsewhere.session_id,
+                title: "Old work".into(),
+            }),
+        },
+        user("new question"),
+    ]);
+    let request = build_request(&events, &workspace(), "m", None, 100_000, "d");
+    assert_eq!(
+        request.messages,
+        vec![Message {
+            role: Role::User,
+            parts: vec![
+                context("- The user asked an old question."),
+                Part::Text {
+                    text: "new question".into()
+                },
+            ],
+        }]
+    );
+    assert_eq!(check_strict_shape(&request), Ok(()));
 }
