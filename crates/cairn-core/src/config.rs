@@ -12,6 +12,7 @@
 mod conversation;
 mod store;
 mod tools;
+mod ui;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ use serde::Deserialize;
 pub use conversation::ConversationConfig;
 pub use store::{DEFAULT_CONNECT_TIMEOUT_SECS, STORE_URL_VARIABLE, StoreConfig};
 pub use tools::{DEFAULT_COMMAND_TIMEOUT_SECS, DEFAULT_MAX_STEPS, ToolsConfig};
+pub use ui::UiConfig;
 
 use crate::paths::expand_home;
 use crate::resume::DEFAULT_CONTINUE_MINUTES;
@@ -89,6 +91,7 @@ struct ConfigFile {
     store: Option<StoreConfig>,
     tools: Option<ToolsConfig>,
     conversation: Option<ConversationConfig>,
+    ui: Option<UiConfig>,
 }
 
 /// The resolved configuration.
@@ -103,6 +106,8 @@ pub struct Config {
     pub tools: ToolsConfig,
     /// Titles (and, later, compaction) of conversations.
     pub conversation: ConversationConfig,
+    /// The `[ui]` table (defaults when absent).
+    pub ui: UiConfig,
     /// The file that was read, if one existed.
     pub source: Option<PathBuf>,
     /// Keys in the file that Cairn does not know, in the order they appear.
@@ -273,6 +278,7 @@ impl Config {
             store: store::resolve(file.store, env)?,
             tools: file.tools.unwrap_or_default(),
             conversation: file.conversation.unwrap_or_default(),
+            ui: file.ui.unwrap_or_default(),
             source,
             warnings,
         })

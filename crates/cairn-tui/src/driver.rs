@@ -26,6 +26,7 @@ use crate::driver::background::{spawn_history_writer, spawn_input_reader, termin
 use crate::driver::tool_runner::ToolRunner;
 use crate::session_task::{SessionTask, session_view};
 use crate::terminal::{self, TerminalGuard, TerminalOutput};
+use crate::window_title::WindowTitle;
 use crate::{Opening, TuiExit, TuiOptions, history};
 use cairn_core::service::unique_short_id;
 use cairn_core::title::generate_title;
@@ -90,6 +91,8 @@ struct Driver {
     /// Loading the whole of a resumed session: sent after the first frame, so drawing the
     /// newest messages does not share the two cores with it, and before any other job.
     open_after_first_frame: Option<SessionJob>,
+    /// `None` when `[ui] window_title` is off.
+    window_title: Option<WindowTitle>,
 }
 
 enum Flow {
@@ -110,6 +113,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         title_model,
         tools,
         compact_at,
+        window_title,
     } = options;
     let (toolbox, tool_settings) = tools.map(|tools| (tools.toolbox, tools.settings)).unzip();
     let history_scope = history::HistoryScope::for_workspace(manager.workspace());
@@ -184,6 +188,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         stream: None,
         history: history_sender,
         open_after_first_frame: opening.map(SessionJob::Open),
+        window_title: window_title.then(WindowTitle::default),
     };
     let outcome = match Terminal::new(CrosstermBackend::new(TerminalOutput::new())) {
         Ok(mut screen) => {
@@ -269,6 +274,11 @@ impl Driver {
                         return Ok(());
                     }
                     frames.drawn(Instant::now());
+                    if let Some(title) = &mut self.window_title
+                        && let Err(error) = title.show(screen.backend_mut(), &self.app.session.title)
+                    {
+                        tracing::debug!(%error, "could not set the window title");
+                    }
                     self.send_open_job();
                     continue;
                 }
@@ -338,6 +348,7 @@ impl Driver {
                 Effect::Suspend => {
                     // Stops here until `fg`; the answer streaming meanwhile is read on resume.
                     let resumed = crate::terminal::suspend().and_then(|()| redraw_all(screen));
+                    self.window_title.as_mut().map(WindowTitle::forget);
                     if let Err(error) = resumed {
                         tracing::warn!(%error, "taking the terminal back after Ctrl+Z failed; leaving");
                         return Ok(Flow::Quit);

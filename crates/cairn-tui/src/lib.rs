@@ -36,6 +36,7 @@ mod terminal;
 mod test_support;
 pub mod transcript;
 mod tree_view;
+mod window_title;
 pub mod wrap;
 
 use std::path::PathBuf;
@@ -70,6 +71,8 @@ pub struct TuiOptions {
     /// The share of the context window the history may fill before it is compacted (`0`:
     /// never).
     pub compact_at: f64,
+    /// Name the terminal's window after the session (`[ui] window_title`).
+    pub window_title: bool,
     /// The tools the model may call; `None` when `[tools] enabled = false`.
     pub tools: Option<ChatTools>,
 }

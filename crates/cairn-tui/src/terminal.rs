@@ -148,6 +148,7 @@ pub fn restore() {
         return;
     }
     let mut stdout = io::stdout();
+    crate::window_title::restore(&mut stdout);
     if ENHANCED.swap(false, Ordering::SeqCst) {
         let _ = execute!(stdout, PopKeyboardEnhancementFlags);
     }

@@ -122,6 +122,7 @@ pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode>
         title_model: context.config.conversation.title_model.clone(),
         tools,
         compact_at: context.config.conversation.compact_at(),
+        window_title: context.config.ui.window_title(),
     })
     .await?;
 
