@@ -300,10 +300,21 @@ fn example_config_parses_and_documents_the_defaults() {
         "max_steps",
         "[conversation]",
         "title_model",
+        "[ui]",
+        "window_title",
     ] {
         assert!(
             text.contains(key),
             "config.example.toml does not document {key}"
         );
     }
+}
+
+#[test]
+fn the_window_title_is_on_unless_turned_off() {
+    assert!(load_text("", &[]).unwrap().ui.window_title());
+    let off = load_text("[ui]\nwindow_title = false\n", &[]).unwrap();
+    assert!(!off.ui.window_title());
+    let err = load_text("[ui]\nwindow_title = \"no\"\n", &[]).unwrap_err();
+    assert_eq!(err.key.as_deref(), Some("ui.window_title"));
 }
