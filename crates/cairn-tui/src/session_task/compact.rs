@@ -27,8 +27,29 @@ impl SessionTask {
                 model,
             } => {
                 if let Some((input, text)) = summary {
+                    // A turn waiting on the summary holds the lease already; `/compact` takes
+                    // it as a turn does, so the summary never lands inside another
+                    // terminal's turn.
+                    let manual = waiting_turn.is_none();
+                    if manual && let Some(holder) = self.other_holder().await {
+                        self.reply(AppEvent::Compaction(CompactionEvent::Generated {
+                            input,
+                            waiting_turn,
+                            result: Err(format!(
+                                "another terminal ({holder}) is answering in this session; /compact once it has finished"
+                            )),
+                        }));
+                        return;
+                    }
                     self.manager.push(summary_event(&input, text));
                     self.persist().await;
+                    if manual
+                        && self.manager.pending_count() == 0
+                        && let Err(error) = self.manager.release_turn().await
+                    {
+                        // It expires on its own within seconds.
+                        tracing::warn!(%error, "could not release the turn lease");
+                    }
                     self.reply(AppEvent::Compaction(CompactionEvent::Stored {
                         messages: input.messages,
                     }));

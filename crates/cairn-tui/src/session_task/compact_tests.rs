@@ -328,3 +328,75 @@ async fn new_with_summary_archives_the_session_and_starts_one_linked_to_it() {
     // The first message names the new session, as in any session.
     assert_eq!(loaded.session.title, "and now the tests");
 }
+
+#[tokio::test]
+async fn compact_takes_the_turn_lease_and_waits_for_another_terminals_turn() {
+    let (_dir, service, jobs, mut events) = task(0.0, 100_000).await;
+    send(&jobs, 1, "first question");
+    jobs.send(SessionJob::Record(vec![answer("first answer")]))
+        .unwrap();
+    jobs.send(SessionJob::Compact(CompactJob::Prepare {
+        instructions: None,
+        model: "m".into(),
+        waiting_turn: None,
+    }))
+    .unwrap();
+    let input = wait_for(&mut events, |event| match event {
+        AppEvent::Compaction(CompactionEvent::Wanted { input, .. }) => Some(input),
+        _ => None,
+    })
+    .await;
+    let id = service
+        .list_sessions(&SessionFilter::default())
+        .await
+        .unwrap()[0]
+        .session
+        .id;
+    let other = cairn_core::lease::LeaseHolder {
+        invocation_id: cairn_core::InvocationId::new(),
+        host: "elsewhere".into(),
+        pid: 7,
+    };
+    service
+        .acquire_lease(id, &other, NOW_MS, 60_000)
+        .await
+        .unwrap();
+    let finish = || {
+        SessionJob::Compact(CompactJob::Finish {
+            summary: Some((input.clone(), local_summary(&input))),
+            waiting_turn: None,
+            model: "m".into(),
+        })
+    };
+    jobs.send(finish()).unwrap();
+    let refused = wait_for(&mut events, |event| match event {
+        AppEvent::Compaction(CompactionEvent::Generated { result, .. }) => Some(result),
+        _ => None,
+    })
+    .await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|why| why.contains("another terminal")),
+        "{refused:?}"
+    );
+    let stored = service.load_session(id).await.unwrap().events;
+    assert!(
+        stored
+            .iter()
+            .all(|event| event.kind.event_type() != "summary")
+    );
+
+    service
+        .release_lease(id, other.invocation_id)
+        .await
+        .unwrap();
+    jobs.send(finish()).unwrap();
+    wait_for(&mut events, |event| match event {
+        AppEvent::Compaction(CompactionEvent::Stored { messages }) => Some(messages),
+        _ => None,
+    })
+    .await;
+    // Given back once the summary is stored.
+    assert_eq!(service.current_lease(id).await.unwrap(), None);
+}
