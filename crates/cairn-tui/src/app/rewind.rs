@@ -10,7 +10,7 @@ use cairn_core::{Event, EventId};
 
 use super::overlay::Overlay;
 use super::{App, Effect, SessionJob, TreeJob};
-use crate::transcript::Cell;
+use crate::transcript::Transcript;
 use crate::tree_view::{RewindItem, RewindList, TreeView};
 
 /// What is on screen while an earlier message is being edited.
@@ -21,7 +21,7 @@ pub(crate) struct EditPoint {
     /// The original text, to tell an untouched input from an edited one.
     pub(crate) original: String,
     /// The latest branch's transcript, put back on Esc.
-    stashed: Vec<Cell>,
+    stashed: Transcript,
 }
 
 /// The hint shown while editing.
@@ -85,9 +85,9 @@ impl App {
         let stashed = match self.editing.take() {
             // Rewinding again while editing: the latest branch is still the one to go back to.
             Some(previous) => previous.stashed,
-            None => std::mem::take(self.transcript.cells_mut()),
+            // The whole transcript, its fold included, so Esc brings it back as it was.
+            None => std::mem::take(&mut self.transcript),
         };
-        self.transcript.clear();
         self.load_events(&branch[..item.position.min(branch.len())]);
         self.composer.clear();
         self.composer.paste(&item.text);
@@ -104,8 +104,7 @@ impl App {
     fn stop_editing(&mut self) {
         if let Some(edit) = self.editing.take() {
             self.composer.clear();
-            self.transcript.clear();
-            *self.transcript.cells_mut() = edit.stashed;
+            self.transcript = edit.stashed;
             self.scroll = 0;
             self.hint = None;
         }

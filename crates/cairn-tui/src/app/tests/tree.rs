@@ -249,3 +249,31 @@ fn fork_needs_a_stored_session() {
     let effects = app.handle(key(KeyCode::Enter));
     assert!(effects.contains(&Effect::Job(SessionJob::Tree(TreeJob::Fork { at: None }))));
 }
+
+#[test]
+fn editing_and_coming_back_keeps_the_fold_of_a_summary() {
+    let mut kinds = vec![user("q1"), assistant("a1")];
+    // Ids are given by position, so the second event's id is known before it is made.
+    let through = events(kinds.clone())[1].id;
+    kinds.extend([
+        cairn_core::EventKind::Summary {
+            text: "- Asked q1.".into(),
+            through,
+            messages: 2,
+            continued_from: None,
+        },
+        user("q2"),
+        assistant("a2"),
+    ]);
+    let all = events(kinds.clone());
+    let mut app = app_with((80, 24), Origin::Resumed, kinds, &[]);
+    app.session.stored = true;
+    assert!(app.transcript.is_folded());
+    open_rewind(&mut app, &all);
+    assert_eq!(app.handle(key(KeyCode::Enter)), vec![]);
+    assert_eq!(app.input_text(), "q2");
+    // Esc back to the latest branch: still folded, as before the edit.
+    assert_eq!(app.handle(key(KeyCode::Esc)), vec![]);
+    assert!(app.editing.is_none());
+    assert!(app.transcript.is_folded(), "the fold survives the edit");
+}
