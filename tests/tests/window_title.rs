@@ -1,7 +1,8 @@
 //! The terminal's window title, end to end in a real pseudo-terminal: the chat pushes the
 //! old title, names the window `cairn · <session title>` (a hostile title from the model
-//! neutralised), follows the title when it changes, and pops the old one on exit; with
-//! `[ui] window_title = false` it writes none of it.
+//! neutralised), follows the title when it changes (the model's replaces the first
+//! message's), and pops the old one on exit; with `[ui] window_title = false` it writes none
+//! of it.
 
 // Test-only helpers: a failed set-up step should stop the test loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -40,7 +41,6 @@ fn the_window_is_named_after_the_session_neutralised_and_given_back_on_exit() {
     wait_for_raw(&tui, &format!("{PUSH}\x1b]0;cairn\x07"));
     tui.submit("why does my value move?");
     tui.wait_for("Borrow it instead.");
-    wait_for_raw(&tui, "\x1b]0;cairn · why does my value move?\x07");
     wait_for_raw(&tui, "\x1b]0;cairn · ]0;pwned Evil [2J title\x07");
     tui.send("\x04");
     assert!(tui.wait_exit().success());
