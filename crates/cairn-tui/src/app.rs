@@ -61,6 +61,9 @@ pub use self::tools::ToolSettings;
 #[cfg(test)]
 pub(crate) use self::tools::ToolState;
 
+/// Shown when a paste was collapsed into a placeholder.
+const PASTE_HINT: &str = "paste collapsed · Ctrl+T expands it · Backspace removes it";
+
 /// Rows the mouse wheel scrolls per notch.
 const WHEEL_ROWS: usize = 3;
 
@@ -269,8 +272,8 @@ impl App {
                 } else if let Overlay::Sessions(picker) = &mut self.overlay {
                     picker.filter.push_str(text.lines().next().unwrap_or(""));
                     picker.selected = 0;
-                } else {
-                    self.composer.paste(&text);
+                } else if self.composer.paste(&text) {
+                    self.hint = Some(PASTE_HINT.to_owned());
                 }
             }
             AppEvent::Wheel { up } => {

@@ -18,6 +18,7 @@ const KEYS: &[(&str, &str)] = &[
     ("Ctrl+← →  Alt+B  Alt+F", "move by word"),
     ("Ctrl+W  Ctrl+U  Ctrl+K", "delete word / to start / to end"),
     ("↑ ↓ (first/last line)", "earlier prompts here"),
+    ("Ctrl+T", "expand a collapsed paste to edit it"),
     ("PageUp PageDown  wheel", "scroll the conversation"),
     ("Home End (empty line)", "top / bottom of the conversation"),
     ("Esc", "take back a queued message, else cancel"),

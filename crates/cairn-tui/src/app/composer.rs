@@ -10,9 +10,12 @@
 //! - While browsing the history, `history_position` indexes `history` and `history_draft`
 //!   holds what was typed before; any edit makes the text a new draft.
 //! - `popup_selected` is always a valid index into the current completions (or 0).
-//! - The cursor is never inside a grapheme cluster: Left, Right, Backspace and Delete step
-//!   over whole clusters (see [`graphemes`]), and any other move is snapped back to the
-//!   cluster's start, so nothing typed can split an emoji or detach an accent.
+//! - The cursor is never inside a grapheme cluster or a collapsed paste's placeholder: Left,
+//!   Right, Backspace and Delete step over them whole, any other move is snapped back to
+//!   their start (see [`editing`]), so nothing typed can split an emoji, detach an accent or
+//!   break a placeholder.
+//! - What is sent is [`Composer::message`]: the editor's text with every placeholder replaced
+//!   by its paste (see [`pastes`]).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::{CursorMove, TextArea, WrapMode};
@@ -20,7 +23,9 @@ use ratatui_textarea::{CursorMove, TextArea, WrapMode};
 use crate::commands::{self, CommandSpec};
 use crate::layout;
 
+mod editing;
 mod graphemes;
+mod pastes;
 
 /// The input editor with its prompt history and command popup.
 pub(crate) struct Composer {
@@ -38,6 +43,8 @@ pub(crate) struct Composer {
     popup_picked: bool,
     /// Tab was pressed on an ambiguous prefix; further Tabs move the highlight.
     popup_cycling: bool,
+    /// The large pastes of this draft, each shown as a placeholder.
+    pastes: pastes::Pastes,
 }
 
 fn new_input() -> TextArea<'static> {
@@ -60,6 +67,7 @@ impl Composer {
             popup_dismissed: false,
             popup_picked: false,
             popup_cycling: false,
+            pastes: pastes::Pastes::default(),
         }
     }
 
@@ -70,9 +78,14 @@ impl Composer {
         self.history_position = None;
     }
 
-    /// The text in the editor.
+    /// The text in the editor, placeholders as they are shown.
     pub(crate) fn text(&self) -> String {
         self.input.lines().join("\n")
+    }
+
+    /// The text to send: the editor's, with each placeholder replaced by its paste.
+    pub(crate) fn message(&self) -> String {
+        self.pastes.expand(&self.text())
     }
 
     /// The slash commands the popup offers for the text, unless Esc dismissed the popup.
@@ -91,19 +104,27 @@ impl Composer {
     /// Empties the editor (the line was sent, or could not be).
     pub(crate) fn clear(&mut self) {
         self.input = new_input();
+        self.pastes.clear();
     }
 
     /// Empties the editor and leaves the history (Ctrl+C on a typed line).
     pub(crate) fn discard(&mut self) {
-        self.input = new_input();
+        self.clear();
         self.history_position = None;
     }
 
-    /// Inserts pasted text as typed, line breaks included; nothing is sent.
-    pub(crate) fn paste(&mut self, text: &str) {
+    /// Inserts pasted text, line breaks included; nothing is sent. A large paste goes in as
+    /// one placeholder: then `true` is returned.
+    pub(crate) fn paste(&mut self, text: &str) -> bool {
         let text = text.replace("\r\n", "\n").replace('\r', "\n");
-        self.input.insert_str(text);
         self.history_position = None;
+        if pastes::is_large(&text) {
+            let label = self.pastes.add(text);
+            self.input.insert_str(label);
+            return true;
+        }
+        self.input.insert_str(text);
+        false
     }
 
     /// Adds a sent line to the history (once, if it repeats the latest).
@@ -137,6 +158,16 @@ impl Composer {
     /// Handles an editing key. Returns a hint to show under the transcript, if the key
     /// calls for one.
     pub(crate) fn handle_key(&mut self, key: KeyEvent) -> Option<&'static str> {
+        let before = self.line_before_edit();
+        let hint = self.edit(key);
+        if let Some(before) = before {
+            self.keep_placeholders_whole(before);
+        }
+        self.snap_cursor();
+        hint
+    }
+
+    fn edit(&mut self, key: KeyEvent) -> Option<&'static str> {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let alt = key.modifiers.contains(KeyModifiers::ALT);
         let shift = key.modifiers.contains(KeyModifiers::SHIFT);
@@ -149,7 +180,13 @@ impl Composer {
                 }
             }
             KeyCode::Char('d') if ctrl => {
-                self.delete_cluster(/*forward*/ true);
+                self.delete_atom(/*forward*/ true);
+                self.edited();
+            }
+            KeyCode::Char('t') if ctrl => {
+                if !self.expand_pastes() {
+                    return Some("no collapsed paste to expand here");
+                }
                 self.edited();
             }
             KeyCode::Char('j') if ctrl => self.input.insert_newline(),
@@ -204,15 +241,14 @@ impl Composer {
                 let before = self.input.lines().to_vec();
                 let plain = !ctrl && !alt && !shift;
                 match key.code {
-                    KeyCode::Left if plain => self.step_cluster(/*forward*/ false),
-                    KeyCode::Right if plain => self.step_cluster(/*forward*/ true),
-                    KeyCode::Backspace if plain => self.delete_cluster(/*forward*/ false),
-                    KeyCode::Delete if plain => self.delete_cluster(/*forward*/ true),
+                    KeyCode::Left if plain => self.step_atom(/*forward*/ false),
+                    KeyCode::Right if plain => self.step_atom(/*forward*/ true),
+                    KeyCode::Backspace if plain => self.delete_atom(/*forward*/ false),
+                    KeyCode::Delete if plain => self.delete_atom(/*forward*/ true),
                     _ => {
                         self.input.input(key);
                     }
                 }
-                self.snap_cursor();
                 if self.input.lines() != before.as_slice() {
                     self.edited();
                 }
@@ -232,75 +268,8 @@ impl Composer {
             .min(self.completions().len().saturating_sub(1));
     }
 
-    /// The cursor's line and the columns (code points) to the cluster boundary before or
-    /// after it; 0 at the start or end of the line, where the editor moves between lines.
-    fn cluster_step(&self, forward: bool) -> usize {
-        let cursor = self.input.cursor();
-        let (row, col) = (cursor.0, cursor.1);
-        let line = self
-            .input
-            .lines()
-            .get(row)
-            .map(String::as_str)
-            .unwrap_or("");
-        if forward {
-            graphemes::next_boundary(line, col) - col
-        } else {
-            col - graphemes::previous_boundary(line, col)
-        }
-    }
-
-    fn step_cluster(&mut self, forward: bool) {
-        let direction = if forward {
-            CursorMove::Forward
-        } else {
-            CursorMove::Back
-        };
-        // At a line's end or start, one step goes on to the next or previous line.
-        for _ in 0..self.cluster_step(forward).max(1) {
-            self.input.move_cursor(direction);
-        }
-    }
-
-    fn delete_cluster(&mut self, forward: bool) {
-        match self.cluster_step(forward) {
-            // Joins the line with the next or previous one.
-            0 if forward => {
-                self.input.delete_next_char();
-            }
-            0 => {
-                self.input.delete_char();
-            }
-            steps => {
-                if !forward {
-                    for _ in 0..steps {
-                        self.input.move_cursor(CursorMove::Back);
-                    }
-                }
-                self.input.delete_str(steps);
-            }
-        }
-    }
-
-    /// Moves a cursor left inside a cluster (Up, Down or a word move landed there) to the
-    /// cluster's start.
-    fn snap_cursor(&mut self) {
-        let cursor = self.input.cursor();
-        let (row, col) = (cursor.0, cursor.1);
-        let line = self
-            .input
-            .lines()
-            .get(row)
-            .map(String::as_str)
-            .unwrap_or("");
-        let start = graphemes::snapped(line, col);
-        for _ in start..col {
-            self.input.move_cursor(CursorMove::Back);
-        }
-    }
-
     fn complete_command(&mut self, name: &str, args: &str) {
-        self.input = new_input();
+        self.clear();
         let suffix = if args.is_empty() { "" } else { " " };
         self.input.insert_str(format!("/{name}{suffix}"));
         self.popup_selected = 0;
@@ -379,8 +348,15 @@ impl Composer {
         }
     }
 
+    /// Puts a recalled prompt (or the draft) in the editor; a large one is collapsed, as a
+    /// paste would be, and sent whole.
     fn set_text(&mut self, text: &str) {
         self.input = new_input();
-        self.input.insert_str(text);
+        if pastes::is_large(text) {
+            let label = self.pastes.add(text.to_owned());
+            self.input.insert_str(label);
+        } else {
+            self.input.insert_str(text);
+        }
     }
 }

@@ -114,7 +114,7 @@ impl App {
     /// is untouched; otherwise the second Esc in a row opens the rewind list.
     pub(super) fn on_idle_esc(&mut self, effects: &mut Vec<Effect>) {
         if let Some(edit) = &self.editing
-            && self.composer.text() == edit.original
+            && self.composer.message() == edit.original
         {
             self.stop_editing();
             return;

@@ -81,7 +81,7 @@ impl App {
     }
 
     pub(super) fn submit(&mut self, effects: &mut Vec<Effect>) {
-        let text = self.composer.text();
+        let text = self.composer.message();
         if text.trim().is_empty() {
             if self.last_turn_failed && self.turn.is_none() {
                 self.retry(effects);
@@ -91,7 +91,17 @@ impl App {
             }
             return;
         }
-        match commands::parse(&text) {
+        // A pasted text that begins with `/` is not a command: what the user sees decides.
+        let submission = match (
+            commands::parse(&self.composer.text()),
+            commands::parse(&text),
+        ) {
+            (Submission::Message(_), Submission::Command(_) | Submission::Invalid(_)) => {
+                Submission::Message(text.trim_end().to_owned())
+            }
+            (_, submission) => submission,
+        };
+        match submission {
             Submission::Message(message) => {
                 if self.queued.is_some() {
                     self.hint = Some("a message is queued already · Esc takes it back".into());

@@ -7,6 +7,7 @@ mod composer;
 mod continue_new;
 mod opening;
 mod overlay;
+mod pastes;
 mod picker_edit;
 mod queue;
 mod search;
