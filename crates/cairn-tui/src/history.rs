@@ -8,7 +8,10 @@
 //! One JSON object a line (`{"dir": "/abs/workspace", "text": "..."}`) in
 //! `<state_dir>/prompt-history.jsonl`, private to the user (file 0600, folder 0700). The file
 //! keeps the newest [`MAX_ENTRIES`] prompts across all workspaces; older lines are dropped
-//! when it grows past that. Unreadable lines are skipped, never fatal: history is a comfort.
+//! when it grows past that. A prompt bigger than [`MAX_ENTRY_BYTES`] (a long log pasted in) is
+//! not kept at all: cut, it would be a different message sent again by mistake, and a few
+//! such pastes would make the file, read on every start, hundreds of megabytes. Unreadable
+//! lines are skipped, never fatal: history is a comfort.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -20,6 +23,13 @@ use serde::{Deserialize, Serialize};
 
 /// Prompts kept in the file, all workspaces together.
 pub const MAX_ENTRIES: usize = 1000;
+/// The largest prompt kept, in bytes of UTF-8.
+pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
+
+/// Whether `text` is small enough to be kept in the history.
+pub fn fits(text: &str) -> bool {
+    text.len() <= MAX_ENTRY_BYTES
+}
 const FILE_NAME: &str = "prompt-history.jsonl";
 
 #[derive(Serialize, Deserialize)]
@@ -72,13 +82,17 @@ pub fn load(state_dir: &Path, scope: &HistoryScope) -> Vec<String> {
     };
     text.lines()
         .filter_map(|line| serde_json::from_str::<Entry>(line).ok())
-        .filter(|entry| scope.contains(&entry.dir))
+        .filter(|entry| scope.contains(&entry.dir) && fits(&entry.text))
         .map(|entry| entry.text)
         .collect()
 }
 
-/// Adds a prompt, trimming the file to the newest [`MAX_ENTRIES`].
+/// Adds a prompt, trimming the file to the newest [`MAX_ENTRIES`]; one that does not
+/// [`fits`] is left out.
 pub fn append(state_dir: &Path, scope: &HistoryScope, text: &str) -> io::Result<()> {
+    if !fits(text) {
+        return Ok(());
+    }
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -149,6 +163,26 @@ mod tests {
         let loaded = load(state.path(), &folder("/a"));
         assert_eq!(loaded.len(), MAX_ENTRIES);
         assert_eq!(loaded[0], "p5");
+    }
+
+    #[test]
+    fn a_prompt_past_the_size_cap_is_not_kept() {
+        let state = tempfile::tempdir().unwrap();
+        let largest = "x".repeat(MAX_ENTRY_BYTES);
+        append(state.path(), &folder("/a"), &largest).unwrap();
+        append(state.path(), &folder("/a"), &format!("{largest}y")).unwrap();
+        // One written by a version without the cap is not loaded either.
+        let old = serde_json::to_string(&Entry {
+            dir: "/a".to_owned(),
+            text: "z".repeat(MAX_ENTRY_BYTES + 1),
+        })
+        .unwrap();
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(history_path(state.path()))
+            .unwrap();
+        writeln!(file, "{old}").unwrap();
+        assert_eq!(load(state.path(), &folder("/a")), vec![largest]);
     }
 
     #[test]

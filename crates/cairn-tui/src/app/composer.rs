@@ -21,6 +21,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::{CursorMove, TextArea, WrapMode};
 
 use crate::commands::{self, CommandSpec};
+use crate::history;
 use crate::layout;
 
 mod editing;
@@ -127,11 +128,14 @@ impl Composer {
         false
     }
 
-    /// Adds a sent line to the history (once, if it repeats the latest).
+    /// Adds a sent line to the history (once, if it repeats the latest), keeping as many and
+    /// as large prompts as the history file does.
     pub(crate) fn remember(&mut self, text: &str) {
         self.history_position = None;
-        if self.history.last().map(String::as_str) != Some(text) {
+        if history::fits(text) && self.history.last().map(String::as_str) != Some(text) {
             self.history.push(text.to_owned());
+            let excess = self.history.len().saturating_sub(history::MAX_ENTRIES);
+            self.history.drain(..excess);
         }
     }
 

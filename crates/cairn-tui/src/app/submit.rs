@@ -10,6 +10,7 @@ use cairn_core::transcript;
 use super::overlay::{ModelPicker, Overlay};
 use super::{App, Effect, SessionJob, TreeJob};
 use crate::commands::{self, Command, CopyTarget, Submission};
+use crate::history;
 use crate::markdown::code_blocks::code_blocks;
 use crate::picker::Picker;
 use crate::transcript::{Cell, CellKind};
@@ -108,8 +109,7 @@ impl App {
                     return;
                 }
                 self.composer.clear();
-                self.composer.remember(&text);
-                effects.push(Effect::SaveHistory(text));
+                self.remember_sent(text, effects);
                 self.branch_if_editing(effects);
                 if self.is_busy() || self.opening.is_some() {
                     // Sent when the answer streaming now (or the tool calls, or the summary
@@ -122,8 +122,7 @@ impl App {
             }
             Submission::Command(command) => {
                 self.composer.clear();
-                self.composer.remember(&text);
-                effects.push(Effect::SaveHistory(text));
+                self.remember_sent(text, effects);
                 self.run_command(command, effects);
             }
             Submission::Invalid(reason) => {
@@ -132,6 +131,20 @@ impl App {
             }
         }
         self.scroll = 0;
+    }
+
+    /// Keeps a sent line for Up to recall, here and in the history file, unless it is too
+    /// big for the history (then the user is told, so a missing prompt is no surprise).
+    fn remember_sent(&mut self, text: String, effects: &mut Vec<Effect>) {
+        if !history::fits(&text) {
+            self.hint = Some(format!(
+                "not kept in the prompt history (over {} KB)",
+                history::MAX_ENTRY_BYTES / 1024
+            ));
+            return;
+        }
+        self.composer.remember(&text);
+        effects.push(Effect::SaveHistory(text));
     }
 
     fn run_command(&mut self, command: Command, effects: &mut Vec<Effect>) {

@@ -154,3 +154,37 @@ fn the_input_shows_the_placeholder_and_the_hint() {
     app.handle(AppEvent::Paste(log(4_000)));
     assert_snapshot!(draw(&app).backend());
 }
+
+#[test]
+fn a_message_too_big_for_the_history_is_sent_but_not_remembered() {
+    let mut app = app_with_history(&["earlier"]);
+    let huge = "x".repeat(crate::history::MAX_ENTRY_BYTES + 1);
+    app.handle(AppEvent::Paste(huge.clone()));
+    let effects = app.handle(key(KeyCode::Enter));
+    assert_eq!(sent_text(&effects), Some(huge));
+    assert!(
+        !effects
+            .iter()
+            .any(|effect| matches!(effect, Effect::SaveHistory(_)))
+    );
+    assert_eq!(
+        app.hint.as_deref(),
+        Some("not kept in the prompt history (over 64 KB)")
+    );
+    app.handle(AppEvent::StreamEnded { turn: 1 });
+    app.handle(key(KeyCode::Up));
+    assert_eq!(app.input_text(), "earlier");
+}
+
+#[test]
+fn a_large_recalled_prompt_comes_back_collapsed_and_is_sent_whole() {
+    let mut app = app_with_history(&[]);
+    let pasted = log(50);
+    app.handle(AppEvent::Paste(pasted.clone()));
+    app.handle(key(KeyCode::Enter));
+    app.handle(AppEvent::StreamEnded { turn: 1 });
+    app.handle(key(KeyCode::Up));
+    assert_eq!(app.input_text(), "[pasted 50 lines · 391 bytes]");
+    let effects = app.handle(key(KeyCode::Enter));
+    assert_eq!(sent_text(&effects), Some(pasted.trim_end().to_owned()));
+}
