@@ -268,10 +268,7 @@ impl App {
                 }
             }
             AppEvent::Paste(text) => {
-                if self.on_approval_paste(&text) {
-                } else if let Overlay::Sessions(picker) = &mut self.overlay {
-                    picker.filter.push_str(text.lines().next().unwrap_or(""));
-                    picker.selected = 0;
+                if self.on_approval_paste(&text) || self.on_overlay_paste(&text, &mut effects) {
                 } else if self.composer.paste(&text) {
                     self.hint = Some(PASTE_HINT.to_owned());
                 }

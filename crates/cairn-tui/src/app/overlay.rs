@@ -66,68 +66,8 @@ impl App {
                 true
             }
             Overlay::Sessions(picker) => {
-                match picker::on_key(picker, key, self.now_ms) {
-                    PickerAction::Stay => {}
-                    PickerAction::Rename { id, title } => {
-                        // The open session is renamed through the manager, which holds it.
-                        effects.push(Effect::Job(if id == picker.current {
-                            SessionJob::Rename(title)
-                        } else {
-                            SessionJob::Picker(PickerJob::Rename {
-                                session_id: id,
-                                title,
-                            })
-                        }));
-                        self.list_again(effects);
-                    }
-                    PickerAction::SetArchived { id, archived } => {
-                        effects.push(Effect::Job(SessionJob::Picker(PickerJob::SetArchived {
-                            session_id: id,
-                            archived,
-                        })));
-                        self.list_again(effects);
-                    }
-                    PickerAction::Delete(id) => {
-                        effects.push(Effect::Job(SessionJob::Picker(PickerJob::Delete(id))));
-                        self.list_again(effects);
-                    }
-                    PickerAction::List { all_workspaces } => {
-                        effects.push(Effect::Job(SessionJob::ListSessions { all_workspaces }));
-                        if !picker.filter.trim().is_empty() {
-                            effects.push(Effect::Job(SessionJob::Search {
-                                query: picker.filter.clone(),
-                                all_workspaces,
-                            }));
-                        }
-                    }
-                    PickerAction::Search { all_workspaces } => {
-                        effects.push(Effect::Job(SessionJob::Search {
-                            query: picker.filter.clone(),
-                            all_workspaces,
-                        }));
-                    }
-                    PickerAction::Show(event_id) => {
-                        self.overlay = Overlay::None;
-                        self.focus_event(event_id);
-                    }
-                    PickerAction::OpenAt(id, event_id) => {
-                        self.overlay = Overlay::None;
-                        self.leave_conversation(effects);
-                        self.hint = Some(format!("opening session {}…", id.short()));
-                        effects.push(Effect::Job(SessionJob::OpenAt {
-                            session_id: id,
-                            event_id,
-                        }));
-                    }
-                    PickerAction::Close => self.overlay = Overlay::None,
-                    PickerAction::Open(id) => {
-                        self.overlay = Overlay::None;
-                        self.leave_conversation(effects);
-                        self.hint = Some(format!("opening session {}…", id.short()));
-                        effects.push(Effect::Job(SessionJob::Resume(id)));
-                    }
-                }
-                self.request_preview(effects);
+                let action = picker::on_key(picker, key, self.now_ms);
+                self.on_picker_action(action, effects);
                 true
             }
             Overlay::Rewind(list) => {
@@ -162,6 +102,91 @@ impl App {
                         })));
                     }
                 }
+                true
+            }
+        }
+    }
+
+    /// Carries out what a key or a paste in the sessions picker asked for.
+    fn on_picker_action(&mut self, action: PickerAction, effects: &mut Vec<Effect>) {
+        let Overlay::Sessions(picker) = &mut self.overlay else {
+            return;
+        };
+        match action {
+            PickerAction::Stay => {}
+            PickerAction::Rename { id, title } => {
+                // The open session is renamed through the manager, which holds it.
+                effects.push(Effect::Job(if id == picker.current {
+                    SessionJob::Rename(title)
+                } else {
+                    SessionJob::Picker(PickerJob::Rename {
+                        session_id: id,
+                        title,
+                    })
+                }));
+                self.list_again(effects);
+            }
+            PickerAction::SetArchived { id, archived } => {
+                effects.push(Effect::Job(SessionJob::Picker(PickerJob::SetArchived {
+                    session_id: id,
+                    archived,
+                })));
+                self.list_again(effects);
+            }
+            PickerAction::Delete(id) => {
+                effects.push(Effect::Job(SessionJob::Picker(PickerJob::Delete(id))));
+                self.list_again(effects);
+            }
+            PickerAction::List { all_workspaces } => {
+                effects.push(Effect::Job(SessionJob::ListSessions { all_workspaces }));
+                if !picker.filter.trim().is_empty() {
+                    effects.push(Effect::Job(SessionJob::Search {
+                        query: picker.filter.clone(),
+                        all_workspaces,
+                    }));
+                }
+            }
+            PickerAction::Search { all_workspaces } => {
+                effects.push(Effect::Job(SessionJob::Search {
+                    query: picker.filter.clone(),
+                    all_workspaces,
+                }));
+            }
+            PickerAction::Show(event_id) => {
+                self.overlay = Overlay::None;
+                self.focus_event(event_id);
+            }
+            PickerAction::OpenAt(id, event_id) => {
+                self.overlay = Overlay::None;
+                self.leave_conversation(effects);
+                self.hint = Some(format!("opening session {}…", id.short()));
+                effects.push(Effect::Job(SessionJob::OpenAt {
+                    session_id: id,
+                    event_id,
+                }));
+            }
+            PickerAction::Close => self.overlay = Overlay::None,
+            PickerAction::Open(id) => {
+                self.overlay = Overlay::None;
+                self.leave_conversation(effects);
+                self.hint = Some(format!("opening session {}…", id.short()));
+                effects.push(Effect::Job(SessionJob::Resume(id)));
+            }
+        }
+        self.request_preview(effects);
+    }
+
+    /// Gives a paste to the open overlay. Returns false when none is open; overlays that take
+    /// no text drop it, rather than fill the input hidden under them.
+    pub(super) fn on_overlay_paste(&mut self, text: &str, effects: &mut Vec<Effect>) -> bool {
+        match &mut self.overlay {
+            Overlay::None => false,
+            Overlay::Sessions(picker) => {
+                let action = picker::on_paste(picker, text);
+                self.on_picker_action(action, effects);
+                true
+            }
+            Overlay::Help { .. } | Overlay::Models(_) | Overlay::Rewind(_) | Overlay::Tree(_) => {
                 true
             }
         }

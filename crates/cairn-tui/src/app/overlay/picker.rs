@@ -165,6 +165,29 @@ pub(super) fn on_key(picker: &mut Picker, key: KeyEvent, now_ms: i64) -> PickerA
     PickerAction::Stay
 }
 
+/// A paste goes where the user is typing: into the title being edited, else the filter. Both
+/// are one line, so line breaks (and any other control character) become spaces.
+pub(super) fn on_paste(picker: &mut Picker, text: &str) -> PickerAction {
+    let flat: String = text
+        .replace("\r\n", "\n")
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    match &mut picker.mode {
+        PickerMode::Rename { text, .. } => {
+            text.push_str(&flat);
+            PickerAction::Stay
+        }
+        PickerMode::ConfirmDelete { .. } => PickerAction::Stay,
+        PickerMode::Browse => {
+            picker.notice = None;
+            picker.filter.push_str(&flat);
+            picker.selected = 0;
+            search_for_filter(picker)
+        }
+    }
+}
+
 /// After the filter changed: a search for it, unless there is nothing to search for.
 fn search_for_filter(picker: &Picker) -> PickerAction {
     if picker.filter.trim().is_empty() {

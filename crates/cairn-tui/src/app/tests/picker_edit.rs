@@ -184,3 +184,42 @@ fn the_picker_previews_hides_archived_and_renames_archives_and_deletes_with_a_qu
         vec![Effect::Job(SessionJob::Rename("named".into())), LIST_AGAIN]
     );
 }
+
+#[test]
+fn a_paste_while_renaming_goes_into_the_title_and_otherwise_into_the_filter() {
+    let mut app = new_app();
+    type_text(&mut app, "/sessions");
+    app.handle(key(KeyCode::Enter));
+    let other = SessionId(uuid::Uuid::from_u128(7));
+    app.handle(AppEvent::SessionsListed {
+        all_workspaces: false,
+        result: Ok(vec![summary(other, "beta", false)]),
+    });
+    app.handle(ctrl('r'));
+    // Line breaks and other control characters do not belong in a title.
+    assert!(
+        app.handle(AppEvent::Paste(" release\r\nnotes\x1b[2J".into()))
+            .is_empty()
+    );
+    assert_eq!(picker(&app).filter, "");
+    assert_eq!(app.input_text(), "");
+    assert_eq!(
+        app.handle(key(KeyCode::Enter)),
+        vec![
+            Effect::Job(SessionJob::Picker(PickerJob::Rename {
+                session_id: other,
+                title: "beta release notes [2J".into()
+            })),
+            LIST_AGAIN,
+        ]
+    );
+
+    // Browsing, a paste filters (and searches what was said), as typing does.
+    let effects = app.handle(AppEvent::Paste("migration\nplan".into()));
+    assert_eq!(picker(&app).filter, "migration plan");
+    assert!(effects.contains(&Effect::Job(SessionJob::Search {
+        query: "migration plan".into(),
+        all_workspaces: false,
+    })));
+    assert_eq!(app.input_text(), "");
+}
