@@ -431,10 +431,14 @@ fn ctrl_z_gives_the_terminal_back_to_the_shell_and_fg_brings_the_chat_back() {
         !tui.alternate_screen(),
         "the terminal is the shell's again:\n{screen}"
     );
+    // The wheel is the shell's again too: alternate scroll is off while stopped.
+    let output = tui.raw_output();
+    assert!(output.rfind("\x1b[?1007l") > output.rfind("\x1b[?1007h"));
 
     tui.send("fg\r");
     let screen = tui.wait_for("echo: before suspending");
     assert!(tui.alternate_screen(), "the chat is back:\n{screen}");
+    assert_eq!(tui.raw_output().matches("\x1b[?1007h").count(), 2);
     assert!(
         screen.contains("echo/"),
         "the status line is drawn again:\n{screen}"

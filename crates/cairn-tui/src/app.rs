@@ -64,8 +64,8 @@ pub(crate) use self::tools::ToolState;
 /// Shown when a paste was collapsed into a placeholder.
 const PASTE_HINT: &str = "paste collapsed · Ctrl+T expands it · Backspace removes it";
 
-/// Rows the mouse wheel scrolls per notch.
-const WHEEL_ROWS: usize = 3;
+/// Rows the mouse wheel scrolls per notch, when the mouse is captured.
+pub(crate) const WHEEL_ROWS: usize = 3;
 
 /// Token counts for the status line.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -273,11 +273,11 @@ impl App {
                     self.hint = Some(PASTE_HINT.to_owned());
                 }
             }
-            AppEvent::Wheel { up } => {
+            AppEvent::Wheel { up, rows } => {
                 if up {
-                    self.scroll_up(WHEEL_ROWS);
+                    self.scroll_up(rows);
                 } else {
-                    self.scroll = self.scroll.saturating_sub(WHEEL_ROWS);
+                    self.scroll = self.scroll.saturating_sub(rows);
                 }
             }
             AppEvent::Resize { width, height } => {

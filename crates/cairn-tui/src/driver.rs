@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::app::{App, AppEvent, AppInit, Effect, Origin, SessionJob};
-use crate::driver::background::{spawn_history_writer, spawn_input_reader, terminal_event};
+use crate::driver::background::{spawn_history_writer, spawn_input_reader};
 use crate::driver::tool_runner::ToolRunner;
 use crate::session_task::{SessionTask, session_view};
 use crate::terminal::{self, TerminalGuard, TerminalOutput};
@@ -114,6 +114,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
         tools,
         compact_at,
         window_title,
+        capture_mouse,
     } = options;
     let (toolbox, tool_settings) = tools.map(|tools| (tools.toolbox, tools.settings)).unzip();
     let history_scope = history::HistoryScope::for_workspace(manager.workspace());
@@ -178,7 +179,7 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
     .spawn(job_receiver);
 
     let (history_sender, history_writer) = spawn_history_writer(state_dir, history_scope);
-    let guard = TerminalGuard::enter().wrap_err("could not set up the terminal")?;
+    let guard = TerminalGuard::enter(capture_mouse).wrap_err("could not set up the terminal")?;
     let mut driver = Driver {
         app,
         provider,
@@ -192,7 +193,9 @@ pub async fn run(options: TuiOptions) -> eyre::Result<TuiExit> {
     };
     let outcome = match Terminal::new(CrosstermBackend::new(TerminalOutput::new())) {
         Ok(mut screen) => {
-            let outcome = driver.event_loop(&mut screen, &mut event_receiver).await;
+            let outcome = driver
+                .event_loop(&mut screen, &mut event_receiver, capture_mouse)
+                .await;
             // Shown here so ratatui's drop has nothing left to do: when it fails there, it
             // says so with `eprintln!`, which panics when stderr is a closed terminal. A
             // failure here leaves the output quiet (see `TerminalOutput`); the guard
@@ -237,8 +240,9 @@ impl Driver {
         &mut self,
         screen: &mut Screen,
         receiver: &mut mpsc::UnboundedReceiver<AppEvent>,
+        capture_mouse: bool,
     ) -> eyre::Result<()> {
-        let mut input = spawn_input_reader();
+        let mut input = spawn_input_reader(/*wheel_arrows*/ !capture_mouse);
         let mut ticker = tokio::time::interval(TICK_INTERVAL);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let mut terminate = signal(SignalKind::terminate()).wrap_err("SIGTERM handler")?;
@@ -250,10 +254,7 @@ impl Driver {
             let deadline = frames.deadline();
             let event = tokio::select! {
                 maybe = input.recv() => match maybe {
-                    Some(Ok(event)) => match terminal_event(event) {
-                        Some(event) => event,
-                        None => continue,
-                    },
+                    Some(Ok(event)) => event,
                     Some(Err(error)) => {
                         tracing::warn!(%error, "reading terminal input failed");
                         AppEvent::Terminate

@@ -75,6 +75,9 @@ pub struct TuiOptions {
     pub window_title: bool,
     /// The tools the model may call; `None` when `[tools] enabled = false`.
     pub tools: Option<ChatTools>,
+    /// `[ui] mouse`: capture the mouse (else it is left to the terminal, and the wheel comes
+    /// as arrow keys).
+    pub capture_mouse: bool,
 }
 
 /// The chat's tools: the workspace's toolbox that runs them and the rules that decide.

@@ -1,8 +1,10 @@
 //! Taking over the terminal and giving it back.
 //!
 //! [`TerminalGuard::enter`] switches to raw mode and the alternate screen, turns on bracketed
-//! paste, mouse reporting (for the wheel) and, where the terminal supports it, the keyboard
-//! enhancement that tells Shift+Enter from Enter. The terminal is restored exactly once,
+//! paste and, where the terminal supports it, the keyboard enhancement that tells Shift+Enter
+//! from Enter. The mouse is left to the terminal (so text is selected without Shift) and its
+//! alternate-scroll mode turned on, which sends the wheel as Up/Down arrows; with
+//! `[ui] mouse = true` the mouse is captured instead and the wheel arrives as mouse events. The terminal is restored exactly once,
 //! whichever comes first: the guard being dropped (normal exit, error, early return) or a
 //! panic anywhere (a hook restores it before the panic message prints, so the message is
 //! readable).
@@ -30,6 +32,14 @@ use tokio::sync::Notify;
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 /// Whether keyboard enhancement flags were pushed and must be popped.
 static ENHANCED: AtomicBool = AtomicBool::new(false);
+/// Whether the mouse is captured (`[ui] mouse = true`) rather than left to the terminal; kept
+/// for taking the terminal again after Ctrl+Z.
+static MOUSE_CAPTURE: AtomicBool = AtomicBool::new(false);
+
+/// xterm's alternate-scroll mode (DECSET 1007): on the alternate screen, the wheel sends
+/// Up/Down arrows. crossterm has no command for it.
+const ALTERNATE_SCROLL_ON: &[u8] = b"\x1b[?1007h";
+const ALTERNATE_SCROLL_OFF: &[u8] = b"\x1b[?1007l";
 /// Set by the panic hook. A panic in a background task (the stream, the session task) does
 /// not unwind the screen loop, so the loop must be told: the terminal is no longer set up.
 static PANICKED: AtomicBool = AtomicBool::new(false);
@@ -93,7 +103,9 @@ impl Write for TerminalOutput {
 pub struct TerminalGuard(());
 
 impl TerminalGuard {
-    pub fn enter() -> io::Result<Self> {
+    /// Takes the terminal over; `capture_mouse` is `[ui] mouse`.
+    pub fn enter(capture_mouse: bool) -> io::Result<Self> {
+        MOUSE_CAPTURE.store(capture_mouse, Ordering::SeqCst);
         install_panic_hook();
         take_over()?;
         Ok(Self(()))
@@ -110,8 +122,8 @@ pub fn suspend() -> io::Result<()> {
     take_over()
 }
 
-/// Raw mode, the alternate screen, bracketed paste, mouse reports, a hidden cursor, and
-/// unambiguous Esc where the terminal offers it.
+/// Raw mode, the alternate screen, bracketed paste, mouse reports or alternate scroll, a
+/// hidden cursor, and unambiguous Esc where the terminal offers it.
 fn take_over() -> io::Result<()> {
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
@@ -120,9 +132,14 @@ fn take_over() -> io::Result<()> {
         stdout,
         EnterAlternateScreen,
         EnableBracketedPaste,
-        EnableMouseCapture,
         cursor::Hide
     )?;
+    if MOUSE_CAPTURE.load(Ordering::SeqCst) {
+        execute!(stdout, EnableMouseCapture)?;
+    } else {
+        stdout.write_all(ALTERNATE_SCROLL_ON)?;
+        stdout.flush()?;
+    }
     if matches!(
         crossterm::terminal::supports_keyboard_enhancement(),
         Ok(true)
@@ -152,9 +169,13 @@ pub fn restore() {
     if ENHANCED.swap(false, Ordering::SeqCst) {
         let _ = execute!(stdout, PopKeyboardEnhancementFlags);
     }
+    if MOUSE_CAPTURE.load(Ordering::SeqCst) {
+        let _ = execute!(stdout, DisableMouseCapture);
+    } else {
+        let _ = stdout.write_all(ALTERNATE_SCROLL_OFF);
+    }
     let _ = execute!(
         stdout,
-        DisableMouseCapture,
         DisableBracketedPaste,
         LeaveAlternateScreen,
         cursor::Show

@@ -123,6 +123,7 @@ pub async fn run(context: &Context, start: &StartArgs) -> eyre::Result<ExitCode>
         tools,
         compact_at: context.config.conversation.compact_at(),
         window_title: context.config.ui.window_title(),
+        capture_mouse: context.config.ui.captures_mouse(),
     })
     .await?;
 

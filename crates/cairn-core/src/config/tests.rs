@@ -302,6 +302,7 @@ fn example_config_parses_and_documents_the_defaults() {
         "title_model",
         "[ui]",
         "window_title",
+        "mouse",
     ] {
         assert!(
             text.contains(key),
@@ -317,4 +318,32 @@ fn the_window_title_is_on_unless_turned_off() {
     assert!(!off.ui.window_title());
     let err = load_text("[ui]\nwindow_title = \"no\"\n", &[]).unwrap_err();
     assert_eq!(err.key.as_deref(), Some("ui.window_title"));
+}
+
+#[test]
+fn the_mouse_is_left_to_the_terminal_unless_asked_for() {
+    assert!(!load_text("", &[]).unwrap().ui.captures_mouse());
+    assert!(
+        !load_text("[ui]\nmouse = false\n", &[])
+            .unwrap()
+            .ui
+            .captures_mouse()
+    );
+    assert!(
+        load_text("[ui]\nmouse = true\n", &[])
+            .unwrap()
+            .ui
+            .captures_mouse()
+    );
+    let err = load_text("[ui]\nmouse = \"yes\"\n", &[]).unwrap_err();
+    assert!(err.to_string().contains("ui.mouse"), "{err}");
+    let config = load_text("[ui]\nmause = true\n", &[]).unwrap();
+    assert_eq!(
+        config
+            .warnings
+            .iter()
+            .map(|warning| warning.key.as_str())
+            .collect::<Vec<_>>(),
+        vec!["ui.mause"]
+    );
 }

@@ -55,8 +55,9 @@ pub enum AppEvent {
     Key(KeyEvent),
     /// Bracketed paste: text to insert as typed, without sending it.
     Paste(String),
-    /// The mouse wheel; `up` scrolls towards older messages.
-    Wheel { up: bool },
+    /// The mouse wheel (a mouse event, or arrows the terminal sent for it in alternate-scroll
+    /// mode): scroll `rows` rows, towards older messages when `up`.
+    Wheel { up: bool, rows: usize },
     /// The terminal has a new size.
     Resize { width: u16, height: u16 },
     /// Wall-clock time in milliseconds since the Unix epoch.

@@ -28,9 +28,15 @@ fn page_keys_wheel_and_end_scroll_the_transcript() {
     assert_eq!(app.scroll, 2 * page);
     app.handle(key(KeyCode::PageDown));
     assert_eq!(app.scroll, page);
-    app.handle(AppEvent::Wheel { up: true });
+    app.handle(AppEvent::Wheel {
+        up: true,
+        rows: crate::app::WHEEL_ROWS,
+    });
     assert_eq!(app.scroll, page + 3);
-    app.handle(AppEvent::Wheel { up: false });
+    app.handle(AppEvent::Wheel {
+        up: false,
+        rows: crate::app::WHEEL_ROWS,
+    });
     assert_eq!(app.scroll, page);
     app.handle(key(KeyCode::End));
     assert_eq!(app.scroll, 0);
@@ -44,6 +50,25 @@ fn page_keys_wheel_and_end_scroll_the_transcript() {
     type_text(&mut app, "back to the bottom");
     app.handle(key(KeyCode::Enter));
     assert_eq!(app.scroll, 0);
+}
+
+#[test]
+fn the_wheel_scrolls_whatever_is_in_the_input_and_leaves_the_history_alone() {
+    let kinds = (0..40)
+        .flat_map(|n| [user(&format!("q{n}")), assistant(&format!("a{n}"))])
+        .collect();
+    let mut app = app_with((60, 20), Origin::Resumed, kinds, &[]);
+    app.replace_history(vec!["earlier prompt".to_owned()]);
+    // Arrows the terminal sent for a notch arrive as one wheel event of that many rows.
+    app.handle(AppEvent::Wheel { up: true, rows: 3 });
+    assert_eq!((app.scroll, app.input_text()), (3, String::new()));
+    type_text(&mut app, "draft");
+    app.handle(AppEvent::Wheel { up: false, rows: 2 });
+    assert_eq!((app.scroll, app.input_text()), (1, "draft".to_owned()));
+    // A pressed Up is still the history's.
+    app.handle(ctrl('u'));
+    app.handle(key(KeyCode::Up));
+    assert_eq!(app.input_text(), "earlier prompt");
 }
 
 #[test]
