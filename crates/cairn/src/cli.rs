@@ -199,6 +199,14 @@ pub enum SessionsCommand {
         /// Session id or unique id prefix
         id: String,
     },
+    /// Session ids (twelve digits or more) and titles, one `ID<TAB>TITLE` line each, newest
+    /// first, for shell completion
+    #[command(hide = true)]
+    Ids {
+        /// Include archived sessions
+        #[arg(long)]
+        archived: bool,
+    },
     /// Delete a session and all its messages
     Delete {
         /// Session id or unique id prefix

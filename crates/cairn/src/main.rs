@@ -8,6 +8,7 @@
 mod output;
 
 mod cli;
+mod completion;
 mod context;
 mod logging;
 mod resolve;
@@ -22,7 +23,7 @@ mod tui;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 use crate::cli::{Cli, Command, ConfigCommand, StoreCommand};
 use crate::context::Context;
@@ -66,12 +67,7 @@ async fn dispatch(mut cli: Cli) -> eyre::Result<ExitCode> {
     cli.global.model = chosen.model.clone().or(cli.provider.model.clone());
     match cli.command {
         Some(Command::Completions { shell }) => {
-            // Generated into memory first: clap_complete panics on a failed write.
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "cairn", &mut script);
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&script)?;
-            stdout.flush()?;
+            completion::print_script(shell)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Config(ConfigCommand::Path)) => context::print_paths(&cli.global),

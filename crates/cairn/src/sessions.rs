@@ -35,6 +35,7 @@ pub async fn run(context: &Context, command: SessionsCommand) -> eyre::Result<Ex
             return Ok(ExitCode::SUCCESS);
         }
         SessionsCommand::List(_)
+        | SessionsCommand::Ids { .. }
         | SessionsCommand::Show { .. }
         | SessionsCommand::Export { .. } => context.open_store_for_reading().await?,
         SessionsCommand::Switch { .. }
@@ -48,6 +49,9 @@ pub async fn run(context: &Context, command: SessionsCommand) -> eyre::Result<Ex
     let now = SystemClock.now_ms();
     match command {
         SessionsCommand::List(args) => list(context, service, &args, now).await?,
+        SessionsCommand::Ids { archived } => {
+            crate::completion::print_ids(service, archived).await?
+        }
         // Handled before the store is opened.
         SessionsCommand::Search(_) => {}
         SessionsCommand::Show {
