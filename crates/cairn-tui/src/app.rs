@@ -280,6 +280,7 @@ impl App {
                     self.scroll = self.scroll.saturating_sub(rows);
                 }
             }
+            AppEvent::Arrows { up, count } => self.on_arrows(up, count, &mut effects),
             AppEvent::Resize { width, height } => {
                 self.size = (width, height);
                 self.clamp_scroll();

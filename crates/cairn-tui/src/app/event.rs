@@ -58,6 +58,9 @@ pub enum AppEvent {
     /// The mouse wheel (a mouse event, or arrows the terminal sent for it in alternate-scroll
     /// mode): scroll `rows` rows, towards older messages when `up`.
     Wheel { up: bool, rows: usize },
+    /// `count` Up (`up`) or Down arrows that arrived at once: the wheel in alternate-scroll
+    /// mode, or (rarely) keys pressed faster than they were read. The screen decides which.
+    Arrows { up: bool, count: usize },
     /// The terminal has a new size.
     Resize { width: u16, height: u16 },
     /// Wall-clock time in milliseconds since the Unix epoch.

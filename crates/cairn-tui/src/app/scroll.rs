@@ -1,10 +1,35 @@
 //! Scrolling the transcript: by pages and rows, to a message, and clamped to what there is.
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 
-use super::App;
+use super::{App, Effect, Overlay};
 
 impl App {
+    /// Arrows that arrived together. Where arrows make a choice (an overlay, the approval
+    /// prompt, the command popup) they are the keys they are, one by one, so a quick double
+    /// press can never land on the wrong choice; on the conversation they are the wheel and
+    /// scroll it, a row each, whatever is in the input.
+    pub(super) fn on_arrows(&mut self, up: bool, count: usize, effects: &mut Vec<Effect>) {
+        let choosing = !matches!(self.overlay, Overlay::None)
+            || self
+                .tools
+                .as_ref()
+                .and_then(|tools| tools.prompt())
+                .is_some()
+            || !self.completions().is_empty();
+        if choosing {
+            let code = if up { KeyCode::Up } else { KeyCode::Down };
+            for _ in 0..count {
+                self.on_key(KeyEvent::new(code, KeyModifiers::NONE), effects);
+            }
+        } else if up {
+            self.scroll_up(count);
+        } else {
+            self.scroll = self.scroll.saturating_sub(count);
+        }
+    }
+
     pub(super) fn transcript_area(&self) -> Rect {
         self.areas(self.screen()).transcript
     }

@@ -90,17 +90,18 @@ pub(super) fn spawn_input_reader(
 const MAX_BATCH: usize = 256;
 
 /// The events of one batch (what the terminal had sent by the time it was read) for the
-/// screen. With `wheel_arrows`, a run of two or more of the same plain Up or Down is the
-/// wheel in alternate-scroll mode, one row an arrow: a terminal sends several for each notch
-/// at once, while arrows a person presses (held down too) arrive one by one. A single arrow
-/// stays a key, so Up on the input still recalls earlier prompts.
+/// screen. With `wheel_arrows`, a run of two or more of the same plain Up or Down becomes one
+/// [`AppEvent::Arrows`]: a terminal in alternate-scroll mode sends several for each wheel
+/// notch at once, while arrows a person presses (held down too) arrive one by one. The screen
+/// scrolls for them only where arrows choose nothing. A single arrow stays a key, so Up on the
+/// input still recalls earlier prompts.
 pub(super) fn app_events(batch: Vec<TerminalEvent>, wheel_arrows: bool) -> Vec<AppEvent> {
     let mut events: Vec<AppEvent> = Vec::new();
     let mut run: Option<(bool, usize, KeyEvent)> = None;
     let flush =
         |run: &mut Option<(bool, usize, KeyEvent)>, events: &mut Vec<AppEvent>| match run.take() {
             Some((_, 1, key)) => events.push(AppEvent::Key(key)),
-            Some((up, rows, _)) => events.push(AppEvent::Wheel { up, rows }),
+            Some((up, count, _)) => events.push(AppEvent::Arrows { up, count }),
             None => {}
         };
     for event in batch {
@@ -189,10 +190,10 @@ mod tests {
         assert_eq!(
             shown(app_events(batch.clone(), /*wheel_arrows*/ true)),
             vec![
-                "Wheel { up: true, rows: 3 }".to_owned(),
+                "Arrows { up: true, count: 3 }".to_owned(),
                 key(KeyCode::Down),
                 key(KeyCode::Char('a')),
-                "Wheel { up: false, rows: 2 }".to_owned(),
+                "Arrows { up: false, count: 2 }".to_owned(),
             ]
         );
         // One Up on its own (a key press) stays a key, for the prompt history.

@@ -59,12 +59,23 @@ fn the_wheel_scrolls_whatever_is_in_the_input_and_leaves_the_history_alone() {
         .collect();
     let mut app = app_with((60, 20), Origin::Resumed, kinds, &[]);
     app.replace_history(vec!["earlier prompt".to_owned()]);
-    // Arrows the terminal sent for a notch arrive as one wheel event of that many rows.
-    app.handle(AppEvent::Wheel { up: true, rows: 3 });
+    // Arrows the terminal sent together for a notch scroll, a row each.
+    app.handle(AppEvent::Arrows { up: true, count: 3 });
     assert_eq!((app.scroll, app.input_text()), (3, String::new()));
     type_text(&mut app, "draft");
-    app.handle(AppEvent::Wheel { up: false, rows: 2 });
+    app.handle(AppEvent::Arrows {
+        up: false,
+        count: 2,
+    });
     assert_eq!((app.scroll, app.input_text()), (1, "draft".to_owned()));
+    // Where arrows choose (the command popup here), they stay arrows.
+    app.handle(ctrl('u'));
+    type_text(&mut app, "/");
+    app.handle(AppEvent::Arrows {
+        up: false,
+        count: 2,
+    });
+    assert_eq!((app.scroll, app.composer.popup_selected), (1, 2));
     // A pressed Up is still the history's.
     app.handle(ctrl('u'));
     app.handle(key(KeyCode::Up));
