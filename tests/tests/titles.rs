@@ -174,6 +174,68 @@ fn the_chat_shows_the_generated_title_and_never_replaces_a_rename() {
     );
 }
 
+/// Four exchanges after the model named the session, the model is asked once whether the
+/// title still fits the latest exchange; its new title is stored as checked, and later
+/// answers ask nothing more.
+#[test]
+fn the_chat_checks_the_model_s_title_once_after_a_few_turns() {
+    let env = TestEnv::new();
+    let server = ScriptedServer::start_with_titles(
+        vec![
+            Reply::openai_text(&["Borrow ", "it instead."]),
+            Reply::openai_text(&["They copy."]),
+            Reply::openai_text(&["It counts."]),
+            Reply::openai_text(&["Run git tag v1."]),
+            Reply::openai_text(&["Then git push --tags."]),
+        ],
+        vec![
+            Reply::openai_text(&["Ownership in Rust"]),
+            Reply::openai_text(&["Tagging a release"]),
+            // Served only if a third title request were made.
+            Reply::openai_text(&["Asked too often"]),
+        ],
+    );
+    env.write_config(&server.openai_config());
+    let vars = [("CAIRN_PROVIDER", ""), ("CAIRN_TEST_KEY", "sk-test")];
+    let tui = Tui::spawn_with(&env, &env.work_dir(), &[], &vars);
+    tui.wait_for("gpt-test");
+    tui.submit("why does my value move?");
+    tui.wait_for("Borrow it instead.");
+    wait_until("the status line shows the title", || {
+        tui.status_line().contains("Ownership in Rust")
+    });
+    for (question, answer) in [
+        ("and clones?", "They copy."),
+        ("and Rc?", "It counts."),
+        ("how do I tag a release?", "Run git tag v1."),
+    ] {
+        tui.submit(question);
+        tui.wait_for(answer);
+    }
+    wait_until("the status line shows the checked title", || {
+        tui.status_line().contains("Tagging a release")
+    });
+    let requests = server.title_requests();
+    assert_eq!(requests.len(), 2);
+    assert!(
+        requests[1].contains("SAME") && requests[1].contains("Ownership in Rust"),
+        "the check names the title and the way to keep it: {}",
+        requests[1]
+    );
+    assert!(requests[1].contains("how do I tag a release?"));
+
+    tui.submit("and push it?");
+    tui.wait_for("Then git push --tags.");
+    // Give a third request time to have been made, had it been.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(server.title_requests().len(), 2);
+    tui.quit_cleanly("\x04");
+    assert_eq!(
+        newest_title(&env),
+        ("Tagging a release".to_owned(), "model_refreshed".to_owned())
+    );
+}
+
 #[test]
 fn the_echo_provider_never_asks_for_a_title() {
     let env = TestEnv::new();

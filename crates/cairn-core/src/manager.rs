@@ -494,18 +494,13 @@ impl SessionManager {
     /// Gives the stored session a title the model made (already cleaned, see
     /// [`clean_generated_title`](crate::title::clean_generated_title)), unless the user has
     /// named it: `false` when the title was kept, or the session is not stored.
-    pub async fn set_generated_title(&mut self, title: &str) -> Result<bool> {
+    pub async fn set_generated_title(&mut self, title: &str, source: TitleSource) -> Result<bool> {
         if !self.session_stored {
             return Ok(false);
         }
         let applied = self
             .service
-            .set_title(
-                self.session.id,
-                title,
-                TitleSource::Model,
-                self.clock.now_ms(),
-            )
+            .set_title(self.session.id, title, source, self.clock.now_ms())
             .await?;
         if applied {
             self.session.title = title.to_owned();

@@ -337,7 +337,7 @@ pub trait SessionService: Send + Sync {
     async fn count_sessions(&self, workspace: Option<&WorkspaceFilter>) -> Result<SessionCounts>;
 
     /// Gives the session `title` from `source`, atomically only if the stored title's source
-    /// is not stronger (first message < model < user), so a title the user set is never
+    /// is not stronger (first message < model < model checked once < user), so a title the user set is never
     /// replaced by an automatic one, whatever runs at the same time. `Ok(false)` when the
     /// stored title was kept. Moves `updated_at` to `now_ms` if that is later. `NotFound` if
     /// the session is not stored.
@@ -348,6 +348,9 @@ pub trait SessionService: Send + Sync {
         source: TitleSource,
         now_ms: i64,
     ) -> Result<bool>;
+
+    /// Where the session's stored title came from. `NotFound` if the session is not stored.
+    async fn title_source(&self, session_id: SessionId) -> Result<TitleSource>;
 
     /// Sets the model the session uses (`None`: the configured one). Like archiving, it does
     /// not move `updated_at`. `NotFound` if the session is not stored.

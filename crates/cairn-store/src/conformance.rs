@@ -120,6 +120,7 @@ macro_rules! conformance_tests {
                 a_user_title_is_never_replaced_by_an_automatic_one,
                 automatic_titles_are_listed_as_such_and_replace_each_other,
                 concurrent_automatic_titles_never_overwrite_a_rename,
+                a_checked_title_is_replaced_only_by_the_user,
                 archive_and_unarchive_keep_updated_at,
                 delete_removes_session_and_events,
                 unknown_ids_are_not_found,

@@ -459,6 +459,18 @@ impl SessionService for SqliteSessionService {
         })
     }
 
+    async fn title_source(&self, session_id: SessionId) -> Result<TitleSource> {
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT title_source FROM sessions WHERE id = ?1")
+                .bind(session_id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|err| self.map_err(err))?;
+        stored
+            .map(|name| TitleSource::from_stored(&name))
+            .ok_or(ServiceError::NotFound(session_id))
+    }
+
     async fn set_title(
         &self,
         session_id: SessionId,

@@ -359,15 +359,20 @@ impl App {
             AppEvent::Renamed { title } => {
                 self.note(&format!("Renamed this session to “{title}”."))
             }
-            AppEvent::TitleWanted { session_id, input } => {
-                self.on_title_wanted(session_id, &input, &mut effects)
-            }
-            AppEvent::TitleGenerated { session_id, title } => {
-                effects.push(Effect::Job(SessionJob::SetGeneratedTitle {
-                    session_id,
-                    title,
-                }))
-            }
+            AppEvent::TitleWanted {
+                session_id,
+                input,
+                refresh_of,
+            } => self.on_title_wanted(session_id, &input, refresh_of, &mut effects),
+            AppEvent::TitleGenerated {
+                session_id,
+                title,
+                source,
+            } => effects.push(Effect::Job(SessionJob::SetGeneratedTitle {
+                session_id,
+                title,
+                source,
+            })),
             AppEvent::ExportWritten { result } => match result {
                 Ok(path) => self.note(&format!("Exported the conversation to {}", path.display())),
                 Err(error) => self.error(&format!("export failed: {error}")),

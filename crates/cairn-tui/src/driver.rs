@@ -29,12 +29,9 @@ use crate::terminal::{self, TerminalGuard, TerminalOutput};
 use crate::window_title::WindowTitle;
 use crate::{Opening, TuiExit, TuiOptions, history};
 use cairn_core::service::unique_short_id;
-use cairn_core::title::generate_title;
 
 /// The shortest time between two frames (about 60 frames a second).
 pub const FRAME_INTERVAL: Duration = Duration::from_millis(16);
-/// The longest a title may take: past it the first line stays the title.
-const TITLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often the spinner moves while an answer is on its way.
 const TICK_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -367,27 +364,14 @@ impl Driver {
                 Effect::GenerateTitle {
                     session_id,
                     request,
-                } => {
-                    let provider = self.provider.clone();
-                    let events = self.events.clone();
-                    // Not tracked: it writes nothing itself, and one left running at exit
-                    // ends with the runtime.
-                    tokio::spawn(async move {
-                        let generated = tokio::time::timeout(
-                            TITLE_TIMEOUT,
-                            generate_title(provider.as_ref(), request),
-                        )
-                        .await;
-                        match generated {
-                            Ok(Ok(Some(title))) => {
-                                let _ = events.send(AppEvent::TitleGenerated { session_id, title });
-                            }
-                            Ok(Ok(None)) => tracing::debug!("the model gave no usable title"),
-                            Ok(Err(error)) => tracing::debug!(%error, "naming the session failed"),
-                            Err(_) => tracing::debug!("naming the session timed out"),
-                        }
-                    });
-                }
+                    refresh_of,
+                } => titles::spawn_title(
+                    self.provider.clone(),
+                    self.events.clone(),
+                    session_id,
+                    request,
+                    refresh_of,
+                ),
                 Effect::GenerateSummary {
                     input,
                     request,
@@ -483,6 +467,7 @@ mod background;
 mod tool_runner;
 
 mod summary;
+mod titles;
 
 /// Clears the terminal and makes the next frame draw every cell. Not `Terminal::clear`: it
 /// asks the terminal where the cursor is, and that answer cannot arrive while the input

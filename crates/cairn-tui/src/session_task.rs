@@ -17,7 +17,6 @@ use cairn_core::manager::SeenTree;
 use cairn_core::paths::expand_home;
 use cairn_core::private_file::{Overwrite, write_private};
 use cairn_core::service::{WorkspaceFilter, lasting_short_id, unique_short_id};
-use cairn_core::title::{TitleSource, title_input};
 use cairn_core::transcript;
 use cairn_core::{EventKind, SessionFilter, SessionId, SessionManager};
 use std::path::PathBuf;
@@ -63,6 +62,8 @@ pub struct SessionTask {
     /// The session as `/tree` last read it, so a branch picked there switches without
     /// reading every event again.
     seen_tree: Option<SeenTree>,
+    /// The session whose title this process has asked the model to check (see `titling`).
+    title_checked: Option<SessionId>,
     /// The last write failed: the store is unreachable or refusing, and events wait here.
     store_failing: bool,
     /// Where events the store never took are written when the chat ends (the state folder).
@@ -106,6 +107,7 @@ impl SessionTask {
             branches: 1,
             branches_stale: true,
             seen_tree: None,
+            title_checked: None,
             store_failing: false,
             unsaved_dir: None,
             compact_at: cairn_core::compact::DEFAULT_COMPACT_AT,
@@ -235,40 +237,6 @@ impl SessionTask {
         }
     }
 
-    /// After the session's first complete answer is stored, the screen may have the model
-    /// name the session.
-    fn ask_for_title_if_first_answer(&self) {
-        let branch: Vec<_> = self.manager.events().cloned().collect();
-        if let Some(input) = title_input(&branch) {
-            self.reply(AppEvent::TitleWanted {
-                session_id: self.manager.session().id,
-                input,
-            });
-        }
-    }
-
-    /// Stores a title the model made for `session_id` (no longer the current session, if
-    /// the user moved on meanwhile); the status line follows when it was taken.
-    async fn set_generated_title(&mut self, session_id: SessionId, title: &str) {
-        let applied = if self.manager.session().id == session_id {
-            self.manager.set_generated_title(title).await
-        } else {
-            let now = self.manager.now_ms();
-            self.manager
-                .service()
-                .set_title(session_id, title, TitleSource::Model, now)
-                .await
-        };
-        match applied {
-            Ok(true) if self.manager.session().id == session_id => {
-                self.reply(AppEvent::SessionChanged(self.view().await));
-            }
-            Ok(_) => {}
-            // Naming is a convenience: the first line stays the title.
-            Err(error) => tracing::debug!(%error, "could not store the generated title"),
-        }
-    }
-
     fn request_for(&self, turn: u64, model: &str) -> AppEvent {
         let request = self
             .manager
@@ -341,7 +309,7 @@ impl SessionTask {
                 }
                 self.reply(AppEvent::SessionChanged(self.view().await));
                 if answered && self.manager.pending_count() == 0 {
-                    self.ask_for_title_if_first_answer();
+                    self.ask_for_title().await;
                 }
             }
             SessionJob::RecordStep(kinds) => {
@@ -351,8 +319,12 @@ impl SessionTask {
                 self.persist().await;
             }
             SessionJob::NextRequest { turn, model } => self.reply(self.request_for(turn, &model)),
-            SessionJob::SetGeneratedTitle { session_id, title } => {
-                self.set_generated_title(session_id, &title).await;
+            SessionJob::SetGeneratedTitle {
+                session_id,
+                title,
+                source,
+            } => {
+                self.set_generated_title(session_id, &title, source).await;
             }
             SessionJob::Heartbeat {
                 answer_so_far,
@@ -549,6 +521,7 @@ mod search;
 mod tests;
 #[cfg(test)]
 mod title_tests;
+mod titling;
 mod tree;
 #[cfg(test)]
 mod tree_tests;

@@ -106,6 +106,70 @@ pub async fn automatic_titles_are_listed_as_such_and_replace_each_other(service:
     );
 }
 
+/// The model's title checked once (kept or renamed: `model_refreshed`) replaces the model's,
+/// is never replaced by the model's or the first message's again, and gives way to the
+/// user's; `title_source` says which kind is stored, as the listing does.
+pub async fn a_checked_title_is_replaced_only_by_the_user(service: Service) {
+    let session = stored_conversation(&service, "titles", None, 1_000).await;
+    let id = session.id;
+    assert_eq!(
+        service.title_source(id).await.expect("source"),
+        TitleSource::FirstMessage
+    );
+    assert!(
+        service
+            .set_title(id, "Fixing the build", TitleSource::Model, 2_000)
+            .await
+            .expect("model")
+    );
+    assert_eq!(
+        service.title_source(id).await.expect("source"),
+        TitleSource::Model
+    );
+    assert!(
+        service
+            .set_title(id, "Release checklist", TitleSource::Refreshed, 3_000)
+            .await
+            .expect("checked")
+    );
+    for source in [TitleSource::Model, TitleSource::FirstMessage] {
+        assert!(
+            !service
+                .set_title(id, "older", source, 4_000)
+                .await
+                .expect("automatic")
+        );
+    }
+    assert_eq!(
+        listed_title(&service, id).await,
+        ("Release checklist".to_owned(), TitleSource::Refreshed)
+    );
+    assert_eq!(
+        service.title_source(id).await.expect("source"),
+        TitleSource::Refreshed
+    );
+    assert!(
+        service
+            .set_title(id, "Mine", TitleSource::User, 5_000)
+            .await
+            .expect("user")
+    );
+    assert!(
+        !service
+            .set_title(id, "Release checklist", TitleSource::Refreshed, 6_000)
+            .await
+            .expect("checked again")
+    );
+    assert_eq!(
+        service.title_source(id).await.expect("source"),
+        TitleSource::User
+    );
+    assert!(matches!(
+        service.title_source(SessionId::new()).await,
+        Err(ServiceError::NotFound(_))
+    ));
+}
+
 pub async fn concurrent_automatic_titles_never_overwrite_a_rename(service: Service) {
     let session = stored_conversation(&service, "titles", None, 1_000).await;
     let mut writers = Vec::new();

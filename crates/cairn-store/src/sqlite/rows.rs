@@ -27,14 +27,16 @@ macro_rules! session_columns {
 pub(crate) use session_columns;
 
 /// SQL for the strength of a stored title source, as a literal to `concat!`: a title may only
-/// be replaced by one whose source is at least as strong (first message < model < user). An
+/// be replaced by one whose source is at least as strong (first message < model < model
+/// checked once < user). An
 /// unknown source (a newer build's) counts as the user's, which nothing automatic replaces.
 macro_rules! title_source_rank {
     ($column:literal) => {
         concat!(
             "(CASE ",
             $column,
-            " WHEN 'first_message' THEN 0 WHEN 'model' THEN 1 ELSE 2 END)"
+            " WHEN 'first_message' THEN 0 WHEN 'model' THEN 1 WHEN 'model_refreshed' THEN 2 \
+             ELSE 3 END)"
         )
     };
 }

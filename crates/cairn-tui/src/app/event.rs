@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use cairn_core::compact::SummaryInput;
 use cairn_core::private_file::Overwrite;
 use cairn_core::search::SearchHit;
-use cairn_core::title::TitleInput;
+use cairn_core::title::{TitleInput, TitleSource};
 use cairn_core::tool::{Place, ToolRequest};
 use cairn_core::tree::ConversationTree;
 use cairn_core::{
@@ -136,15 +136,19 @@ pub enum AppEvent {
     JobFailed { what: String, error: String },
     /// `/rename` was stored.
     Renamed { title: String },
-    /// The session received its first complete answer: the model may name it now.
+    /// The session received its first complete answer: the model may name it now. With
+    /// `refresh_of` (the model's title, a few turns later), the model is asked once whether
+    /// that title still fits `input`, the latest exchange.
     TitleWanted {
         session_id: SessionId,
         input: TitleInput,
+        refresh_of: Option<String>,
     },
-    /// The model named the session (the title is cleaned already).
+    /// The model named the session, or kept its name (the title is cleaned already).
     TitleGenerated {
         session_id: SessionId,
         title: String,
+        source: TitleSource,
     },
     /// The session task's answer to a [`PickerJob`].
     Picker(PickerReply),
@@ -297,6 +301,7 @@ pub enum SessionJob {
     SetGeneratedTitle {
         session_id: SessionId,
         title: String,
+        source: TitleSource,
     },
     /// `/model NAME`: the session uses this model from now on, also when continued later.
     SetModel(String),
@@ -391,6 +396,9 @@ pub enum Effect {
     GenerateTitle {
         session_id: SessionId,
         request: ModelRequest,
+        /// The title being checked (see [`AppEvent::TitleWanted`]); `None` asks for a
+        /// first one.
+        refresh_of: Option<String>,
     },
     /// Ask the model for a summary with `request`; it comes back as
     /// [`CompactionEvent::Generated`] with `input` and `waiting_turn`.

@@ -1,9 +1,10 @@
 //! Naming the session: when the session task says the first answer is stored, the screen
-//! asks the model for a title in the background, unless the provider is the offline echo
-//! (whose "title" would only repeat the question: the first line stays the title).
+//! asks the model for a title in the background, and a few turns later asks once whether
+//! that title still fits; never with the offline echo provider (whose "title" would only
+//! repeat the question: the first line stays the title).
 
 use cairn_core::SessionId;
-use cairn_core::title::{TitleInput, title_request};
+use cairn_core::title::{TitleInput, refresh_request, title_request};
 
 use super::{App, Effect};
 
@@ -12,15 +13,21 @@ impl App {
         &mut self,
         session_id: SessionId,
         input: &TitleInput,
+        refresh_of: Option<String>,
         effects: &mut Vec<Effect>,
     ) {
         if self.provider.offline {
             return;
         }
         let model = self.title_model.as_deref().unwrap_or(&self.model);
+        let request = match &refresh_of {
+            Some(title) => refresh_request(input, title, model),
+            None => title_request(input, model),
+        };
         effects.push(Effect::GenerateTitle {
             session_id,
-            request: title_request(input, model),
+            request,
+            refresh_of,
         });
     }
 }

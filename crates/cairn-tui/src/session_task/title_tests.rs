@@ -96,7 +96,15 @@ async fn the_first_answer_asks_for_a_title_and_the_model_s_title_is_stored_as_au
     .unwrap();
     let mut wanted = Vec::new();
     wait_for(&mut events, |event| match event {
-        AppEvent::TitleWanted { session_id, input } => {
+        AppEvent::TitleWanted {
+            session_id,
+            input,
+            refresh_of,
+        } => {
+            assert_eq!(
+                refresh_of, None,
+                "two messages are too few to check the title"
+            );
             wanted.push((session_id, input));
             None
         }
@@ -117,6 +125,7 @@ async fn the_first_answer_asks_for_a_title_and_the_model_s_title_is_stored_as_au
     jobs.send(SessionJob::SetGeneratedTitle {
         session_id,
         title: "Moves and borrows".into(),
+        source: TitleSource::Model,
     })
     .unwrap();
     let view = wait_for(&mut events, |event| match event {
@@ -137,6 +146,7 @@ async fn the_first_answer_asks_for_a_title_and_the_model_s_title_is_stored_as_au
     jobs.send(SessionJob::SetGeneratedTitle {
         session_id,
         title: "Late".into(),
+        source: TitleSource::Model,
     })
     .unwrap();
     drop(jobs);
@@ -145,4 +155,123 @@ async fn the_first_answer_asks_for_a_title_and_the_model_s_title_is_stored_as_au
         source_of(&service, session_id).await,
         ("Mine".to_owned(), TitleSource::User)
     );
+}
+
+/// Sends each exchange, then waits until the task has handled them, returning the title
+/// requests it made meanwhile as `(refresh_of, latest exchange)`.
+async fn exchange(
+    jobs: &mpsc::UnboundedSender<SessionJob>,
+    events: &mut mpsc::UnboundedReceiver<AppEvent>,
+    exchanges: &[(&str, &str)],
+) -> Vec<(Option<String>, TitleInput)> {
+    for (text, reply) in exchanges {
+        jobs.send(SessionJob::SendUserMessage {
+            turn: 1,
+            text: (*text).into(),
+            model: "m".into(),
+        })
+        .unwrap();
+        jobs.send(SessionJob::Record(vec![answer(reply)])).unwrap();
+    }
+    jobs.send(SessionJob::ListSessions {
+        all_workspaces: true,
+    })
+    .unwrap();
+    let mut wanted = Vec::new();
+    wait_for(events, |event| match event {
+        AppEvent::TitleWanted {
+            input, refresh_of, ..
+        } => {
+            wanted.push((refresh_of, input));
+            None
+        }
+        AppEvent::SessionsListed { .. } => Some(()),
+        _ => None,
+    })
+    .await;
+    wanted
+}
+
+/// Four complete exchanges after the model named the session, the task asks once whether
+/// that title still fits the latest exchange; the answer is stored as checked and never
+/// asked for again, neither on later answers nor by the next chat on the same session.
+#[tokio::test]
+async fn the_model_s_title_is_checked_once_a_few_turns_later() {
+    let (_dir, service, workspace) = service().await;
+    let manager = SessionManager::new(
+        service.clone(),
+        Arc::new(ManualClock::new(NOW_MS)),
+        workspace.clone(),
+        ResumePolicy::default(),
+    );
+    let (replies, mut events) = mpsc::unbounded_channel();
+    let (jobs, receiver) = mpsc::unbounded_channel();
+    let task = SessionTask::new(manager, 8_000, None, replies).spawn(receiver);
+
+    let first = exchange(&jobs, &mut events, &[("why does it move?", "Borrow it.")]).await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].0, None);
+    jobs.send(SessionJob::ListSessions {
+        all_workspaces: true,
+    })
+    .unwrap();
+    let session_id = wait_for(&mut events, |event| match event {
+        AppEvent::SessionsListed { result, .. } => Some(result.unwrap()[0].session.id),
+        _ => None,
+    })
+    .await;
+    jobs.send(SessionJob::SetGeneratedTitle {
+        session_id,
+        title: "Moves and borrows".into(),
+        source: TitleSource::Model,
+    })
+    .unwrap();
+
+    let later = [
+        ("and clones?", "They copy."),
+        ("and Rc?", "It counts."),
+        ("how do I tag a release?", "git tag v1."),
+    ];
+    let checks = exchange(&jobs, &mut events, &later).await;
+    assert_eq!(
+        checks,
+        vec![(
+            Some("Moves and borrows".to_owned()),
+            TitleInput {
+                question: "how do I tag a release?".into(),
+                answer: "git tag v1.".into(),
+            }
+        )],
+        "asked once, at the fourth exchange"
+    );
+    jobs.send(SessionJob::SetGeneratedTitle {
+        session_id,
+        title: "Releases and ownership".into(),
+        source: TitleSource::Refreshed,
+    })
+    .unwrap();
+    let none = exchange(&jobs, &mut events, &[("and push it?", "git push --tags.")]).await;
+    assert_eq!(none, vec![]);
+    drop(jobs);
+    task.await.unwrap();
+    assert_eq!(
+        source_of(&service, session_id).await,
+        ("Releases and ownership".to_owned(), TitleSource::Refreshed)
+    );
+
+    // The next chat on the session does not check it again.
+    let manager = SessionManager::new(
+        service.clone(),
+        Arc::new(ManualClock::new(NOW_MS + 1_000)),
+        workspace,
+        ResumePolicy::default(),
+    );
+    let (replies, mut events) = mpsc::unbounded_channel();
+    let (jobs, receiver) = mpsc::unbounded_channel();
+    let task = SessionTask::new(manager, 8_000, None, replies).spawn(receiver);
+    jobs.send(SessionJob::Resume(session_id)).unwrap();
+    let none = exchange(&jobs, &mut events, &[("one more?", "Sure.")]).await;
+    assert_eq!(none, vec![]);
+    drop(jobs);
+    task.await.unwrap();
 }

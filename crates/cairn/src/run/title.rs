@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use cairn_core::title::{generate_title, title_input, title_request};
+use cairn_core::title::{TitleSource, generate_title, title_input, title_request};
 use cairn_core::{ModelProvider, SessionManager};
 
 use super::StopSignals;
@@ -39,7 +39,10 @@ pub(super) async fn name_if_first_answer(
         Ok(Err(error)) => return tracing::debug!(%error, "naming the session failed"),
         Err(_) => return tracing::debug!("naming the session timed out"),
     };
-    if let Err(error) = manager.set_generated_title(&title).await {
+    if let Err(error) = manager
+        .set_generated_title(&title, TitleSource::Model)
+        .await
+    {
         tracing::debug!(%error, "could not store the generated title");
     }
 }

@@ -1,7 +1,7 @@
 //! Naming the session: asked of a real provider in the background, never of the echo.
 
 use cairn_core::ProviderInfo;
-use cairn_core::title::{TitleInput, title_request};
+use cairn_core::title::{TitleInput, TitleSource, refresh_request, title_request};
 use pretty_assertions::assert_eq;
 
 use super::*;
@@ -32,6 +32,7 @@ fn the_echo_provider_is_never_asked_for_a_title() {
     let effects = app.handle(AppEvent::TitleWanted {
         session_id: session_id(),
         input: input(),
+        refresh_of: None,
     });
     assert_eq!(effects, vec![]);
 }
@@ -43,12 +44,14 @@ fn a_real_provider_is_asked_with_the_title_model_and_its_title_is_stored() {
         let effects = app.handle(AppEvent::TitleWanted {
             session_id: session_id(),
             input: input(),
+            refresh_of: None,
         });
         assert_eq!(
             effects,
             vec![Effect::GenerateTitle {
                 session_id: session_id(),
                 request: title_request(&input(), asked),
+                refresh_of: None,
             }]
         );
     }
@@ -56,14 +59,55 @@ fn a_real_provider_is_asked_with_the_title_model_and_its_title_is_stored() {
     let effects = app.handle(AppEvent::TitleGenerated {
         session_id: session_id(),
         title: "Ownership in Rust".into(),
+        source: TitleSource::Model,
     });
     assert_eq!(
         effects,
         vec![Effect::Job(SessionJob::SetGeneratedTitle {
             session_id: session_id(),
             title: "Ownership in Rust".into(),
+            source: TitleSource::Model,
         })]
     );
     // Nothing is shown until the session task says the title was taken.
     assert_eq!(app.session.title, "");
+}
+
+#[test]
+fn checking_a_title_asks_whether_it_still_fits_and_stores_the_answer_as_checked() {
+    let mut app = online_app(None);
+    let effects = app.handle(AppEvent::TitleWanted {
+        session_id: session_id(),
+        input: input(),
+        refresh_of: Some("Moves and borrows".into()),
+    });
+    assert_eq!(
+        effects,
+        vec![Effect::GenerateTitle {
+            session_id: session_id(),
+            request: refresh_request(&input(), "Moves and borrows", "gpt-test"),
+            refresh_of: Some("Moves and borrows".into()),
+        }]
+    );
+    let effects = app.handle(AppEvent::TitleGenerated {
+        session_id: session_id(),
+        title: "Release tagging".into(),
+        source: TitleSource::Refreshed,
+    });
+    assert_eq!(
+        effects,
+        vec![Effect::Job(SessionJob::SetGeneratedTitle {
+            session_id: session_id(),
+            title: "Release tagging".into(),
+            source: TitleSource::Refreshed,
+        })]
+    );
+    // The echo provider is never asked.
+    let mut app = new_app();
+    let effects = app.handle(AppEvent::TitleWanted {
+        session_id: session_id(),
+        input: input(),
+        refresh_of: Some("Moves and borrows".into()),
+    });
+    assert_eq!(effects, vec![]);
 }
