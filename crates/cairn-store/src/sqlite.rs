@@ -22,6 +22,7 @@ mod recent;
 mod resume;
 pub(crate) mod rows;
 mod search;
+mod titles;
 mod transfer;
 mod turns;
 
@@ -46,8 +47,7 @@ use sqlx::{Sqlite, Transaction};
 
 use cairn_core::title::TitleSource;
 use rows::{
-    Counters, SESSION_BY_ID, SessionRow, session_columns, title_source_rank, workspace_bindings,
-    workspace_condition,
+    Counters, SESSION_BY_ID, SessionRow, session_columns, workspace_bindings, workspace_condition,
 };
 
 const INSERT_EVENT: &str = "INSERT INTO session_events \
@@ -460,15 +460,7 @@ impl SessionService for SqliteSessionService {
     }
 
     async fn title_source(&self, session_id: SessionId) -> Result<TitleSource> {
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT title_source FROM sessions WHERE id = ?1")
-                .bind(session_id.to_string())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|err| self.map_err(err))?;
-        stored
-            .map(|name| TitleSource::from_stored(&name))
-            .ok_or(ServiceError::NotFound(session_id))
+        self.title_source_row(session_id).await
     }
 
     async fn set_title(
@@ -478,29 +470,7 @@ impl SessionService for SqliteSessionService {
         source: TitleSource,
         now_ms: i64,
     ) -> Result<bool> {
-        // The check of the stored source and the write are one statement, so an automatic
-        // title racing a rename can never land after it.
-        let result = sqlx::query(concat!(
-            "UPDATE sessions SET title = ?1, title_source = ?2, updated_at = MAX(updated_at, ?3) \
-             WHERE id = ?4 AND ",
-            title_source_rank!("title_source"),
-            " <= ",
-            title_source_rank!("?2")
-        ))
-        .bind(title)
-        .bind(source.as_str())
-        .bind(now_ms)
-        .bind(session_id.to_string())
-        .execute(&self.pool)
-        .await
-        .map_err(|err| self.map_err(err))?;
-        if result.rows_affected() > 0 {
-            return Ok(true);
-        }
-        match self.get_session(session_id).await? {
-            Some(_) => Ok(false),
-            None => Err(ServiceError::NotFound(session_id)),
-        }
+        self.set_title_row(session_id, title, source, now_ms).await
     }
 
     async fn set_model(&self, session_id: SessionId, model: Option<&str>) -> Result<()> {
