@@ -73,7 +73,7 @@ pub const TITLE_MAX_WORDS: usize = 8;
 const QUOTED_CHARS: usize = 1_500;
 
 /// Tokens the model may spend on a title.
-pub(crate) const TITLE_MAX_OUTPUT_TOKENS: u32 = 40;
+const TITLE_MAX_OUTPUT_TOKENS: u32 = 40;
 
 const TITLE_INSTRUCTIONS: &str = "You name conversations. Reply with a title of three to six \
 words that says what the conversation below is about. Reply with the title only: no quotes, \
@@ -125,13 +125,20 @@ pub fn title_input(branch: &[Event]) -> Option<TitleInput> {
 pub fn title_request(input: &TitleInput, model: &str) -> ModelRequest {
     let question = quote(&input.question);
     let answer = quote(&input.answer);
+    naming_request(
+        TITLE_INSTRUCTIONS,
+        format!("<question>\n{question}\n</question>\n<answer>\n{answer}\n</answer>"),
+        model,
+    )
+}
+
+/// A request about a session's name: `instructions` as the system prompt and `content` as
+/// the one user turn, a few output tokens, no tools.
+pub(crate) fn naming_request(instructions: &str, content: String, model: &str) -> ModelRequest {
     ModelRequest {
         model: model.to_owned(),
-        system: TITLE_INSTRUCTIONS.to_owned(),
-        messages: vec![Message::text(
-            Role::User,
-            format!("<question>\n{question}\n</question>\n<answer>\n{answer}\n</answer>"),
-        )],
+        system: instructions.to_owned(),
+        messages: vec![Message::text(Role::User, content)],
         max_output_tokens: Some(TITLE_MAX_OUTPUT_TOKENS),
         // A title needs no tools.
         tools: Vec::new(),

@@ -5,11 +5,9 @@
 //! so it happens at most once per session, and a title the user set is never touched.
 
 use crate::event::{Event, EventKind};
-use crate::provider::{
-    Message, ModelProvider, ModelRequest, ProviderError, Role, after_thinking, reply_text,
-};
+use crate::provider::{ModelProvider, ModelRequest, ProviderError, after_thinking, reply_text};
 
-use super::{MAX_REPLY_BYTES, TITLE_MAX_OUTPUT_TOKENS, TitleInput, clean_generated_title, quote};
+use super::{MAX_REPLY_BYTES, TitleInput, clean_generated_title, naming_request, quote};
 
 /// Messages on the branch (questions and complete answers) after which the title is checked:
 /// four exchanges, three after the one the title was made from.
@@ -84,20 +82,15 @@ pub fn refresh_input(branch: &[Event]) -> Option<TitleInput> {
 pub fn refresh_request(latest: &TitleInput, title: &str, model: &str) -> ModelRequest {
     let question = quote(&latest.question);
     let answer = quote(&latest.answer);
-    ModelRequest {
-        model: model.to_owned(),
-        system: REFRESH_INSTRUCTIONS.to_owned(),
-        messages: vec![Message::text(
-            Role::User,
-            format!(
-                "<title>\n{}\n</title>\n<latest-question>\n{question}\n</latest-question>\n\
-                 <latest-answer>\n{answer}\n</latest-answer>",
-                quote(title)
-            ),
-        )],
-        max_output_tokens: Some(TITLE_MAX_OUTPUT_TOKENS),
-        tools: Vec::new(),
-    }
+    naming_request(
+        REFRESH_INSTRUCTIONS,
+        format!(
+            "<title>\n{}\n</title>\n<latest-question>\n{question}\n</latest-question>\n\
+             <latest-answer>\n{answer}\n</latest-answer>",
+            quote(title)
+        ),
+        model,
+    )
 }
 
 /// Asks `provider` with `request` (see [`refresh_request`]); `Ok(None)` when the reply has
