@@ -55,17 +55,23 @@ pub fn walk_branch(
     head_id: Option<&str>,
     rows: &[StoredEvent<'_>],
 ) -> Branch {
-    let by_id: HashMap<&str, &StoredEvent<'_>> = rows.iter().map(|row| (row.id, row)).collect();
+    // foldhash rather than the standard SipHash: hashing the ids was a tenth of loading a
+    // long session, and the ids come from our own store.
+    let by_id: HashMap<&str, usize, foldhash::fast::RandomState> = rows
+        .iter()
+        .enumerate()
+        .map(|(index, row)| (row.id, index))
+        .collect();
     let mut warnings = Vec::new();
-    // Newest first while walking.
-    let mut chain: Vec<&StoredEvent<'_>> = Vec::new();
+    // Indexes into `rows`, newest first while walking.
+    let mut chain: Vec<usize> = Vec::new();
     let mut cursor = head_id;
     while let Some(id) = cursor {
-        let Some(row) = by_id.get(id) else {
+        let Some(&index) = by_id.get(id) else {
             match chain.last() {
-                Some(child) => warnings.push(format!(
+                Some(&child) => warnings.push(format!(
                     "event {} points at a missing parent {id}; earlier history could not be loaded",
-                    child.id
+                    rows[child].id
                 )),
                 None => warnings.push(format!("the session's head event {id} is missing")),
             }
@@ -79,12 +85,18 @@ pub fn walk_branch(
             ));
             break;
         }
-        chain.push(row);
-        cursor = row.parent_id;
+        chain.push(index);
+        cursor = rows[index].parent_id;
     }
     let off_branch_events = rows.len() - chain.len();
 
-    let events = decode_chain(session_id, &chain, &mut warnings);
+    let events = collect_chain(
+        chain
+            .iter()
+            .rev()
+            .map(|&index| (rows[index].id, decode_event(session_id, &rows[index]))),
+        &mut warnings,
+    );
     Branch {
         events,
         off_branch_events,
@@ -99,30 +111,34 @@ pub fn decode_recent(
     session_id: SessionId,
     chain_newest_first: &[StoredEvent<'_>],
 ) -> (Vec<Event>, Vec<String>) {
-    let chain: Vec<&StoredEvent<'_>> = chain_newest_first.iter().collect();
     let mut warnings = Vec::new();
-    let events = decode_chain(session_id, &chain, &mut warnings);
+    let events = collect_chain(
+        chain_newest_first
+            .iter()
+            .rev()
+            .map(|row| (row.id, decode_event(session_id, row))),
+        &mut warnings,
+    );
     (events, warnings)
 }
 
-/// Decodes a walked chain (newest first) into events, oldest first, leaving out what cannot
-/// be read or is of an unknown type, with a warning for each.
-fn decode_chain(
-    session_id: SessionId,
-    chain: &[&StoredEvent<'_>],
+/// The events of a walked chain, given oldest first with their stored ids, leaving out
+/// what cannot be read or is of an unknown type, with a warning for each.
+fn collect_chain<'a>(
+    chain_oldest_first: impl ExactSizeIterator<Item = (&'a str, Result<Event, SkippedEvent>)>,
     warnings: &mut Vec<String>,
 ) -> Vec<Event> {
-    let mut events = Vec::with_capacity(chain.len());
+    let mut events = Vec::with_capacity(chain_oldest_first.len());
     // Sorted, so the warnings come out in a stable order.
     let mut unknown: BTreeMap<String, usize> = BTreeMap::new();
-    for row in chain.iter().rev() {
-        match decode_event(session_id, row) {
+    for (id, decoded) in chain_oldest_first {
+        match decoded {
             Ok(event) => events.push(event),
             Err(SkippedEvent::UnknownType(event_type)) => {
                 *unknown.entry(event_type).or_default() += 1
             }
             Err(SkippedEvent::Unreadable(reason)) => {
-                warnings.push(format!("skipped unreadable event {}: {reason}", row.id));
+                warnings.push(format!("skipped unreadable event {id}: {reason}"));
             }
         }
     }

@@ -204,7 +204,13 @@ impl EventKind {
         // One parse of the stored text: wrap it in the tagged form serde expects. The type is
         // one of our own identifiers, so it needs no escaping; the tag comes first so serde
         // does not have to buffer the data.
-        let tagged = format!(r#"{{"event_type":"{event_type}","event_data":{data_json}}}"#);
+        // Built by hand: `format!` was a tenth of decoding a long session.
+        let mut tagged = String::with_capacity(event_type.len() + data_json.len() + 32);
+        tagged.push_str(r#"{"event_type":""#);
+        tagged.push_str(event_type);
+        tagged.push_str(r#"","event_data":"#);
+        tagged.push_str(data_json);
+        tagged.push('}');
         serde_json::from_str(&tagged).map_err(|source| DecodeEventError::Malformed {
             event_type: event_type.to_owned(),
             source,

@@ -1,9 +1,10 @@
-//! The PostgreSQL store's hot paths on a generated database of 10,000 sessions and 100,000
-//! events, one workspace holding 5,000 of the sessions and one session holding 10,000
-//! events, on the throwaway test cluster over loopback TCP.
+//! The PostgreSQL store's hot paths on a generated database of 100,000 sessions and
+//! 1,000,000 events (each message in the search index too), one workspace holding 50,000 of
+//! the sessions and one session holding 10,000 events, the same shape as the SQLite
+//! benchmark's, on the throwaway test cluster over loopback TCP.
 //!
-//! The data is generated with `generate_series` in one transaction at every run (a few
-//! seconds): the cluster lives only as long as the benchmark process. Without PostgreSQL
+//! The data is generated with `generate_series` at every run (about a minute): the cluster
+//! lives only as long as the benchmark process. Without PostgreSQL
 //! installed the benchmark says so and measures nothing.
 
 // Setup failures abort the benchmark run; there is no user to show a message to.
@@ -19,9 +20,9 @@ use cairn_store::pg_test_cluster::{TestDatabase, fresh_database};
 use cairn_store::{DEFAULT_CONNECT_TIMEOUT, PostgresSessionService};
 use criterion::{Criterion, criterion_group, criterion_main};
 
-const SESSIONS: i64 = 10_000;
-const EVENTS: i64 = 100_000;
-const BIG_WORKSPACE_SESSIONS: i64 = 5_000;
+const SESSIONS: i64 = 100_000;
+const EVENTS: i64 = 1_000_000;
+const BIG_WORKSPACE_SESSIONS: i64 = 50_000;
 const LONG_SESSION_EVENTS: i64 = 10_000;
 const SMALL_WORKSPACES: i64 = 500;
 const BASE_MS: i64 = 1_700_000_000_000;
@@ -108,7 +109,18 @@ async fn generate(database: &TestDatabase) {
         parent = uuid_sql(&format!("{SESSIONS} + k - 1")),
         invocation = uuid_sql("7"),
     );
-    for statement in ["BEGIN", &sessions, &short, &long, "COMMIT", "ANALYZE"] {
+    // Every message in the search index, so appends update a full-size GIN index.
+    let search = "INSERT INTO search_entries (event_id, chunk, session_id, document) \
+         SELECT id, 0, session_id, to_tsvector('simple', event_data) FROM session_events";
+    for statement in [
+        "BEGIN",
+        &sessions,
+        &short,
+        &long,
+        search,
+        "COMMIT",
+        "VACUUM ANALYZE",
+    ] {
         sqlx::query(statement).execute(&mut conn).await.unwrap();
     }
     eprintln!(
@@ -151,10 +163,13 @@ fn bench_postgres(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
 
-    group.bench_function("find_resumable/workspace_of_5000", |b| {
-        b.to_async(&runtime)
-            .iter(|| async { service.find_resumable(&big).await.unwrap() });
-    });
+    group.bench_function(
+        format!("find_resumable/workspace_of_{BIG_WORKSPACE_SESSIONS}"),
+        |b| {
+            b.to_async(&runtime)
+                .iter(|| async { service.find_resumable(&big).await.unwrap() });
+        },
+    );
     // The same repository on another machine: the big workspace's sessions carry its
     // identity and a laptop with the repository at another path looks them up: step 2 of
     // the policy (the same folder, any machine) answers, and with another folder step 4.
@@ -191,11 +206,8 @@ fn bench_postgres(c: &mut Criterion) {
         ..elsewhere.clone()
     };
     for (name, query) in [
-        ("find_resumable/same_folder_other_machine_5000", &elsewhere),
-        (
-            "find_resumable/repository_other_machine_5000",
-            &other_folder,
-        ),
+        ("find_resumable/same_folder_other_machine", &elsewhere),
+        ("find_resumable/repository_other_machine", &other_folder),
     ] {
         let found = runtime.block_on(service.find_resumable(query)).unwrap();
         assert_eq!(found.map(|session| session.id), Some(long_id));
@@ -216,10 +228,20 @@ fn bench_postgres(c: &mut Criterion) {
             .iter(|| async { service.find_resumable(&small).await.unwrap() });
     });
 
-    group.bench_function("load_session/10000_events", |b| {
+    group.bench_function(format!("load_session/{LONG_SESSION_EVENTS}_events"), |b| {
         b.to_async(&runtime)
             .iter(|| async { service.load_session(long_id).await.unwrap() });
     });
+    // What a resumed chat reads before its first frame; the rest loads behind it.
+    let recent = runtime.block_on(service.load_recent(long_id, 200)).unwrap();
+    assert_eq!(recent.events[..], long.events[long.events.len() - 200..]);
+    group.bench_function(
+        format!("load_recent/200_of_{LONG_SESSION_EVENTS}_events"),
+        |b| {
+            b.to_async(&runtime)
+                .iter(|| async { service.load_recent(long_id, 200).await.unwrap() });
+        },
+    );
 
     // Appends go to a small session; the head moves with every iteration.
     let target_id: SessionId = uuid_of(SESSIONS - 1).parse().unwrap();

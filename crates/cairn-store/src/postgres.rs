@@ -19,6 +19,7 @@ mod errors;
 mod events;
 mod filters;
 mod open;
+mod recent;
 mod resume;
 mod search;
 mod transfer;
@@ -34,7 +35,7 @@ use cairn_core::branch::{StoredEvent, walk_branch};
 use cairn_core::lease::{AnswerDraft, LeaseHolder, LeaseOutcome, TurnLease};
 use cairn_core::search::{SearchHit, SearchRequest};
 use cairn_core::service::{
-    Result, ResumeQuery, SearchIndexProgress, SessionCounts, WorkspaceFilter,
+    RecentEvents, Result, ResumeQuery, SearchIndexProgress, SessionCounts, WorkspaceFilter,
 };
 use cairn_core::title::TitleSource;
 use cairn_core::transfer::{ImportOutcome, SessionExport};
@@ -216,6 +217,10 @@ impl SessionService for PostgresSessionService {
             off_branch_events: branch.off_branch_events,
             warnings: branch.warnings,
         })
+    }
+
+    async fn load_recent(&self, session_id: SessionId, limit: usize) -> Result<RecentEvents> {
+        self.load_recent_chain(session_id, limit).await
     }
 
     async fn get_session(&self, session_id: SessionId) -> Result<Option<Session>> {

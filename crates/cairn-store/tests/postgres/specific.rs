@@ -435,3 +435,51 @@ async fn the_resume_lookup_seeks_its_own_indexes_in_a_big_old_workspace() {
         .count();
     assert_eq!(seeks, 6, "{plan_text}");
 }
+
+/// A resumed chat reads the newest events of a long session by walking back from the head;
+/// each step must be a primary-key lookup even in the generic plan a connection caches
+/// after five loads, never a read of every event of the session through its index.
+#[tokio::test]
+async fn the_newest_events_are_read_by_primary_key_in_a_long_session() {
+    let Some(database) = fresh_database().await else {
+        return;
+    };
+    let service = open(&database).await;
+    let session = session("/long", None, 1_000);
+    let kinds = (0..3_000)
+        .map(|n| {
+            if n % 2 == 0 {
+                user(&format!("question {n}"))
+            } else {
+                assistant(&format!("answer {n}"))
+            }
+        })
+        .collect();
+    let events = chain(&session, None, 1_000, kinds);
+    // Created in one go: `store` sets the head to the last event.
+    let service_dyn: Arc<dyn SessionService> = Arc::new(service.clone());
+    store(&service_dyn, &session, &events).await;
+    let mut admin = database.admin_connection().await;
+    sqlx::query("ANALYZE session_events")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+
+    let recent = service.load_recent(session.id, 200).await.unwrap();
+    assert_eq!(recent.events[..], events[2_800..]);
+    assert!(recent.has_earlier);
+
+    let plan = service.recent_chain_plan(session.id, 201).await.unwrap();
+    let plan_text = plan.join("\n");
+    assert!(
+        !plan_text.contains("session_events_by_session")
+            && !plan_text.contains("Seq Scan on session_events"),
+        "{plan_text}"
+    );
+    assert!(plan_text.contains("session_events_pkey"), "{plan_text}");
+    // The connection that planned went back to the pool as it was.
+    assert_eq!(
+        service.load_recent(session.id, 200).await.unwrap().events,
+        recent.events
+    );
+}
