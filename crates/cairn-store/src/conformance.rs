@@ -141,6 +141,7 @@ macro_rules! conformance_tests {
                 listings_include_the_repository_on_other_machines,
                 exported_sessions_come_back_whole_and_only_once,
                 imported_events_of_unknown_types_are_kept,
+                imported_sessions_are_found_by_what_was_said,
                 an_import_page_that_cannot_be_written_writes_nothing,
                 a_lease_is_exclusive_until_it_expires,
                 renewing_extends_and_releasing_frees_the_lease,

@@ -197,6 +197,73 @@ pub async fn imported_events_of_unknown_types_are_kept(service: Service) {
     assert_eq!(export_all(&service, 10).await, page);
 }
 
+/// A copy indexes a whole page of sessions at once (or leaves them to the search backfill);
+/// every message must be found in its own session, as if it had been appended there.
+pub async fn imported_sessions_are_found_by_what_was_said(service: Service) {
+    use cairn_core::search::{SearchQuery, SearchRequest};
+    let page: Vec<SessionExport> = (0..3)
+        .map(|n| {
+            let target = session(&format!("copy/search-{n}"), None, 1_000 + n);
+            let events = chain(
+                &target,
+                None,
+                1_000 + n,
+                vec![
+                    user(&format!("question about lighthouse{n}")),
+                    assistant(&format!("the keeper{n} answers")),
+                ],
+            );
+            SessionExport {
+                session: Session {
+                    head_id: Some(events[1].id),
+                    updated_at_ms: events[1].created_at_ms,
+                    ..target
+                },
+                forked_from: None,
+                events: events
+                    .iter()
+                    .map(|event| ExportedEvent {
+                        id: event.id,
+                        parent_id: event.parent_id,
+                        invocation_id: event.invocation_id,
+                        event_type: event.kind.event_type().to_owned(),
+                        event_data: event.kind.data_json(),
+                        created_at_ms: event.created_at_ms,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    service.import_sessions(&page).await.expect("import");
+    // A backend may leave imported events to its search backfill, as `cairn store copy`
+    // and the chat drive it.
+    for _ in 0..100 {
+        if service.index_for_search(1_000).await.expect("index").is_done() {
+            break;
+        }
+    }
+    for (n, export) in page.iter().enumerate() {
+        for (word, event) in [(format!("lighthouse{n}"), 0), (format!("keeper{n}"), 1)] {
+            let hits = service
+                .search(&SearchRequest {
+                    query: SearchQuery::parse(&word).expect("query"),
+                    workspace: None,
+                    include_archived: true,
+                    limit: 10,
+                })
+                .await
+                .expect("search");
+            assert_eq!(hits.len(), 1, "{word}: {hits:?}");
+            assert_eq!(hits[0].session.id, export.session.id, "{word}");
+            assert_eq!(
+                hits[0].snippets[0].event_id, export.events[event].id,
+                "{word}"
+            );
+            assert_eq!(hits[0].snippets[0].session_id, export.session.id, "{word}");
+        }
+    }
+}
+
 pub async fn an_import_page_that_cannot_be_written_writes_nothing(service: Service) {
     let good = session("copy/good", None, 1_000);
     let good_events = chain(&good, None, 1_000, vec![user("fine")]);

@@ -157,18 +157,15 @@ impl PostgresSessionService {
         events: &[Event],
     ) -> Result<()> {
         let mut rows = DocumentRows::default();
-        for event in events {
-            if let Some(text) = searchable_text(&event.kind) {
-                rows.add(event.id.to_string(), text);
-            }
-        }
-        self.insert_documents(tx, session_text, &rows).await
+        rows.add_events(session_text, events);
+        self.insert_documents(tx, &rows).await
     }
 
-    async fn insert_documents(
+    /// Writes `rows` in one statement, whatever the number of sessions they belong to: a
+    /// copy or a backfill indexes thousands of events at once.
+    pub(super) async fn insert_documents(
         &self,
         tx: &mut Transaction<'static, Postgres>,
-        session_text: &str,
         rows: &DocumentRows,
     ) -> Result<()> {
         if rows.event_ids.is_empty() {
@@ -176,13 +173,14 @@ impl PostgresSessionService {
         }
         sqlx::query(
             "INSERT INTO search_entries (event_id, chunk, session_id, document) \
-             SELECT event_id, chunk, $3, document::tsvector \
-             FROM UNNEST($1::text[], $2::int4[], $4::text[]) AS new (event_id, chunk, document) \
+             SELECT event_id, chunk, session_id, document::tsvector \
+             FROM UNNEST($1::text[], $2::int4[], $3::text[], $4::text[]) \
+                 AS new (event_id, chunk, session_id, document) \
              ON CONFLICT (event_id, chunk) DO NOTHING",
         )
         .bind(&rows.event_ids)
         .bind(&rows.chunks)
-        .bind(session_text)
+        .bind(&rows.session_ids)
         .bind(&rows.documents)
         .execute(&mut **tx)
         .await
@@ -212,18 +210,17 @@ impl PostgresSessionService {
         .fetch_all(&mut *tx)
         .await
         .map_err(|err| self.map_err(err))?;
+        let mut documents = DocumentRows::default();
         for (event_id, session_id, event_type, event_data) in &rows {
             // Events this build cannot read (a newer type, damage) are not searchable.
             let Ok(kind) = EventKind::from_parts(event_type, event_data) else {
                 continue;
             };
             if let Some(text) = searchable_text(&kind) {
-                let mut document = DocumentRows::default();
-                document.add(event_id.clone(), text);
-                self.insert_documents(&mut tx, session_id, &document)
-                    .await?;
+                documents.add(session_id, event_id, text);
             }
         }
+        self.insert_documents(&mut tx, &documents).await?;
         let (after, indexed) = match rows.last() {
             Some((last, ..)) if rows.len() >= batch => (last.clone(), indexed + rows.len() as i64),
             // The last batch.
@@ -243,17 +240,28 @@ impl PostgresSessionService {
 
 /// `search_entries` rows to insert, as the arrays one statement takes.
 #[derive(Default)]
-struct DocumentRows {
+pub(super) struct DocumentRows {
     event_ids: Vec<String>,
     chunks: Vec<i32>,
+    session_ids: Vec<String>,
     documents: Vec<String>,
 }
 
 impl DocumentRows {
-    fn add(&mut self, event_id: String, text: &str) {
+    /// The searchable ones among `events`, all of session `session_text`.
+    pub(super) fn add_events(&mut self, session_text: &str, events: &[Event]) {
+        for event in events {
+            if let Some(text) = searchable_text(&event.kind) {
+                self.add(session_text, &event.id.to_string(), text);
+            }
+        }
+    }
+
+    fn add(&mut self, session_text: &str, event_id: &str, text: &str) {
         for (chunk, document) in document_literals(text).into_iter().enumerate() {
-            self.event_ids.push(event_id.clone());
+            self.event_ids.push(event_id.to_owned());
             self.chunks.push(i32::try_from(chunk).unwrap_or(i32::MAX));
+            self.session_ids.push(session_text.to_owned());
             self.documents.push(document);
         }
     }

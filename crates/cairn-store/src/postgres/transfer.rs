@@ -13,8 +13,9 @@ use cairn_core::{Event, EventKind, SessionId};
 use sqlx::{Postgres, QueryBuilder};
 
 use super::PostgresSessionService;
+use super::search::DocumentRows;
 use crate::sqlite::rows::{SessionRow, path_bytes, path_text, session_columns};
-use crate::transfer::{Derived, EVENTS_PER_INSERT, check, derive, exported_event};
+use crate::transfer::{Derived, check, derive, exported_event};
 
 /// Sessions per multi-row `INSERT`: 21 values each, below PostgreSQL's 65,535 parameters.
 const SESSIONS_PER_INSERT: usize = 500;
@@ -183,29 +184,41 @@ impl PostgresSessionService {
                     .map(move |(event, depth)| (export.session.id, event, *depth))
             })
             .collect();
-        for chunk in events.chunks(EVENTS_PER_INSERT) {
-            let mut query = QueryBuilder::<Postgres>::new(
-                "INSERT INTO session_events (id, session_id, parent_id, invocation_id, \
-                 event_type, event_data, created_at, message_depth) ",
-            );
-            query.push_values(chunk, |mut row, (session_id, event, depth)| {
-                row.push_bind(event.id.to_string())
-                    .push_bind(session_id.to_string())
-                    .push_bind(event.parent_id.map(|parent| parent.to_string()))
-                    .push_bind(event.invocation_id.to_string())
-                    .push_bind(event.event_type.as_str())
-                    .push_bind(event.event_data.as_str())
-                    .push_bind(event.created_at_ms)
-                    .push_bind(*depth);
-            });
-            query
-                .build()
-                .execute(&mut *tx)
-                .await
-                .map_err(|err| self.map_err(err))?;
+        // One statement for the page's events, one array per column (as appends do):
+        // thousands of rows without a bind parameter each.
+        let mut columns = EventColumns::default();
+        for (session_id, event, depth) in &events {
+            columns.ids.push(event.id.to_string());
+            columns.session_ids.push(session_id.to_string());
+            columns
+                .parents
+                .push(event.parent_id.map(|parent| parent.to_string()));
+            columns.invocations.push(event.invocation_id.to_string());
+            columns.types.push(event.event_type.as_str());
+            columns.data.push(event.event_data.as_str());
+            columns.times.push(event.created_at_ms);
+            columns.depths.push(*depth);
         }
+        sqlx::query(
+            "INSERT INTO session_events (id, session_id, parent_id, invocation_id, event_type, \
+             event_data, created_at, message_depth) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+                 $6::text[], $7::int8[], $8::int8[])",
+        )
+        .bind(&columns.ids)
+        .bind(&columns.session_ids)
+        .bind(&columns.parents)
+        .bind(&columns.invocations)
+        .bind(&columns.types)
+        .bind(&columns.data)
+        .bind(&columns.times)
+        .bind(&columns.depths)
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| self.map_err(err))?;
 
-        // Search indexes what it can read, one statement per session, as appends do.
+        // Search indexes what it can read, the whole page in one statement.
+        let mut documents = DocumentRows::default();
         for (export, _) in &new {
             let events: Vec<Event> = export
                 .events
@@ -222,10 +235,23 @@ impl PostgresSessionService {
                     })
                 })
                 .collect();
-            self.index_events(&mut tx, &export.session.id.to_string(), &events)
-                .await?;
+            documents.add_events(&export.session.id.to_string(), &events);
         }
+        self.insert_documents(&mut tx, &documents).await?;
         tx.commit().await.map_err(|err| self.map_err(err))?;
         Ok(outcome)
     }
+}
+
+/// A page's events as the arrays one `INSERT ... SELECT FROM UNNEST` takes.
+#[derive(Default)]
+struct EventColumns<'a> {
+    ids: Vec<String>,
+    session_ids: Vec<String>,
+    parents: Vec<Option<String>>,
+    invocations: Vec<String>,
+    types: Vec<&'a str>,
+    data: Vec<&'a str>,
+    times: Vec<i64>,
+    depths: Vec<i64>,
 }
