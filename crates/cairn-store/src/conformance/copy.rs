@@ -238,7 +238,12 @@ pub async fn imported_sessions_are_found_by_what_was_said(service: Service) {
     // A backend may leave imported events to its search backfill, as `cairn store copy`
     // and the chat drive it.
     for _ in 0..100 {
-        if service.index_for_search(1_000).await.expect("index").is_done() {
+        if service
+            .index_for_search(1_000)
+            .await
+            .expect("index")
+            .is_done()
+        {
             break;
         }
     }
