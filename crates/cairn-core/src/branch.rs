@@ -17,6 +17,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::event::{DecodeEventError, Event, EventKind};
 use crate::ids::SessionId;
+use crate::service::RecentEvents;
+use crate::session::Session;
 
 /// One stored event, its columns as the backend keeps them, borrowed so that a backend can
 /// hand over a long session without copying every field.
@@ -101,6 +103,25 @@ pub fn walk_branch(
         events,
         off_branch_events,
         warnings,
+    }
+}
+
+/// What `SessionService::load_recent` returns, from the newest `limit + 1` events of the
+/// head's branch as a backend walked them (newest first): the extra one, when there is one,
+/// only says that older events exist.
+pub fn recent_events(
+    session: Session,
+    mut chain_newest_first: Vec<StoredEvent<'_>>,
+    limit: usize,
+) -> RecentEvents {
+    let has_earlier = chain_newest_first.len() > limit;
+    chain_newest_first.truncate(limit);
+    // Warnings (unknown types, unreadable rows) are the whole load's to report.
+    let (events, _warnings) = decode_recent(session.id, &chain_newest_first);
+    RecentEvents {
+        session,
+        events,
+        has_earlier,
     }
 }
 

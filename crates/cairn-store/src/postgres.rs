@@ -104,6 +104,27 @@ impl PostgresSessionService {
         self.pool.close().await;
     }
 
+    /// A read-only transaction on one snapshot, and the session's row read in it: what is
+    /// read next in `tx` matches the row even while another machine appends. `NotFound`
+    /// when there is no such session.
+    async fn snapshot_with_session(
+        &self,
+        session_id: SessionId,
+    ) -> Result<(Transaction<'static, Postgres>, SessionRow)> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(|err| self.map_err(err))?;
+        let row = sqlx::query_as::<_, SessionRow>(SESSION_BY_ID)
+            .bind(session_id.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|err| self.map_err(err))?
+            .ok_or(ServiceError::NotFound(session_id))?;
+        Ok((tx, row))
+    }
+
     fn map_err(&self, err: sqlx::Error) -> ServiceError {
         map_pg_error(&self.location, err)
     }
@@ -194,18 +215,8 @@ impl SessionService for PostgresSessionService {
 
     async fn load_session(&self, session_id: SessionId) -> Result<LoadedSession> {
         // One snapshot for the row and its events, even while another machine appends.
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await
-            .map_err(|err| self.map_err(err))?;
+        let (mut tx, row) = self.snapshot_with_session(session_id).await?;
         let session_text = session_id.to_string();
-        let row = sqlx::query_as::<_, SessionRow>(SESSION_BY_ID)
-            .bind(&session_text)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|err| self.map_err(err))?
-            .ok_or(ServiceError::NotFound(session_id))?;
         let rows = self.event_rows(&mut tx, &session_text).await?;
         tx.commit().await.map_err(|err| self.map_err(err))?;
         let stored: Vec<StoredEvent<'_>> = rows.iter().map(EventRow::fields).collect();

@@ -10,6 +10,18 @@ use pretty_assertions::assert_eq;
 use super::*;
 
 /// Every session of `service`, exported `page` at a time.
+/// An event as an export carries it.
+fn exported(event: &Event) -> ExportedEvent {
+    ExportedEvent {
+        id: event.id,
+        parent_id: event.parent_id,
+        invocation_id: event.invocation_id,
+        event_type: event.kind.event_type().to_owned(),
+        event_data: event.kind.data_json(),
+        created_at_ms: event.created_at_ms,
+    }
+}
+
 async fn export_all(service: &Service, page: u32) -> Vec<SessionExport> {
     let mut all = Vec::new();
     let mut after = None;
@@ -162,14 +174,6 @@ pub async fn exported_sessions_come_back_whole_and_only_once(service: Service) {
 pub async fn imported_events_of_unknown_types_are_kept(service: Service) {
     let target = session("copy/future", None, 1_000);
     let events = chain(&target, None, 1_000, vec![user("q"), assistant("a")]);
-    let exported = |event: &Event| ExportedEvent {
-        id: event.id,
-        parent_id: event.parent_id,
-        invocation_id: event.invocation_id,
-        event_type: event.kind.event_type().to_owned(),
-        event_data: event.kind.data_json(),
-        created_at_ms: event.created_at_ms,
-    };
     let future = ExportedEvent {
         id: EventId::new(),
         parent_id: Some(events[1].id),
@@ -220,17 +224,7 @@ pub async fn imported_sessions_are_found_by_what_was_said(service: Service) {
                     ..target
                 },
                 forked_from: None,
-                events: events
-                    .iter()
-                    .map(|event| ExportedEvent {
-                        id: event.id,
-                        parent_id: event.parent_id,
-                        invocation_id: event.invocation_id,
-                        event_type: event.kind.event_type().to_owned(),
-                        event_data: event.kind.data_json(),
-                        created_at_ms: event.created_at_ms,
-                    })
-                    .collect(),
+                events: events.iter().map(exported).collect(),
             }
         })
         .collect();
@@ -280,17 +274,7 @@ pub async fn an_import_page_that_cannot_be_written_writes_nothing(service: Servi
             ..session.clone()
         },
         forked_from: None,
-        events: events
-            .iter()
-            .map(|event| ExportedEvent {
-                id: event.id,
-                parent_id: event.parent_id,
-                invocation_id: event.invocation_id,
-                event_type: event.kind.event_type().to_owned(),
-                event_data: event.kind.data_json(),
-                created_at_ms: event.created_at_ms,
-            })
-            .collect(),
+        events: events.iter().map(exported).collect(),
     };
     let page = vec![
         as_export(&good, &good_events, good_events[0].id),

@@ -8,9 +8,9 @@ use cairn_core::service::Result;
 use cairn_core::{Event, EventId, ForkOrigin, ServiceError, Session, SessionEvents, SessionId};
 use sqlx::{Postgres, Transaction};
 
+use super::PostgresSessionService;
 use super::events::EventRow;
-use super::{PostgresSessionService, SESSION_BY_ID};
-use crate::sqlite::rows::{Counters, SessionRow, path_bytes, path_text};
+use crate::sqlite::rows::{Counters, path_bytes, path_text};
 
 impl PostgresSessionService {
     /// Writes a new session row with its first events (a straight branch); `origin` for a
@@ -70,19 +70,8 @@ impl PostgresSessionService {
     }
 
     pub(super) async fn load_all_event_rows(&self, session_id: SessionId) -> Result<SessionEvents> {
-        // One snapshot for the row and its events.
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await
-            .map_err(|err| self.map_err(err))?;
+        let (mut tx, row) = self.snapshot_with_session(session_id).await?;
         let session_text = session_id.to_string();
-        let row = sqlx::query_as::<_, SessionRow>(SESSION_BY_ID)
-            .bind(&session_text)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|err| self.map_err(err))?
-            .ok_or(ServiceError::NotFound(session_id))?;
         let rows = self.event_rows(&mut tx, &session_text).await?;
         tx.commit().await.map_err(|err| self.map_err(err))?;
         let stored: Vec<StoredEvent<'_>> = rows.iter().map(EventRow::fields).collect();

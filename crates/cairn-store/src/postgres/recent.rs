@@ -3,13 +3,12 @@
 //! primary-key lookup per event, so a resumed chat waits for the events it draws, not for
 //! the whole session (and on a remote server, not for its whole transfer).
 
-use cairn_core::branch::decode_recent;
+use cairn_core::SessionId;
+use cairn_core::branch::recent_events;
 use cairn_core::service::{RecentEvents, Result};
-use cairn_core::{ServiceError, SessionId};
 
+use super::PostgresSessionService;
 use super::events::EventRow;
-use super::{PostgresSessionService, SESSION_BY_ID};
-use crate::sqlite::rows::SessionRow;
 
 /// The head, its parent, and so on, newest first, at most `$2` rows. The depth bound also
 /// ends the walk on a damaged store whose links form a cycle.
@@ -39,22 +38,11 @@ impl PostgresSessionService {
         session_id: SessionId,
         limit: usize,
     ) -> Result<RecentEvents> {
-        // One snapshot for the session row and the walk.
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await
-            .map_err(|err| self.map_err(err))?;
+        let (mut tx, row) = self.snapshot_with_session(session_id).await?;
         let session_text = session_id.to_string();
-        let row = sqlx::query_as::<_, SessionRow>(SESSION_BY_ID)
-            .bind(&session_text)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|err| self.map_err(err))?
-            .ok_or(ServiceError::NotFound(session_id))?;
         // One more than asked for says whether anything is older.
         let wanted = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
-        let mut chain: Vec<EventRow> = sqlx::query_as(RECENT_CHAIN)
+        let chain: Vec<EventRow> = sqlx::query_as(RECENT_CHAIN)
             .bind(&session_text)
             .bind(wanted)
             .fetch_all(&mut *tx)
@@ -62,16 +50,8 @@ impl PostgresSessionService {
             .map_err(|err| self.map_err(err))?;
         tx.commit().await.map_err(|err| self.map_err(err))?;
 
-        let has_earlier = chain.len() > limit;
-        chain.truncate(limit);
-        let fields: Vec<_> = chain.iter().map(EventRow::fields).collect();
-        // Warnings (unknown types, unreadable rows) are the whole load's to report.
-        let (events, _warnings) = decode_recent(session_id, &fields);
-        Ok(RecentEvents {
-            session: row.into_session()?,
-            events,
-            has_earlier,
-        })
+        let fields = chain.iter().map(EventRow::fields).collect();
+        Ok(recent_events(row.into_session()?, fields, limit))
     }
 
     /// PostgreSQL's generic plan for the walk (the one a connection caches after five

@@ -3,7 +3,7 @@
 //! number of events asked for, not the length of the session. A resumed chat draws these at
 //! once and loads the whole branch behind them.
 
-use cairn_core::branch::decode_recent;
+use cairn_core::branch::recent_events;
 use cairn_core::service::{RecentEvents, Result};
 use cairn_core::{ServiceError, SessionId};
 
@@ -44,7 +44,7 @@ impl SqliteSessionService {
             .ok_or(ServiceError::NotFound(session_id))?;
         // One more than asked for says whether anything is older.
         let wanted = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
-        let mut chain: Vec<EventRow> = sqlx::query_as(RECENT_CHAIN)
+        let chain: Vec<EventRow> = sqlx::query_as(RECENT_CHAIN)
             .bind(session_id.to_string())
             .bind(wanted)
             .fetch_all(&mut *tx)
@@ -52,15 +52,7 @@ impl SqliteSessionService {
             .map_err(|err| self.map_err(err))?;
         tx.commit().await.map_err(|err| self.map_err(err))?;
 
-        let has_earlier = chain.len() > limit;
-        chain.truncate(limit);
-        let fields: Vec<_> = chain.iter().map(EventRow::fields).collect();
-        // Warnings (unknown types, unreadable rows) are the whole load's to report.
-        let (events, _warnings) = decode_recent(session_id, &fields);
-        Ok(RecentEvents {
-            session: row.into_session()?,
-            events,
-            has_earlier,
-        })
+        let fields = chain.iter().map(EventRow::fields).collect();
+        Ok(recent_events(row.into_session()?, fields, limit))
     }
 }
