@@ -49,7 +49,7 @@ use sqlx::{Postgres, Transaction};
 use events::EventRow;
 
 use crate::sqlite::rows::{
-    Counters, SessionRow, session_columns, title_source_rank, workspace_bindings,
+    Counters, SessionRow, id_prefix_start, session_columns, title_source_rank, workspace_bindings,
 };
 use filters::workspace_condition;
 
@@ -242,23 +242,9 @@ impl SessionService for PostgresSessionService {
     }
 
     async fn find_by_id_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<Session>> {
-        let hex: String = prefix
-            .chars()
-            .filter(|c| *c != '-')
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if hex.is_empty() || hex.len() > 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        let Some(start) = id_prefix_start(prefix) else {
             return Ok(Vec::new());
-        }
-        // A range on the primary key, as on SQLite: ids hold only hex digits and '-', all
-        // below 'g' in the bytewise ("C") collation the id column has.
-        let mut start = String::with_capacity(hex.len() + 4);
-        for (position, digit) in hex.chars().enumerate() {
-            if matches!(position, 8 | 12 | 16 | 20) {
-                start.push('-');
-            }
-            start.push(digit);
-        }
+        };
         let rows = sqlx::query_as::<_, SessionRow>(concat!(
             "SELECT ",
             session_columns!(),

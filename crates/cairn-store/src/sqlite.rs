@@ -47,7 +47,8 @@ use sqlx::{Sqlite, Transaction};
 
 use cairn_core::title::TitleSource;
 use rows::{
-    Counters, SESSION_BY_ID, SessionRow, session_columns, workspace_bindings, workspace_condition,
+    Counters, SESSION_BY_ID, SessionRow, id_prefix_start, session_columns, workspace_bindings,
+    workspace_condition,
 };
 
 const INSERT_EVENT: &str = "INSERT INTO session_events \
@@ -354,25 +355,9 @@ impl SessionService for SqliteSessionService {
     }
 
     async fn find_by_id_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<Session>> {
-        let hex: String = prefix
-            .chars()
-            .filter(|c| *c != '-')
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if hex.is_empty() || hex.len() > 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        let Some(start) = id_prefix_start(prefix) else {
             return Ok(Vec::new());
-        }
-        // Put the hyphens back where a canonical uuid has them; every id starting with that
-        // text lies in [start, start || 'g'), since ids hold only hex digits and '-', all
-        // below 'g'. A range on the primary key instead of `replace(id, '-', '') LIKE ...`,
-        // which would read every row.
-        let mut start = String::with_capacity(hex.len() + 4);
-        for (position, digit) in hex.chars().enumerate() {
-            if matches!(position, 8 | 12 | 16 | 20) {
-                start.push('-');
-            }
-            start.push(digit);
-        }
+        };
         let rows = sqlx::query_as::<_, SessionRow>(concat!(
             "SELECT ",
             session_columns!(),

@@ -26,6 +26,30 @@ macro_rules! session_columns {
 }
 pub(crate) use session_columns;
 
+/// Where the ids starting with `prefix` begin, for a range on the primary key: every such
+/// id lies in `[start, start || 'g')`, since ids hold only hex digits and '-', all below 'g'
+/// (bytewise, as both stores compare ids). `prefix` may drop or keep the hyphens; they are
+/// put back where a canonical uuid has them. `None` for text no id can start with. A range
+/// rather than `replace(id, '-', '') LIKE ...`, which would read every row.
+pub(crate) fn id_prefix_start(prefix: &str) -> Option<String> {
+    let hex: String = prefix
+        .chars()
+        .filter(|c| *c != '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if hex.is_empty() || hex.len() > 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut start = String::with_capacity(hex.len() + 4);
+    for (position, digit) in hex.chars().enumerate() {
+        if matches!(position, 8 | 12 | 16 | 20) {
+            start.push('-');
+        }
+        start.push(digit);
+    }
+    Some(start)
+}
+
 /// SQL for the strength of a stored title source, as a literal to `concat!`: a title may only
 /// be replaced by one whose source is at least as strong (first message < model < model
 /// checked once < user). An
@@ -291,6 +315,22 @@ pub(super) fn unpack_event_rows(packed: &str) -> Option<Vec<StoredEvent<'_>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_prefix_becomes_the_start_of_its_range_with_canonical_hyphens() {
+        assert_eq!(id_prefix_start("019AB").as_deref(), Some("019ab"));
+        assert_eq!(
+            id_prefix_start("0192f3a4b5c6").as_deref(),
+            Some("0192f3a4-b5c6")
+        );
+        assert_eq!(
+            id_prefix_start("0192f3a4-b5c6-7").as_deref(),
+            Some("0192f3a4-b5c6-7")
+        );
+        for impossible in ["", "-", "xyz", "0192'; DROP", &"a".repeat(33)] {
+            assert_eq!(id_prefix_start(impossible), None, "{impossible}");
+        }
+    }
     use pretty_assertions::assert_eq;
 
     #[test]
