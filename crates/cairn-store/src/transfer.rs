@@ -1,14 +1,76 @@
-//! What both backends derive when importing a copied session: the counters and depths an
+//! What both backends share when copying sessions: an export page assembled from rows, the
+//! sessions of an import page still to write, and what they derive: the counters and depths an
 //! append would have kept, computed from the events themselves, so a copied session lists,
 //! resumes and branches exactly as it did where it came from.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use cairn_core::branch::StoredEvent;
-use cairn_core::transfer::{ExportedEvent, SessionExport};
+use cairn_core::transfer::{ExportedEvent, ImportOutcome, SessionExport};
 use cairn_core::{EventKind, ServiceError};
 
-use crate::sqlite::rows::preview_of;
+use crate::sqlite::rows::{SessionRow, preview_of};
+
+/// One exported event as both stores read it: session id, id, parent id, invocation id,
+/// type, data, time.
+pub(crate) type EventTuple = (String, String, Option<String>, String, String, String, i64);
+
+/// An export page from its sessions' rows and all their events (in each session's stored
+/// order, sessions in any order).
+pub(crate) fn export_page(
+    rows: Vec<SessionRow>,
+    events: &[EventTuple],
+) -> Result<Vec<SessionExport>, ServiceError> {
+    let mut by_session: HashMap<&str, Vec<_>> = HashMap::new();
+    for (session_id, id, parent_id, invocation_id, event_type, event_data, created_at) in events {
+        by_session
+            .entry(session_id)
+            .or_default()
+            .push(exported_event(StoredEvent {
+                id,
+                parent_id: parent_id.as_deref(),
+                invocation_id,
+                event_type,
+                event_data,
+                created_at_ms: *created_at,
+            })?);
+    }
+    let mut page = Vec::with_capacity(rows.len());
+    for row in rows {
+        let events = by_session.remove(row.id.as_str()).unwrap_or_default();
+        page.push(SessionExport {
+            forked_from: row.fork_origin(),
+            session: row.into_session()?,
+            events,
+        });
+    }
+    Ok(page)
+}
+
+/// The sessions of an import page to write, each with what it derives.
+pub(crate) type NewSessions<'a> = Vec<(&'a SessionExport, Derived)>;
+
+/// The sessions of `page` to write (those not in `existing`) and the outcome the import
+/// reports.
+pub(crate) fn new_sessions<'a>(
+    page: &'a [SessionExport],
+    existing: &HashSet<String>,
+) -> Result<(NewSessions<'a>, ImportOutcome), ServiceError> {
+    let new: NewSessions<'a> = page
+        .iter()
+        .filter(|export| !existing.contains(&export.session.id.to_string()))
+        .map(|export| derive(export).map(|derived| (export, derived)))
+        .collect::<Result<_, _>>()?;
+    let outcome = ImportOutcome {
+        sessions: new.len() as u64,
+        events: new
+            .iter()
+            .map(|(export, _)| export.events.len() as u64)
+            .sum(),
+        skipped_sessions: (page.len() - new.len()) as u64,
+    };
+    Ok((new, outcome))
+}
 
 /// Events per multi-row `INSERT`: 8 values each stays far below both databases' limits on
 /// bound parameters (32,766 on SQLite, 65,535 on PostgreSQL).

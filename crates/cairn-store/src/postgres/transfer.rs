@@ -4,9 +4,8 @@
 //! their events by a range on `session_events_by_session`. An import page is one
 //! transaction of multi-row `INSERT`s.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use cairn_core::branch::StoredEvent;
 use cairn_core::service::Result;
 use cairn_core::transfer::{ImportOutcome, SessionExport};
 use cairn_core::{Event, EventKind, SessionId};
@@ -15,12 +14,10 @@ use sqlx::{Postgres, QueryBuilder};
 use super::PostgresSessionService;
 use super::search::DocumentRows;
 use crate::sqlite::rows::{SessionRow, path_bytes, path_text, session_columns};
-use crate::transfer::{Derived, check, derive, exported_event};
+use crate::transfer::{EventTuple, check, export_page, new_sessions};
 
 /// Sessions per multi-row `INSERT`: 21 values each, below PostgreSQL's 65,535 parameters.
 const SESSIONS_PER_INSERT: usize = 500;
-
-type EventTuple = (String, String, Option<String>, String, String, String, i64);
 
 impl PostgresSessionService {
     pub(super) async fn export_rows(
@@ -60,32 +57,7 @@ impl PostgresSessionService {
         .map_err(|err| self.map_err(err))?;
         tx.commit().await.map_err(|err| self.map_err(err))?;
 
-        let mut by_session: HashMap<&str, Vec<_>> = HashMap::new();
-        for (session_id, id, parent_id, invocation_id, event_type, event_data, created_at) in
-            &events
-        {
-            by_session
-                .entry(session_id)
-                .or_default()
-                .push(exported_event(StoredEvent {
-                    id,
-                    parent_id: parent_id.as_deref(),
-                    invocation_id,
-                    event_type,
-                    event_data,
-                    created_at_ms: *created_at,
-                })?);
-        }
-        let mut page = Vec::with_capacity(rows.len());
-        for row in rows {
-            let events = by_session.remove(row.id.as_str()).unwrap_or_default();
-            page.push(SessionExport {
-                forked_from: row.fork_origin(),
-                session: row.into_session()?,
-                events,
-            });
-        }
-        Ok(page)
+        export_page(rows, &events)
     }
 
     pub(super) async fn import_rows(&self, page: &[SessionExport]) -> Result<ImportOutcome> {
@@ -108,19 +80,7 @@ impl PostgresSessionService {
                 .map_err(|err| self.map_err(err))?;
             existing.extend(found);
         }
-        let new: Vec<(&SessionExport, Derived)> = page
-            .iter()
-            .filter(|export| !existing.contains(&export.session.id.to_string()))
-            .map(|export| derive(export).map(|derived| (export, derived)))
-            .collect::<Result<_>>()?;
-        let outcome = ImportOutcome {
-            sessions: new.len() as u64,
-            events: new
-                .iter()
-                .map(|(export, _)| export.events.len() as u64)
-                .sum(),
-            skipped_sessions: (page.len() - new.len()) as u64,
-        };
+        let (new, outcome) = new_sessions(page, &existing)?;
         if new.is_empty() {
             tx.commit().await.map_err(|err| self.map_err(err))?;
             return Ok(outcome);

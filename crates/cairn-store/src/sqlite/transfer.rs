@@ -6,22 +6,19 @@
 //! (`search_backfill` is widened to cover them), which indexes them in batches the next
 //! time anyone searches, as for a database written before search existed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use cairn_core::SessionId;
-use cairn_core::branch::StoredEvent;
 use cairn_core::service::Result;
 use cairn_core::transfer::{ImportOutcome, SessionExport};
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::SqliteSessionService;
 use super::rows::{SessionRow, path_bytes, path_text, session_columns};
-use crate::transfer::{Derived, EVENTS_PER_INSERT, check, derive, exported_event};
+use crate::transfer::{EVENTS_PER_INSERT, EventTuple, check, export_page, new_sessions};
 
 /// Sessions per multi-row `INSERT`: 21 values each.
 const SESSIONS_PER_INSERT: usize = 500;
-
-type EventTuple = (String, String, Option<String>, String, String, String, i64);
 
 impl SqliteSessionService {
     pub(super) async fn export_rows(
@@ -57,32 +54,7 @@ impl SqliteSessionService {
         .map_err(|err| self.map_err(err))?;
         tx.commit().await.map_err(|err| self.map_err(err))?;
 
-        let mut by_session: HashMap<&str, Vec<_>> = HashMap::new();
-        for (session_id, id, parent_id, invocation_id, event_type, event_data, created_at) in
-            &events
-        {
-            by_session
-                .entry(session_id)
-                .or_default()
-                .push(exported_event(StoredEvent {
-                    id,
-                    parent_id: parent_id.as_deref(),
-                    invocation_id,
-                    event_type,
-                    event_data,
-                    created_at_ms: *created_at,
-                })?);
-        }
-        let mut page = Vec::with_capacity(rows.len());
-        for row in rows {
-            let events = by_session.remove(row.id.as_str()).unwrap_or_default();
-            page.push(SessionExport {
-                forked_from: row.fork_origin(),
-                session: row.into_session()?,
-                events,
-            });
-        }
-        Ok(page)
+        export_page(rows, &events)
     }
 
     pub(super) async fn import_rows(&self, page: &[SessionExport]) -> Result<ImportOutcome> {
@@ -105,19 +77,7 @@ impl SqliteSessionService {
                 .map_err(|err| self.map_err(err))?;
             existing.extend(found);
         }
-        let new: Vec<(&SessionExport, Derived)> = page
-            .iter()
-            .filter(|export| !existing.contains(&export.session.id.to_string()))
-            .map(|export| derive(export).map(|derived| (export, derived)))
-            .collect::<Result<_>>()?;
-        let outcome = ImportOutcome {
-            sessions: new.len() as u64,
-            events: new
-                .iter()
-                .map(|(export, _)| export.events.len() as u64)
-                .sum(),
-            skipped_sessions: (page.len() - new.len()) as u64,
-        };
+        let (new, outcome) = new_sessions(page, &existing)?;
         if new.is_empty() {
             tx.commit().await.map_err(|err| self.map_err(err))?;
             return Ok(outcome);
