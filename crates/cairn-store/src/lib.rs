@@ -28,6 +28,7 @@ mod postgres;
 mod search_results;
 mod sqlite;
 mod transfer;
+mod turn_rows;
 
 pub use open::{Access, describe_store, open_store};
 pub use postgres::{DEFAULT_CONNECT_TIMEOUT, PostgresSessionService};

@@ -6,14 +6,11 @@
 
 use cairn_core::lease::{AnswerDraft, LeaseHolder, LeaseOutcome, TurnLease};
 use cairn_core::service::Result;
-use cairn_core::{InvocationId, ServiceError, SessionId, SessionVersion};
-use sqlx::Row;
-use sqlx::postgres::{PgPool, PgRow};
+use cairn_core::{InvocationId, SessionId, SessionVersion};
+use sqlx::postgres::PgPool;
 
 use super::PostgresSessionService;
-
-const LEASE_COLUMNS: &str = "session_id, holder_invocation_id, holder_host, holder_pid, \
-     started_at, heartbeat_at, expires_at";
+use crate::turn_rows::{DraftRow, LEASE_COLUMNS, LeaseRow, VersionRow};
 
 impl PostgresSessionService {
     pub(super) fn pool(&self) -> &PgPool {
@@ -94,14 +91,14 @@ impl PostgresSessionService {
     }
 
     pub(super) async fn lease_row(&self, session_id: SessionId) -> Result<Option<TurnLease>> {
-        let row = sqlx::query(&format!(
+        let row = sqlx::query_as::<_, LeaseRow>(&format!(
             "SELECT {LEASE_COLUMNS} FROM turn_leases WHERE session_id = $1"
         ))
         .bind(session_id.to_string())
         .fetch_optional(self.pool())
         .await
         .map_err(|err| self.map_err(err))?;
-        row.map(|row| lease_from_row(&row)).transpose()
+        row.map(LeaseRow::into_lease).transpose()
     }
 
     pub(super) async fn save_draft_row(&self, draft: &AnswerDraft) -> Result<()> {
@@ -130,7 +127,7 @@ impl PostgresSessionService {
         &self,
         session_id: SessionId,
     ) -> Result<Option<SessionVersion>> {
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, VersionRow>(
             "SELECT head_id, updated_at, archived_at, \
              (SELECT holder_invocation_id FROM turn_leases WHERE session_id = $1) AS lease_holder, \
              (SELECT expires_at FROM turn_leases WHERE session_id = $1) AS lease_expires, \
@@ -141,28 +138,11 @@ impl PostgresSessionService {
         .fetch_optional(self.pool())
         .await
         .map_err(|err| self.map_err(err))?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let column = |err: sqlx::Error| self.map_err(err);
-        let head: Option<String> = row.try_get("head_id").map_err(column)?;
-        let holder: Option<String> = row.try_get("lease_holder").map_err(column)?;
-        let expires: Option<i64> = row.try_get("lease_expires").map_err(column)?;
-        let lease = match (holder, expires) {
-            (Some(holder), Some(expires)) => Some((parse_id(&holder)?, expires)),
-            _ => None,
-        };
-        Ok(Some(SessionVersion {
-            head_id: head.as_deref().map(parse_id).transpose()?,
-            updated_at_ms: row.try_get("updated_at").map_err(column)?,
-            archived_at_ms: row.try_get("archived_at").map_err(column)?,
-            lease,
-            draft_saved_at_ms: row.try_get("draft_saved").map_err(column)?,
-        }))
+        row.map(VersionRow::into_version).transpose()
     }
 
     pub(super) async fn draft_rows(&self, session_id: SessionId) -> Result<Vec<AnswerDraft>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, DraftRow>(
             "SELECT invocation_id, question_id, model, text, updated_at FROM answer_drafts \
              WHERE session_id = $1 ORDER BY updated_at, invocation_id",
         )
@@ -170,49 +150,8 @@ impl PostgresSessionService {
         .fetch_all(self.pool())
         .await
         .map_err(|err| self.map_err(err))?;
-        rows.iter()
-            .map(|row| {
-                let column = |err: sqlx::Error| self.map_err(err);
-                let question: Option<String> = row.try_get("question_id").map_err(column)?;
-                Ok(AnswerDraft {
-                    session_id,
-                    invocation_id: parse_id(
-                        &row.try_get::<String, _>("invocation_id").map_err(column)?,
-                    )?,
-                    question_id: question.as_deref().map(parse_id).transpose()?,
-                    model: row.try_get("model").map_err(column)?,
-                    text: row.try_get("text").map_err(column)?,
-                    updated_at_ms: row.try_get("updated_at").map_err(column)?,
-                })
-            })
+        rows.into_iter()
+            .map(|row| row.into_draft(session_id))
             .collect()
     }
-}
-
-fn lease_from_row(row: &PgRow) -> Result<TurnLease> {
-    let get_text = |name: &str| -> Result<String> {
-        row.try_get(name)
-            .map_err(|err| ServiceError::storage(format!("unreadable turn lease ({name}): {err}")))
-    };
-    let get_int = |name: &str| -> Result<i64> {
-        row.try_get(name)
-            .map_err(|err| ServiceError::storage(format!("unreadable turn lease ({name}): {err}")))
-    };
-    Ok(TurnLease {
-        session_id: parse_id(&get_text("session_id")?)?,
-        holder: LeaseHolder {
-            invocation_id: parse_id(&get_text("holder_invocation_id")?)?,
-            host: get_text("holder_host")?,
-            pid: u32::try_from(get_int("holder_pid")?).unwrap_or(0),
-        },
-        started_at_ms: get_int("started_at")?,
-        heartbeat_at_ms: get_int("heartbeat_at")?,
-        expires_at_ms: get_int("expires_at")?,
-    })
-}
-
-/// Parses a stored id of any of the uuid newtypes.
-fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T> {
-    text.parse()
-        .map_err(|_| ServiceError::storage(format!("unreadable id {text:?} in a turn record")))
 }
