@@ -84,10 +84,7 @@ impl ModelProvider for AnthropicProvider {
 
     async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
         let list = ModelList {
-            url: format!(
-                "{}/v1/models?limit=1000",
-                self.settings.base_url.trim_end_matches('/')
-            ),
+            url: self.settings.endpoint("/v1/models?limit=1000"),
             list: "data",
             field: "id",
         };
@@ -98,10 +95,7 @@ impl ModelProvider for AnthropicProvider {
         let body = request_body(&request, &self.settings);
         let exchange = Exchange {
             client: self.client.clone(),
-            url: format!(
-                "{}/v1/messages",
-                self.settings.base_url.trim_end_matches('/')
-            ),
+            url: self.settings.endpoint("/v1/messages"),
             headers: self.headers()?,
             body: Bytes::from(body.to_string()),
             settings: self.settings.clone(),
@@ -112,11 +106,7 @@ impl ModelProvider for AnthropicProvider {
 
 /// The JSON body of a streamed Messages request.
 pub(crate) fn request_body(request: &ModelRequest, settings: &ProviderSettings) -> Value {
-    let model = if request.model.is_empty() {
-        &settings.model
-    } else {
-        &request.model
-    };
+    let model = settings.model_for(&request.model);
     // (role, content blocks), merged as we go so roles alternate.
     let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
     for message in &request.messages {

@@ -91,10 +91,7 @@ impl ModelProvider for OpenAiProvider {
         let body = request_body(&request, &self.settings);
         let exchange = Exchange {
             client: self.client.clone(),
-            url: format!(
-                "{}/chat/completions",
-                self.settings.base_url.trim_end_matches('/')
-            ),
+            url: self.settings.endpoint("/chat/completions"),
             headers: self.headers()?,
             body: Bytes::from(body.to_string()),
             settings: self.settings.clone(),
@@ -105,11 +102,7 @@ impl ModelProvider for OpenAiProvider {
 
 /// The JSON body of a streamed Chat Completions request.
 pub(crate) fn request_body(request: &ModelRequest, settings: &ProviderSettings) -> Value {
-    let model = if request.model.is_empty() {
-        &settings.model
-    } else {
-        &request.model
-    };
+    let model = settings.model_for(&request.model);
     let mut messages = Vec::with_capacity(request.messages.len() + 1);
     if !request.system.is_empty() {
         messages.push(json!({ "role": "system", "content": request.system }));

@@ -137,6 +137,21 @@ impl ProviderSettings {
         }
     }
 
+    /// The URL of `path` (starting with `/`) under the base URL, however many slashes the
+    /// configured base ends with.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url.trim_end_matches('/'))
+    }
+
+    /// The model a request asks for, or the configured one when it names none.
+    pub fn model_for<'a>(&'a self, requested: &'a str) -> &'a str {
+        if requested.is_empty() {
+            &self.model
+        } else {
+            requested
+        }
+    }
+
     /// `text` from a server, safe to show: the API key (if any) replaced by `***` (servers
     /// sometimes echo it back) and control characters made visible and harmless (an error
     /// page may carry `ESC ] ... BEL` or a clipboard write).
@@ -171,6 +186,19 @@ pub(crate) fn shorten(text: &str, max: usize) -> String {
 mod tests {
     use super::*;
     use pretty_assertions::assert_eq;
+
+    #[test]
+    fn endpoints_join_the_base_with_one_slash_and_requests_default_to_the_model() {
+        let mut settings = ProviderSettings::new(ProviderKind::Openai);
+        settings.base_url = "http://127.0.0.1:8080/v1//".to_owned();
+        assert_eq!(
+            settings.endpoint("/chat/completions"),
+            "http://127.0.0.1:8080/v1/chat/completions"
+        );
+        settings.model = "configured".to_owned();
+        assert_eq!(settings.model_for(""), "configured");
+        assert_eq!(settings.model_for("asked-for"), "asked-for");
+    }
 
     #[test]
     fn key_never_prints() {
