@@ -4,79 +4,39 @@
 //! context window asks for a summary before its request.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use cairn_core::compact::local_summary;
 use cairn_core::provider::{Message, Part, Role};
 use cairn_core::turn::SUMMARY_HEADING;
-use cairn_core::{EventKind, ManualClock, ResumePolicy, SessionManager, SessionService, Workspace};
-use cairn_store::SqliteSessionService;
+use cairn_core::{EventKind, SessionService};
 use pretty_assertions::assert_eq;
 use tokio::sync::mpsc;
 
+use super::tests::{Fixture, answer, fixture, wait_for};
 use super::*;
 use crate::app::{CompactJob, CompactionEvent};
 use crate::test_support::NOW_MS;
 
+/// A session task on a fresh store that compacts at `compact_at` of `context_window`. The
+/// fixture keeps the store's folder.
 async fn task(
     compact_at: f64,
     context_window: u64,
 ) -> (
-    tempfile::TempDir,
+    Fixture,
     Arc<dyn SessionService>,
     mpsc::UnboundedSender<SessionJob>,
     mpsc::UnboundedReceiver<AppEvent>,
 ) {
-    let dir = tempfile::tempdir().unwrap();
-    let service: Arc<dyn SessionService> = Arc::new(
-        SqliteSessionService::open(&dir.path().join("s.db"))
-            .await
-            .unwrap(),
-    );
-    let workspace = Workspace {
-        directory: dir.path().canonicalize().unwrap(),
-        git_root: None,
-        git_branch: None,
-        repository: None,
-        host: "here".to_owned(),
-    };
-    let manager = SessionManager::new(
-        service.clone(),
-        Arc::new(ManualClock::new(NOW_MS)),
-        workspace,
-        ResumePolicy::default(),
-    );
+    let fixture = fixture().await;
+    let service = fixture.service.clone();
     let (replies, events) = mpsc::unbounded_channel();
     let (jobs, receiver) = mpsc::unbounded_channel();
     // Dropped with the channel: the task ends when `jobs` does.
-    let _task = SessionTask::new(manager, context_window, Some(100), replies)
+    let _task = SessionTask::new(fixture.manager(), context_window, Some(100), replies)
         .compact_at(compact_at)
         .spawn(receiver);
-    (dir, service, jobs, events)
-}
-
-fn answer(text: &str) -> EventKind {
-    EventKind::AssistantMessage {
-        text: text.into(),
-        usage: None,
-        interrupted: false,
-        model: Some("m".into()),
-    }
-}
-
-async fn wait_for<T>(
-    events: &mut mpsc::UnboundedReceiver<AppEvent>,
-    mut pick: impl FnMut(AppEvent) -> Option<T>,
-) -> T {
-    loop {
-        let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
-            .await
-            .expect("a reply within a few seconds")
-            .expect("the task is running");
-        if let Some(found) = pick(event) {
-            return found;
-        }
-    }
+    (fixture, service, jobs, events)
 }
 
 fn send(jobs: &mpsc::UnboundedSender<SessionJob>, turn: u64, text: &str) {

@@ -17,7 +17,7 @@ use crate::test_support::NOW_MS;
 pub(super) struct Fixture {
     _dir: tempfile::TempDir,
     pub(super) service: Arc<dyn SessionService>,
-    workspace: Workspace,
+    pub(super) workspace: Workspace,
 }
 
 pub(super) async fn fixture() -> Fixture {
@@ -43,12 +43,43 @@ pub(super) async fn fixture() -> Fixture {
 
 impl Fixture {
     pub(super) fn manager(&self) -> SessionManager {
+        self.manager_at(NOW_MS)
+    }
+
+    /// A manager whose clock reads `now_ms`, as a later chat would.
+    pub(super) fn manager_at(&self, now_ms: i64) -> SessionManager {
         SessionManager::new(
             self.service.clone(),
-            Arc::new(ManualClock::new(NOW_MS)),
+            Arc::new(ManualClock::new(now_ms)),
             self.workspace.clone(),
             ResumePolicy::default(),
         )
+    }
+}
+
+/// A complete answer of model `m`.
+pub(super) fn answer(text: &str) -> EventKind {
+    EventKind::AssistantMessage {
+        text: text.into(),
+        usage: None,
+        interrupted: false,
+        model: Some("m".into()),
+    }
+}
+
+/// Replies until one `pick` recognises, failing the test if none comes soon.
+pub(super) async fn wait_for<T>(
+    events: &mut mpsc::UnboundedReceiver<AppEvent>,
+    mut pick: impl FnMut(AppEvent) -> Option<T>,
+) -> T {
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
+            .await
+            .expect("a reply within a few seconds")
+            .expect("the task is running");
+        if let Some(found) = pick(event) {
+            return found;
+        }
     }
 }
 

@@ -3,58 +3,15 @@
 //! unless the user named the session, also when the session is no longer on screen.
 
 use std::sync::Arc;
-use std::time::Duration;
 
+use cairn_core::SessionService;
 use cairn_core::title::{TitleInput, TitleSource};
-use cairn_core::{EventKind, ManualClock, ResumePolicy, SessionManager, SessionService, Workspace};
-use cairn_store::SqliteSessionService;
 use pretty_assertions::assert_eq;
 use tokio::sync::mpsc;
 
+use super::tests::{answer, fixture, wait_for};
 use super::*;
 use crate::test_support::NOW_MS;
-
-async fn service() -> (tempfile::TempDir, Arc<dyn SessionService>, Workspace) {
-    let dir = tempfile::tempdir().unwrap();
-    let service: Arc<dyn SessionService> = Arc::new(
-        SqliteSessionService::open(&dir.path().join("s.db"))
-            .await
-            .unwrap(),
-    );
-    let workspace = Workspace {
-        directory: dir.path().canonicalize().unwrap(),
-        git_root: None,
-        git_branch: None,
-        repository: None,
-        host: "here".to_owned(),
-    };
-    (dir, service, workspace)
-}
-
-fn answer(text: &str) -> EventKind {
-    EventKind::AssistantMessage {
-        text: text.into(),
-        usage: None,
-        interrupted: false,
-        model: Some("m".into()),
-    }
-}
-
-/// Replies until one `pick` recognises, failing the test if none comes soon.
-async fn wait_for<T>(
-    events: &mut mpsc::UnboundedReceiver<AppEvent>,
-    mut pick: impl FnMut(AppEvent) -> Option<T>,
-) -> T {
-    loop {
-        let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
-            .await
-            .expect("a reply within a few seconds")
-            .expect("the task is running");
-        if let Some(found) = pick(event) {
-            return found;
-        }
-    }
-}
 
 async fn source_of(service: &Arc<dyn SessionService>, id: SessionId) -> (String, TitleSource) {
     let listed = service
@@ -70,13 +27,9 @@ async fn source_of(service: &Arc<dyn SessionService>, id: SessionId) -> (String,
 
 #[tokio::test]
 async fn the_first_answer_asks_for_a_title_and_the_model_s_title_is_stored_as_automatic() {
-    let (_dir, service, workspace) = service().await;
-    let manager = SessionManager::new(
-        service.clone(),
-        Arc::new(ManualClock::new(NOW_MS)),
-        workspace,
-        ResumePolicy::default(),
-    );
+    let fixture = fixture().await;
+    let service = fixture.service.clone();
+    let manager = fixture.manager();
     let (replies, mut events) = mpsc::unbounded_channel();
     let (jobs, receiver) = mpsc::unbounded_channel();
     let task = SessionTask::new(manager, 8_000, None, replies).spawn(receiver);
@@ -197,13 +150,9 @@ async fn exchange(
 /// asked for again, neither on later answers nor by the next chat on the same session.
 #[tokio::test]
 async fn the_model_s_title_is_checked_once_a_few_turns_later() {
-    let (_dir, service, workspace) = service().await;
-    let manager = SessionManager::new(
-        service.clone(),
-        Arc::new(ManualClock::new(NOW_MS)),
-        workspace.clone(),
-        ResumePolicy::default(),
-    );
+    let fixture = fixture().await;
+    let service = fixture.service.clone();
+    let manager = fixture.manager();
     let (replies, mut events) = mpsc::unbounded_channel();
     let (jobs, receiver) = mpsc::unbounded_channel();
     let task = SessionTask::new(manager, 8_000, None, replies).spawn(receiver);
@@ -260,12 +209,7 @@ async fn the_model_s_title_is_checked_once_a_few_turns_later() {
     );
 
     // The next chat on the session does not check it again.
-    let manager = SessionManager::new(
-        service.clone(),
-        Arc::new(ManualClock::new(NOW_MS + 1_000)),
-        workspace,
-        ResumePolicy::default(),
-    );
+    let manager = fixture.manager_at(NOW_MS + 1_000);
     let (replies, mut events) = mpsc::unbounded_channel();
     let (jobs, receiver) = mpsc::unbounded_channel();
     let task = SessionTask::new(manager, 8_000, None, replies).spawn(receiver);
