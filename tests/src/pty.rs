@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
+use crate::server::ScriptedServer;
 use crate::{TestEnv, cairn_bin};
 
 pub const ROWS: u16 = 30;
@@ -41,6 +42,16 @@ impl Tui {
     /// variable (the echo provider the test environment sets, say).
     pub fn spawn_with(env: &TestEnv, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Self {
         Self::spawn_program(env, dir, cairn_bin(), args, vars)
+    }
+
+    /// The chat in `env`'s work folder talking to `server` (the OpenAI dialect, model
+    /// `gpt-test`, key from `CAIRN_TEST_KEY`), once its status line shows the model.
+    pub fn spawn_chat_on(env: &TestEnv, server: &ScriptedServer) -> Self {
+        env.write_config(&server.openai_config());
+        let vars = [("CAIRN_PROVIDER", ""), ("CAIRN_TEST_KEY", "sk-test")];
+        let tui = Self::spawn_with(env, &env.work_dir(), &[], &vars);
+        tui.wait_for("gpt-test");
+        tui
     }
 
     /// Spawns `program ARGS...` (a shell that then runs cairn, say) in the test environment.

@@ -25,10 +25,7 @@ fn command_call(id: &str, command: &str) -> Reply {
 
 fn chat(server: &ScriptedServer) -> (TestEnv, Tui) {
     let env = TestEnv::new();
-    env.write_config(&server.openai_config());
-    let vars = [("CAIRN_PROVIDER", ""), ("CAIRN_TEST_KEY", "sk-test")];
-    let tui = Tui::spawn_with(&env, &env.work_dir(), &[], &vars);
-    tui.wait_for("gpt-test");
+    let tui = Tui::spawn_chat_on(&env, server);
     (env, tui)
 }
 

@@ -190,10 +190,7 @@ fn compact_in_the_chat_stores_a_summary_and_the_next_request_holds_only_it_and_l
         Reply::openai_text(&["- The user learnt to borrow instead of moving."]),
         Reply::openai_text(&["Yes, clone works too."]),
     ]);
-    env.write_config(&server.openai_config());
-    let vars = [("CAIRN_PROVIDER", ""), ("CAIRN_TEST_KEY", "sk-test")];
-    let tui = Tui::spawn_with(&env, &env.work_dir(), &[], &vars);
-    tui.wait_for("gpt-test");
+    let tui = Tui::spawn_chat_on(&env, &server);
     tui.submit("why does my value move?");
     tui.wait_for("Use a borrow.");
     tui.submit("/compact keep the code");

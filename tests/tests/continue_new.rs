@@ -28,10 +28,7 @@ fn new_with_summary_starts_a_linked_session_whose_first_request_holds_the_summar
         Reply::openai_text(&["- The user learnt to borrow instead of moving."]),
         Reply::openai_text(&["Yes, clone works too."]),
     ]);
-    env.write_config(&server.openai_config());
-    let vars = [("CAIRN_PROVIDER", ""), ("CAIRN_TEST_KEY", "sk-test")];
-    let tui = Tui::spawn_with(&env, &env.work_dir(), &[], &vars);
-    tui.wait_for("gpt-test");
+    let tui = Tui::spawn_chat_on(&env, &server);
     tui.submit("why does my value move?");
     tui.wait_for("Use a borrow.");
     let (listed, _) = env.run_ok(&["sessions", "list", "--json"]);

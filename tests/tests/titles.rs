@@ -129,10 +129,7 @@ fn the_chat_shows_the_generated_title_and_never_replaces_a_rename() {
         vec![Reply::openai_text(&["Borrow ", "it instead."])],
         vec![Reply::openai_text(&["Ownership in Rust"])],
     );
-    env.write_config(&server.openai_config());
-    let vars = [("CAIRN_PROVIDER", ""), ("CAIRN_TEST_KEY", "sk-test")];
-    let tui = Tui::spawn_with(&env, &env.work_dir(), &[], &vars);
-    tui.wait_for("gpt-test");
+    let tui = Tui::spawn_chat_on(&env, &server);
     tui.submit("why does my value move?");
     tui.wait_for("Borrow it instead.");
     wait_until("the status line shows the title", || {
@@ -150,9 +147,7 @@ fn the_chat_shows_the_generated_title_and_never_replaces_a_rename() {
         vec![Reply::openai_text(&["Borrow ", "it instead."])],
         vec![Reply::openai_text(&["Ownership in Rust"])],
     );
-    env.write_config(&server.openai_config());
-    let tui = Tui::spawn_with(&env, &env.work_dir(), &[], &vars);
-    tui.wait_for("gpt-test");
+    let tui = Tui::spawn_chat_on(&env, &server);
     tui.submit("/rename My own name");
     tui.wait_for("Renamed this session");
     tui.submit("why does my value move?");
@@ -195,10 +190,7 @@ fn the_chat_checks_the_model_s_title_once_after_a_few_turns() {
             Reply::openai_text(&["Asked too often"]),
         ],
     );
-    env.write_config(&server.openai_config());
-    let vars = [("CAIRN_PROVIDER", ""), ("CAIRN_TEST_KEY", "sk-test")];
-    let tui = Tui::spawn_with(&env, &env.work_dir(), &[], &vars);
-    tui.wait_for("gpt-test");
+    let tui = Tui::spawn_chat_on(&env, &server);
     tui.submit("why does my value move?");
     tui.wait_for("Borrow it instead.");
     wait_until("the status line shows the title", || {

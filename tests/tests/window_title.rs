@@ -34,10 +34,7 @@ fn the_window_is_named_after_the_session_neutralised_and_given_back_on_exit() {
         vec![Reply::openai_text(&["Borrow it instead."])],
         vec![Reply::openai_text(&["\x1b]0;pwned\x07Evil \x1b[2J title"])],
     );
-    env.write_config(&server.openai_config());
-    let vars = [("CAIRN_PROVIDER", ""), ("CAIRN_TEST_KEY", "sk-test")];
-    let mut tui = Tui::spawn_with(&env, &env.work_dir(), &[], &vars);
-    tui.wait_for("gpt-test");
+    let mut tui = Tui::spawn_chat_on(&env, &server);
     wait_for_raw(&tui, &format!("{PUSH}\x1b]0;cairn\x07"));
     tui.submit("why does my value move?");
     tui.wait_for("Borrow it instead.");
