@@ -512,6 +512,8 @@ impl SessionTask {
 mod compact;
 #[cfg(test)]
 mod compact_tests;
+#[cfg(test)]
+mod fixture;
 mod picker;
 #[cfg(test)]
 mod picker_tests;

@@ -12,7 +12,7 @@ use cairn_core::{EventKind, SessionService};
 use pretty_assertions::assert_eq;
 use tokio::sync::mpsc;
 
-use super::tests::{Fixture, answer, fixture, wait_for};
+use super::fixture::{Fixture, answer, fixture, wait_for};
 use super::*;
 use crate::app::{CompactJob, CompactionEvent};
 use crate::test_support::NOW_MS;

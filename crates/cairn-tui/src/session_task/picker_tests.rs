@@ -5,7 +5,7 @@ use cairn_core::EventKind;
 use pretty_assertions::assert_eq;
 use tokio::sync::mpsc;
 
-use super::tests::fixture;
+use super::fixture::fixture;
 use super::*;
 use crate::app::{PickerJob, PickerReply};
 

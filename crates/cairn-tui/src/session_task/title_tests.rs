@@ -9,7 +9,7 @@ use cairn_core::title::{TitleInput, TitleSource};
 use pretty_assertions::assert_eq;
 use tokio::sync::mpsc;
 
-use super::tests::{answer, fixture, wait_for};
+use super::fixture::{answer, fixture, wait_for};
 use super::*;
 use crate::test_support::NOW_MS;
 
