@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use cairn_core::compact::local_summary;
+use cairn_core::compact::{SummaryInput, local_summary};
 use cairn_core::provider::{Message, Part, Role};
 use cairn_core::turn::SUMMARY_HEADING;
 use cairn_core::{EventKind, SessionService};
@@ -46,6 +46,29 @@ fn send(jobs: &mpsc::UnboundedSender<SessionJob>, turn: u64, text: &str) {
         model: "m".into(),
     })
     .unwrap();
+}
+
+/// Stores one exchange and asks for a manual compaction; returns what the summary is to be
+/// made of.
+async fn compact_one_exchange(
+    jobs: &mpsc::UnboundedSender<SessionJob>,
+    events: &mut mpsc::UnboundedReceiver<AppEvent>,
+    question: &str,
+    reply: &str,
+) -> SummaryInput {
+    send(jobs, 1, question);
+    jobs.send(SessionJob::Record(vec![answer(reply)])).unwrap();
+    jobs.send(SessionJob::Compact(CompactJob::Prepare {
+        instructions: None,
+        model: "m".into(),
+        waiting_turn: None,
+    }))
+    .unwrap();
+    wait_for(events, |event| match event {
+        AppEvent::Compaction(CompactionEvent::Wanted { input, .. }) => Some(input),
+        _ => None,
+    })
+    .await
 }
 
 #[tokio::test]
@@ -200,20 +223,7 @@ async fn a_turn_past_the_threshold_asks_for_a_summary_before_its_request() {
 #[tokio::test]
 async fn new_with_summary_archives_the_session_and_starts_one_linked_to_it() {
     let (_dir, service, jobs, mut events) = task(0.0, 100_000).await;
-    send(&jobs, 1, "how do I build");
-    jobs.send(SessionJob::Record(vec![answer("cargo build")]))
-        .unwrap();
-    jobs.send(SessionJob::Compact(CompactJob::Prepare {
-        instructions: None,
-        model: "m".into(),
-        waiting_turn: None,
-    }))
-    .unwrap();
-    let input = wait_for(&mut events, |event| match event {
-        AppEvent::Compaction(CompactionEvent::Wanted { input, .. }) => Some(input),
-        _ => None,
-    })
-    .await;
+    let input = compact_one_exchange(&jobs, &mut events, "how do I build", "cargo build").await;
     let old = service
         .list_sessions(&SessionFilter::default())
         .await
@@ -292,20 +302,7 @@ async fn new_with_summary_archives_the_session_and_starts_one_linked_to_it() {
 #[tokio::test]
 async fn compact_takes_the_turn_lease_and_waits_for_another_terminals_turn() {
     let (_dir, service, jobs, mut events) = task(0.0, 100_000).await;
-    send(&jobs, 1, "first question");
-    jobs.send(SessionJob::Record(vec![answer("first answer")]))
-        .unwrap();
-    jobs.send(SessionJob::Compact(CompactJob::Prepare {
-        instructions: None,
-        model: "m".into(),
-        waiting_turn: None,
-    }))
-    .unwrap();
-    let input = wait_for(&mut events, |event| match event {
-        AppEvent::Compaction(CompactionEvent::Wanted { input, .. }) => Some(input),
-        _ => None,
-    })
-    .await;
+    let input = compact_one_exchange(&jobs, &mut events, "first question", "first answer").await;
     let id = service
         .list_sessions(&SessionFilter::default())
         .await

@@ -34,39 +34,18 @@ async fn the_first_answer_asks_for_a_title_and_the_model_s_title_is_stored_as_au
     let (jobs, receiver) = mpsc::unbounded_channel();
     let task = SessionTask::new(manager, 8_000, None, replies).spawn(receiver);
 
-    for (text, reply) in [("why does it move?", "Borrow it."), ("and now?", "Still.")] {
-        jobs.send(SessionJob::SendUserMessage {
-            turn: 1,
-            text: text.into(),
-            model: "m".into(),
-        })
-        .unwrap();
-        jobs.send(SessionJob::Record(vec![answer(reply)])).unwrap();
-    }
-    jobs.send(SessionJob::ListSessions {
-        all_workspaces: true,
-    })
-    .unwrap();
-    let mut wanted = Vec::new();
-    wait_for(&mut events, |event| match event {
-        AppEvent::TitleWanted {
-            session_id,
-            input,
-            refresh_of,
-        } => {
-            assert_eq!(
-                refresh_of, None,
-                "two messages are too few to check the title"
-            );
-            wanted.push((session_id, input));
-            None
-        }
-        AppEvent::SessionsListed { .. } => Some(()),
-        _ => None,
-    })
+    let mut wanted = exchange(
+        &jobs,
+        &mut events,
+        &[("why does it move?", "Borrow it."), ("and now?", "Still.")],
+    )
     .await;
     assert_eq!(wanted.len(), 1, "only the first answer asks: {wanted:?}");
-    let (session_id, input) = wanted.remove(0);
+    let (session_id, refresh_of, input) = wanted.remove(0);
+    assert_eq!(
+        refresh_of, None,
+        "two messages are too few to check the title"
+    );
     assert_eq!(
         input,
         TitleInput {
@@ -111,12 +90,13 @@ async fn the_first_answer_asks_for_a_title_and_the_model_s_title_is_stored_as_au
 }
 
 /// Sends each exchange, then waits until the task has handled them, returning the title
-/// requests it made meanwhile as `(refresh_of, latest exchange)`.
+/// requests it made meanwhile as `(session, refresh_of, latest exchange)`: `refresh_of` is
+/// the title being checked, `None` when a first title is asked for.
 async fn exchange(
     jobs: &mpsc::UnboundedSender<SessionJob>,
     events: &mut mpsc::UnboundedReceiver<AppEvent>,
     exchanges: &[(&str, &str)],
-) -> Vec<(Option<String>, TitleInput)> {
+) -> Vec<(SessionId, Option<String>, TitleInput)> {
     for (text, reply) in exchanges {
         jobs.send(SessionJob::SendUserMessage {
             turn: 1,
@@ -133,9 +113,11 @@ async fn exchange(
     let mut wanted = Vec::new();
     wait_for(events, |event| match event {
         AppEvent::TitleWanted {
-            input, refresh_of, ..
+            session_id,
+            input,
+            refresh_of,
         } => {
-            wanted.push((refresh_of, input));
+            wanted.push((session_id, refresh_of, input));
             None
         }
         AppEvent::SessionsListed { .. } => Some(()),
@@ -159,16 +141,9 @@ async fn the_model_s_title_is_checked_once_a_few_turns_later() {
 
     let first = exchange(&jobs, &mut events, &[("why does it move?", "Borrow it.")]).await;
     assert_eq!(first.len(), 1);
-    assert_eq!(first[0].0, None);
-    jobs.send(SessionJob::ListSessions {
-        all_workspaces: true,
-    })
-    .unwrap();
-    let session_id = wait_for(&mut events, |event| match event {
-        AppEvent::SessionsListed { result, .. } => Some(result.unwrap()[0].session.id),
-        _ => None,
-    })
-    .await;
+    let (session_id, refresh_of, _) = &first[0];
+    assert_eq!(*refresh_of, None);
+    let session_id = *session_id;
     jobs.send(SessionJob::SetGeneratedTitle {
         session_id,
         title: "Moves and borrows".into(),
@@ -185,6 +160,7 @@ async fn the_model_s_title_is_checked_once_a_few_turns_later() {
     assert_eq!(
         checks,
         vec![(
+            session_id,
             Some("Moves and borrows".to_owned()),
             TitleInput {
                 question: "how do I tag a release?".into(),
