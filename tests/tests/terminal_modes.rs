@@ -62,15 +62,20 @@ fn the_mouse_is_left_to_the_terminal_and_the_wheel_scrolls_through_alternate_scr
     tui.quit_cleanly("\x03\x04");
 }
 
-#[test]
-fn leaving_turns_alternate_scroll_off_again() {
-    let env = TestEnv::new();
-    let mut tui = Tui::spawn(&env, &env.work_dir());
+/// Everything the chat wrote to the terminal from its start to a clean exit on Ctrl+D.
+fn output_of_a_clean_session(env: &TestEnv) -> String {
+    let mut tui = Tui::spawn(env, &env.work_dir());
     tui.wait_for("echo/");
     tui.send("\x04");
     let status = tui.wait_exit();
     assert!(status.success(), "{status:?}");
-    let output = tui.raw_output();
+    tui.raw_output()
+}
+
+#[test]
+fn leaving_turns_alternate_scroll_off_again() {
+    let env = TestEnv::new();
+    let output = output_of_a_clean_session(&env);
     let on = output.find(ALTERNATE_SCROLL_ON).expect("turned on");
     let off = output.rfind(ALTERNATE_SCROLL_OFF).expect("turned off");
     assert!(on < off, "{output:?}");
@@ -81,12 +86,7 @@ fn leaving_turns_alternate_scroll_off_again() {
 fn mouse_true_captures_the_mouse_and_releases_it_on_exit() {
     let env = TestEnv::new();
     env.write_config("[ui]\nmouse = true\n");
-    let mut tui = Tui::spawn(&env, &env.work_dir());
-    tui.wait_for("echo/");
-    tui.send("\x04");
-    let status = tui.wait_exit();
-    assert!(status.success(), "{status:?}");
-    let output = tui.raw_output();
+    let output = output_of_a_clean_session(&env);
     let on = output.find(MOUSE_ON).expect("mouse captured");
     let off = output.rfind(MOUSE_OFF).expect("mouse released");
     assert!(on < off, "{output:?}");
