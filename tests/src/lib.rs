@@ -13,6 +13,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+/// The full session id `cairn run` reports on standard error (`session: <id> ...`).
+pub fn session_id_from(stderr: &str) -> String {
+    stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("session: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no session line in {stderr}"))
+        .to_owned()
+}
+
 /// The `cairn` binary of this workspace, built once per test process.
 ///
 /// `cargo test --workspace` builds it before any test runs; running this crate's tests alone

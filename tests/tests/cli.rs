@@ -8,7 +8,7 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Output, Stdio};
 
-use cairn_tests::TestEnv;
+use cairn_tests::{TestEnv, session_id_from};
 use pretty_assertions::assert_eq;
 
 fn run(mut command: Command, args: &[&str]) -> Output {
@@ -26,16 +26,6 @@ fn fails(env: &TestEnv, args: &[&str]) -> (i32, String) {
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
-}
-
-/// The full session id `cairn run` reports on standard error.
-fn session_id_from(stderr: &str) -> String {
-    stderr
-        .lines()
-        .find_map(|line| line.strip_prefix("session: "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no session line in {stderr}"))
-        .to_owned()
 }
 
 #[test]

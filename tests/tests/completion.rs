@@ -7,18 +7,8 @@
 
 use std::process::Command;
 
-use cairn_tests::{TestEnv, cairn_bin};
+use cairn_tests::{TestEnv, cairn_bin, session_id_from};
 use pretty_assertions::assert_eq;
-
-/// The id `cairn run` printed on standard error (`session: <id> ...`).
-fn session_id_from(stderr: &str) -> String {
-    stderr
-        .lines()
-        .find_map(|line| line.strip_prefix("session: "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no session line in {stderr}"))
-        .replace('-', "")
-}
 
 /// Writes `title` into the session's row as it is, bypassing Cairn's own cleaning.
 fn set_title(env: &TestEnv, id: &str, title: &str) {
@@ -85,7 +75,7 @@ fn complete(env: &TestEnv, script: &std::path::Path, words: &[&str]) -> Vec<Stri
 fn bash_completes_session_ids_and_archived_ones_only_when_asked() {
     let env = TestEnv::new();
     let (_, stderr) = env.run_ok(&["run", "first question"]);
-    let first = session_id_from(&stderr);
+    let first = session_id_from(&stderr).replace('-', "");
     // A title with control characters, a tab and a line break, as a store written by some
     // other program could hold (Cairn cleans the titles it writes).
     set_title(
@@ -94,9 +84,9 @@ fn bash_completes_session_ids_and_archived_ones_only_when_asked() {
         "first \x1b]0;owned\x07 question\twith a tab\nand a line",
     );
     let (_, stderr) = env.run_ok(&["run", "second question"]);
-    let second = session_id_from(&stderr);
+    let second = session_id_from(&stderr).replace('-', "");
     let (_, stderr) = env.run_ok(&["run", "put away"]);
-    let archived = session_id_from(&stderr);
+    let archived = session_id_from(&stderr).replace('-', "");
     env.run_ok(&["sessions", "archive", &archived]);
 
     // What the scripts read: ID<TAB>TITLE, ids long enough to stay unambiguous, titles one

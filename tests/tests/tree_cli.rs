@@ -7,18 +7,9 @@
 
 use std::process::Stdio;
 
-use cairn_tests::TestEnv;
+use cairn_tests::{TestEnv, session_id_from};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
-
-fn session_id_from(stderr: &str) -> String {
-    stderr
-        .lines()
-        .find_map(|line| line.strip_prefix("session: "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no session line in {stderr}"))
-        .to_owned()
-}
 
 fn fails(env: &TestEnv, args: &[&str]) -> String {
     let output = env

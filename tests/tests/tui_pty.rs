@@ -5,8 +5,8 @@
 // Test-only helpers: a failed set-up step should stop the test loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use cairn_tests::TestEnv;
 use cairn_tests::pty::Tui;
+use cairn_tests::{TestEnv, session_id_from};
 
 #[test]
 fn a_conversation_is_resumed_in_the_same_folder() {
@@ -318,12 +318,7 @@ fn a_long_session_opens_on_its_newest_messages_and_loads_the_rest() {
 fn slash_search_opens_another_session_at_the_matching_message() {
     let env = TestEnv::new();
     let (_, stderr) = env.run_ok(&["run", "where do kestrels nest"]);
-    let searched = stderr
-        .lines()
-        .find_map(|line| line.strip_prefix("session: "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("session id")
-        .to_owned();
+    let searched = session_id_from(&stderr);
     for n in 0..12 {
         env.run_ok(&["run", "-C", &format!("filler {n}")]);
     }
