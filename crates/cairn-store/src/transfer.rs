@@ -86,6 +86,9 @@ pub(crate) struct Derived {
     pub branch_count: i64,
     /// Aligned with the export's events.
     pub depths: Vec<i64>,
+    /// Each event decoded, aligned with the export's events; `None` for one this build
+    /// cannot read. Kept so that indexing the copy for search does not decode it again.
+    pub kinds: Vec<Option<EventKind>>,
 }
 
 /// Counters as appends keep them: messages and model events on every branch, the latest
@@ -164,6 +167,7 @@ pub(crate) fn derive(export: &SessionExport) -> Result<Derived, ServiceError> {
         branch_message_count: head_depth,
         branch_count: (has_child.iter().filter(|has| !**has).count() as i64).max(1),
         depths,
+        kinds,
     })
 }
 

@@ -213,11 +213,8 @@ impl PostgresSessionService {
         let mut documents = DocumentRows::default();
         for (event_id, session_id, event_type, event_data) in &rows {
             // Events this build cannot read (a newer type, damage) are not searchable.
-            let Ok(kind) = EventKind::from_parts(event_type, event_data) else {
-                continue;
-            };
-            if let Some(text) = searchable_text(&kind) {
-                documents.add(session_id, event_id, text);
+            if let Ok(kind) = EventKind::from_parts(event_type, event_data) {
+                documents.add_kind(session_id, event_id, &kind);
             }
         }
         self.insert_documents(&mut tx, &documents).await?;
@@ -251,9 +248,14 @@ impl DocumentRows {
     /// The searchable ones among `events`, all of session `session_text`.
     pub(super) fn add_events(&mut self, session_text: &str, events: &[Event]) {
         for event in events {
-            if let Some(text) = searchable_text(&event.kind) {
-                self.add(session_text, &event.id.to_string(), text);
-            }
+            self.add_kind(session_text, &event.id.to_string(), &event.kind);
+        }
+    }
+
+    /// Event `event_id` of session `session_text`, if what it holds is searchable.
+    pub(super) fn add_kind(&mut self, session_text: &str, event_id: &str, kind: &EventKind) {
+        if let Some(text) = searchable_text(kind) {
+            self.add(session_text, event_id, text);
         }
     }
 

@@ -6,9 +6,9 @@
 
 use std::collections::HashSet;
 
+use cairn_core::SessionId;
 use cairn_core::service::Result;
 use cairn_core::transfer::{ImportOutcome, SessionExport};
-use cairn_core::{Event, EventKind, SessionId};
 use sqlx::{Postgres, QueryBuilder};
 
 use super::PostgresSessionService;
@@ -179,24 +179,13 @@ impl PostgresSessionService {
         // are made here while the server writes the events: a sixth of a page's time.
         let documents = async {
             let mut documents = DocumentRows::default();
-            for (export, _) in &new {
-                let events: Vec<Event> = export
-                    .events
-                    .iter()
-                    .filter_map(|event| {
-                        let kind =
-                            EventKind::from_parts(&event.event_type, &event.event_data).ok()?;
-                        Some(Event {
-                            id: event.id,
-                            session_id: export.session.id,
-                            parent_id: event.parent_id,
-                            invocation_id: event.invocation_id,
-                            created_at_ms: event.created_at_ms,
-                            kind,
-                        })
-                    })
-                    .collect();
-                documents.add_events(&export.session.id.to_string(), &events);
+            for (export, derived) in &new {
+                let session_text = export.session.id.to_string();
+                for (event, kind) in export.events.iter().zip(&derived.kinds) {
+                    if let Some(kind) = kind {
+                        documents.add_kind(&session_text, &event.id.to_string(), kind);
+                    }
+                }
             }
             documents
         };
